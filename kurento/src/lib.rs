@@ -1,1 +1,20 @@
-//! placeholder
+//! The Kurento JSON-RPC protocol (KMS 7.x) as a pure library: the envelope, typed methods, `onEvent`
+//! payloads, complex types, error codes, and the client state machine.
+//!
+//! Invariant: this crate does no I/O, spawns nothing and reads no clock. Callers pass time in and move
+//! frames over their own sockets, so both the gateway (client side) and the embedded media server (server
+//! side) share these types, and every behaviour is testable from transcripts.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod event;
+pub mod jsonrpc;
+pub mod request;
+pub mod transcript;
+pub mod types;
+
+pub use error::{ErrorCode, RpcError};
+pub use event::{Event, EventData};
+pub use jsonrpc::{DecodeError, Id, Message, RawRequest, Response};
+pub use request::{Method, Request, SERVER_MANAGER};
+pub use types::{IceCandidate, IceCandidatePair, IceComponentState, MediaType, ServerInfo};

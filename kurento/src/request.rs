@@ -1,0 +1,415 @@
+//! Typed Kurento methods: what a client builds and what a server reads, with KMS's validation messages.
+
+use crate::error::RpcError;
+use crate::jsonrpc::{Id, Message, RawRequest};
+use serde_json::{Map, Value};
+
+/// The object id of the ServerManager singleton.
+pub const SERVER_MANAGER: &str = "manager_ServerManager";
+
+/// A Kurento method with its parameters (`sessionId` apart, see [`Request`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Method {
+    /// `interval` is informative only; KMS ignores it.
+    Ping {
+        interval: Option<u64>,
+    },
+    Describe {
+        object: String,
+    },
+    Create {
+        type_name: String,
+        constructor_params: Map<String, Value>,
+        properties: Map<String, Value>,
+    },
+    Invoke {
+        object: String,
+        operation: String,
+        operation_params: Option<Map<String, Value>>,
+    },
+    Subscribe {
+        object: String,
+        event_type: String,
+    },
+    Unsubscribe {
+        object: String,
+        subscription: String,
+    },
+    Release {
+        object: String,
+    },
+    Ref {
+        object: String,
+    },
+    Unref {
+        object: String,
+    },
+    KeepAlive,
+    /// `connect` without a session id asks for a fresh session; with one it resumes that session.
+    Connect,
+    CloseSession {
+        release: bool,
+    },
+    /// Complete JSON-RPC requests whose `id`s are 0, 1, 2…; `"newref:N"` names operation N's result.
+    Transaction {
+        operations: Vec<Value>,
+    },
+}
+
+/// A method plus the session it runs in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub method: Method,
+    pub session_id: Option<String>,
+}
+
+fn req_str(p: &Map<String, Value>, name: &str) -> Result<String, RpcError> {
+    match p.get(name) {
+        None | Some(Value::Null) => Err(RpcError::param_required(name)),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(RpcError::param_type(name, "a string")),
+    }
+}
+
+fn opt_obj(p: &Map<String, Value>, name: &str) -> Result<Option<Map<String, Value>>, RpcError> {
+    match p.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o.clone())),
+        Some(_) => Err(RpcError::param_type(name, "an object")),
+    }
+}
+
+impl Method {
+    /// The JSON-RPC method name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Ping { .. } => "ping",
+            Method::Describe { .. } => "describe",
+            Method::Create { .. } => "create",
+            Method::Invoke { .. } => "invoke",
+            Method::Subscribe { .. } => "subscribe",
+            Method::Unsubscribe { .. } => "unsubscribe",
+            Method::Release { .. } => "release",
+            Method::Ref { .. } => "ref",
+            Method::Unref { .. } => "unref",
+            Method::KeepAlive => "keepAlive",
+            Method::Connect => "connect",
+            Method::CloseSession { .. } => "closeSession",
+            Method::Transaction { .. } => "transaction",
+        }
+    }
+
+    /// Convenience for the common `invoke`.
+    pub fn invoke(object: &str, operation: &str, params: Option<Value>) -> Self {
+        Method::Invoke {
+            object: object.into(),
+            operation: operation.into(),
+            operation_params: params.and_then(|v| v.as_object().cloned()),
+        }
+    }
+}
+
+impl Request {
+    pub fn new(method: Method, session_id: Option<String>) -> Self {
+        Self { method, session_id }
+    }
+
+    /// The `params` object (absent for a sessionless ping or connect, as the official clients send them).
+    pub fn params(&self) -> Option<Map<String, Value>> {
+        let mut p = Map::new();
+        match &self.method {
+            Method::Ping { interval } => {
+                if let Some(i) = interval {
+                    p.insert("interval".into(), (*i).into());
+                }
+            }
+            Method::Describe { object }
+            | Method::Release { object }
+            | Method::Ref { object }
+            | Method::Unref { object } => {
+                p.insert("object".into(), object.clone().into());
+            }
+            Method::Create {
+                type_name,
+                constructor_params,
+                properties,
+            } => {
+                p.insert("type".into(), type_name.clone().into());
+                if !constructor_params.is_empty() {
+                    p.insert(
+                        "constructorParams".into(),
+                        Value::Object(constructor_params.clone()),
+                    );
+                }
+                p.insert("properties".into(), Value::Object(properties.clone()));
+            }
+            Method::Invoke {
+                object,
+                operation,
+                operation_params,
+            } => {
+                p.insert("object".into(), object.clone().into());
+                p.insert("operation".into(), operation.clone().into());
+                if let Some(op) = operation_params {
+                    p.insert("operationParams".into(), Value::Object(op.clone()));
+                }
+            }
+            Method::Subscribe { object, event_type } => {
+                p.insert("object".into(), object.clone().into());
+                p.insert("type".into(), event_type.clone().into());
+            }
+            Method::Unsubscribe {
+                object,
+                subscription,
+            } => {
+                p.insert("object".into(), object.clone().into());
+                p.insert("subscription".into(), subscription.clone().into());
+            }
+            Method::KeepAlive | Method::Connect => {}
+            Method::CloseSession { release } => {
+                p.insert("release".into(), (*release).into());
+            }
+            Method::Transaction { operations } => {
+                p.insert("operations".into(), Value::Array(operations.clone()));
+            }
+        }
+        if let Some(s) = &self.session_id {
+            p.insert("sessionId".into(), s.clone().into());
+        }
+        (!p.is_empty()).then_some(p)
+    }
+
+    /// The request as a message with `id`.
+    pub fn to_message(&self, id: Id) -> Message {
+        Message::Request(RawRequest {
+            id: Some(id),
+            method: self.method.name().into(),
+            params: self.params(),
+        })
+    }
+
+    /// One text frame.
+    pub fn encode(&self, id: Id) -> String {
+        self.to_message(id).encode()
+    }
+
+    /// Builds a `transaction` from requests; each operation gets its position as its id, and no session id
+    /// (KMS overwrites it with the transaction's).
+    pub fn transaction(ops: &[Method], session_id: Option<String>) -> Self {
+        let operations = ops
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                Request::new(m.clone(), None)
+                    .to_message(Id::from(i as u64))
+                    .to_value()
+            })
+            .collect();
+        Self::new(Method::Transaction { operations }, session_id)
+    }
+
+    /// Reads a request as KMS does, with its error codes and messages: unknown method -32601, missing params
+    /// -32602, a missing or mistyped top-level parameter -32000.
+    pub fn parse(raw: &RawRequest) -> Result<Self, RpcError> {
+        let empty = Map::new();
+        let needs_params = !matches!(raw.method.as_str(), "ping" | "connect");
+        let p = match &raw.params {
+            Some(p) => p,
+            None if needs_params && is_known(&raw.method) => {
+                return Err(RpcError::params_required());
+            }
+            None => &empty,
+        };
+        let session_id = match p.get("sessionId") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(RpcError::param_type("sessionId", "a string")),
+        };
+        let method = match raw.method.as_str() {
+            "ping" => Method::Ping {
+                interval: p.get("interval").and_then(Value::as_u64),
+            },
+            "describe" => Method::Describe {
+                object: req_str(p, "object")?,
+            },
+            "create" => Method::Create {
+                type_name: req_str(p, "type")?,
+                constructor_params: opt_obj(p, "constructorParams")?.unwrap_or_default(),
+                properties: opt_obj(p, "properties")?.unwrap_or_default(),
+            },
+            "invoke" => Method::Invoke {
+                object: req_str(p, "object")?,
+                operation: req_str(p, "operation")?,
+                operation_params: opt_obj(p, "operationParams")?,
+            },
+            "subscribe" => Method::Subscribe {
+                object: req_str(p, "object")?,
+                event_type: req_str(p, "type")?,
+            },
+            "unsubscribe" => Method::Unsubscribe {
+                object: req_str(p, "object")?,
+                subscription: req_str(p, "subscription")?,
+            },
+            "release" => Method::Release {
+                object: req_str(p, "object")?,
+            },
+            "ref" => Method::Ref {
+                object: req_str(p, "object")?,
+            },
+            "unref" => Method::Unref {
+                object: req_str(p, "object")?,
+            },
+            "keepAlive" => Method::KeepAlive,
+            "connect" => Method::Connect,
+            "closeSession" => Method::CloseSession {
+                release: p.get("release").and_then(Value::as_bool).unwrap_or(false),
+            },
+            "transaction" => match p.get("operations") {
+                None | Some(Value::Null) => return Err(RpcError::param_required("operations")),
+                Some(Value::Array(a)) => Method::Transaction {
+                    operations: a.clone(),
+                },
+                Some(_) => return Err(RpcError::param_type("operations", "an array")),
+            },
+            _ => {
+                return Err(RpcError::new(
+                    crate::ErrorCode::MethodNotFound,
+                    "Method not found.",
+                ));
+            }
+        };
+        Ok(Self { method, session_id })
+    }
+}
+
+fn is_known(method: &str) -> bool {
+    matches!(
+        method,
+        "ping"
+            | "describe"
+            | "create"
+            | "invoke"
+            | "subscribe"
+            | "unsubscribe"
+            | "release"
+            | "ref"
+            | "unref"
+            | "keepAlive"
+            | "connect"
+            | "closeSession"
+            | "transaction"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn raw(text: &str) -> RawRequest {
+        match Message::decode(text).unwrap() {
+            Message::Request(r) => r,
+            m => panic!("{m:?}"),
+        }
+    }
+
+    #[test]
+    fn builds_what_kurento_client_js_sends() {
+        let r = Request::new(
+            Method::Create {
+                type_name: "WebRtcEndpoint".into(),
+                constructor_params: json!({"mediaPipeline":"P"}).as_object().cloned().unwrap(),
+                properties: Map::new(),
+            },
+            Some("S".into()),
+        );
+        assert_eq!(
+            r.to_message(4.into()).to_value(),
+            json!({"jsonrpc":"2.0","method":"create","params":{"type":"WebRtcEndpoint",
+                "constructorParams":{"mediaPipeline":"P"},"properties":{},"sessionId":"S"},"id":4})
+        );
+        let ping = Request::new(Method::Ping { interval: None }, None);
+        assert_eq!(
+            ping.encode(17.into()),
+            r#"{"id":17,"jsonrpc":"2.0","method":"ping"}"#
+        );
+    }
+
+    #[test]
+    fn parses_and_round_trips() {
+        let text = r#"{"jsonrpc":"2.0","method":"invoke","params":{"object":"E","operation":"gatherCandidates","sessionId":"S"},"id":9}"#;
+        let r = Request::parse(&raw(text)).unwrap();
+        assert_eq!(r.method, Method::invoke("E", "gatherCandidates", None));
+        assert_eq!(r.session_id.as_deref(), Some("S"));
+        assert_eq!(r.to_message(9.into()), Message::decode(text).unwrap());
+    }
+
+    #[test]
+    fn validation_errors_are_worded_as_kms_words_them() {
+        let cases = [
+            (
+                r#"{"jsonrpc":"2.0","method":"foo","id":1}"#,
+                -32601,
+                "Method not found.",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","method":"create","id":1}"#,
+                -32602,
+                "'params' is required",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","method":"create","params":{},"id":1}"#,
+                -32000,
+                "'type' parameter is required",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","method":"invoke","params":{"object":3},"id":1}"#,
+                -32000,
+                "'object' parameter should be a string",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","method":"invoke","params":{"object":"E"},"id":1}"#,
+                -32000,
+                "'operation' parameter is required",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","method":"transaction","params":{"operations":{}},"id":1}"#,
+                -32000,
+                "'operations' parameter should be an array",
+            ),
+        ];
+        for (text, code, msg) in cases {
+            let e = Request::parse(&raw(text)).unwrap_err();
+            assert_eq!((e.code, e.message.as_str()), (code, msg), "{text}");
+        }
+    }
+
+    #[test]
+    fn transaction_numbers_its_operations() {
+        let t = Request::transaction(
+            &[
+                Method::Create {
+                    type_name: "MediaPipeline".into(),
+                    constructor_params: Map::new(),
+                    properties: Map::new(),
+                },
+                Method::Create {
+                    type_name: "WebRtcEndpoint".into(),
+                    constructor_params: json!({"mediaPipeline":"newref:0"})
+                        .as_object()
+                        .cloned()
+                        .unwrap(),
+                    properties: Map::new(),
+                },
+            ],
+            Some("S".into()),
+        );
+        let p = t.params().unwrap();
+        assert_eq!(p["operations"][0]["id"], json!(0));
+        assert_eq!(p["operations"][1]["id"], json!(1));
+        assert_eq!(
+            p["operations"][1]["params"]["constructorParams"]["mediaPipeline"],
+            json!("newref:0")
+        );
+    }
+}
