@@ -1,1 +1,92 @@
-fn main() {}
+//! The `media-probe` CLI: points a WebRTC probe at a gateway, prints what it measured, and exits 0 only
+//! when media came back intact and the session ended cleanly.
+
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use media_probe::{EchoCheckConfig, ProbeConfig};
+
+/// Check a MediaSession gateway end to end: Start, trickle ICE, echo audio and video, Stop.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// The gateway's gRPC address.
+    #[arg(
+        long,
+        env = "MEDIA_PROBE_GATEWAY",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    gateway: String,
+    /// How long to send media once connected, in seconds.
+    #[arg(long, env = "MEDIA_PROBE_DURATION", default_value_t = 3.0)]
+    duration: f64,
+    /// Frames per second on each of audio and video.
+    #[arg(long, env = "MEDIA_PROBE_RATE", default_value_t = 50)]
+    rate: u32,
+    /// Put the probe's candidates in the offer and ask for an answer with the server's
+    /// (wait_for_candidates) instead of trickling them.
+    #[arg(long, env = "MEDIA_PROBE_NO_TRICKLE")]
+    no_trickle: bool,
+    /// The IP the probe's UDP socket binds to (its only candidate).
+    #[arg(long, env = "MEDIA_PROBE_BIND_IP", default_value = "127.0.0.1")]
+    bind_ip: IpAddr,
+    /// Share of each kind's frames that must come back for a pass.
+    #[arg(long, env = "MEDIA_PROBE_MIN_ECHO_RATIO", default_value_t = 0.9)]
+    min_echo_ratio: f64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,media_probe=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+
+    let duration = match Duration::try_from_secs_f64(args.duration) {
+        Ok(d) if !d.is_zero() => d,
+        _ => {
+            eprintln!(
+                "media-probe: --duration must be a positive number of seconds, not {}",
+                args.duration
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let config = ProbeConfig {
+        bind_ip: args.bind_ip,
+        trickle: !args.no_trickle,
+        min_echo_ratio: args.min_echo_ratio,
+        echo: EchoCheckConfig {
+            duration,
+            packets_per_second: args.rate,
+            ..EchoCheckConfig::default()
+        },
+        ..ProbeConfig::default()
+    };
+
+    match media_probe::run(&args.gateway, config).await {
+        Ok(report) => {
+            println!("{report}");
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("media-probe: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

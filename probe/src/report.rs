@@ -1,0 +1,201 @@
+//! What one probe run measured, the verdict, and the short table a person reads.
+
+use std::fmt;
+use std::time::Duration;
+
+use media_proto::v1::EndReason;
+
+use crate::echo::{EchoReport, KindCounts};
+
+/// Facts about the Start call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartFacts {
+    /// From sending Start to its reply.
+    pub latency: Duration,
+    /// Candidates already in the answer (expected without trickle).
+    pub answer_candidates: usize,
+}
+
+/// The result of [`run`](crate::run).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeReport {
+    pub gateway: String,
+    pub session_id: String,
+    pub trickle: bool,
+    pub audio: bool,
+    pub video: bool,
+    pub min_echo_ratio: f64,
+    pub start: StartFacts,
+    /// The probe's own candidates sent with AddIceCandidate (0 without trickle).
+    pub local_candidates_sent: usize,
+    /// Server candidates received on StreamCandidates.
+    pub server_candidates: usize,
+    /// Server candidates the probe's peer could not parse.
+    pub bad_server_candidates: Vec<String>,
+    pub gathering_done: bool,
+    /// State events from the stream, with their time since Start.
+    pub states: Vec<String>,
+    /// The stream's SessionEnded, if it came.
+    pub ended: Option<(EndReason, String)>,
+    /// Set when the stream failed instead of ending.
+    pub stream_error: Option<String>,
+    pub echo: EchoReport,
+    /// From sending Start to the start of the echo check.
+    pub echo_started_after: Duration,
+    /// Stop's `released`: true when Stop ended the session.
+    pub released: bool,
+}
+
+impl ProbeReport {
+    /// The reasons the deployment failed the probe; empty when it passed.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.echo.mismatches > 0 {
+            out.push(format!(
+                "{} echoed frames differ from what was sent",
+                self.echo.mismatches
+            ));
+        }
+        let mut kind = |wanted: bool, name: &str, c: &KindCounts| {
+            if !wanted {
+                return;
+            }
+            if c.sent == 0 {
+                out.push(format!(
+                    "no {name} was sent (m-line or codec rejected by the answer?)"
+                ));
+            } else if (c.echoed as f64) < self.min_echo_ratio * c.sent as f64 || c.echoed == 0 {
+                out.push(format!(
+                    "{name}: {} of {} frames came back, below {:.0}%",
+                    c.echoed,
+                    c.sent,
+                    self.min_echo_ratio * 100.0
+                ));
+            }
+        };
+        kind(self.audio, "audio", &self.echo.audio);
+        kind(self.video, "video", &self.echo.video);
+        if !self.bad_server_candidates.is_empty() {
+            out.push(format!(
+                "{} server candidates could not be parsed",
+                self.bad_server_candidates.len()
+            ));
+        }
+        if !self.released {
+            out.push("Stop reported the session as already ended (released = false)".into());
+        }
+        match &self.ended {
+            Some((EndReason::Stopped, _)) => {}
+            Some((reason, message)) => out.push(format!(
+                "stream ended with {} ({message})",
+                reason.as_str_name()
+            )),
+            None => out.push(match &self.stream_error {
+                Some(e) => format!("stream failed without SessionEnded: {e}"),
+                None => "stream gave no SessionEnded after Stop".into(),
+            }),
+        }
+        out
+    }
+
+    /// True when media came back intact and the session ended cleanly with END_REASON_STOPPED.
+    pub fn passed(&self) -> bool {
+        self.failures().is_empty()
+    }
+
+    /// From sending Start to the first intact echo.
+    pub fn first_echo_since_start(&self) -> Option<Duration> {
+        self.echo
+            .first_echo_after
+            .map(|d| self.echo_started_after + d)
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+impl fmt::Display for ProbeReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.echo;
+        writeln!(
+            f,
+            "media-probe against {}  (session {})",
+            self.gateway, self.session_id
+        )?;
+        writeln!(
+            f,
+            "  trickle ICE              {}",
+            if self.trickle { "yes" } else { "no" }
+        )?;
+        writeln!(f, "  Start latency            {}", ms(self.start.latency))?;
+        writeln!(
+            f,
+            "  candidates               sent {}, received {} on the stream, {} in the answer{}",
+            self.local_candidates_sent,
+            self.server_candidates,
+            self.start.answer_candidates,
+            if self.gathering_done {
+                ", gathering done"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(
+            f,
+            "  connected after          {}",
+            ms(self.echo_started_after + e.connected_after)
+        )?;
+        let first = self
+            .first_echo_since_start()
+            .map_or_else(|| "never".to_owned(), ms);
+        writeln!(f, "  first echo after Start   {first}")?;
+        for (wanted, name, c) in [
+            (self.audio, "audio", &e.audio),
+            (self.video, "video", &e.video),
+        ] {
+            if wanted {
+                writeln!(
+                    f,
+                    "  {name} frames             sent {}, echoed {}, duplicates {}",
+                    c.sent, c.echoed, c.duplicates
+                )?;
+            }
+        }
+        writeln!(f, "  mismatches               {}", e.mismatches)?;
+        for example in &e.mismatch_examples {
+            writeln!(f, "    {example}")?;
+        }
+        match e.rtt {
+            Some(r) => writeln!(
+                f,
+                "  RTT                      min {}, median {}, p95 {}, max {}",
+                ms(r.min),
+                ms(r.median),
+                ms(r.p95),
+                ms(r.max)
+            )?,
+            None => writeln!(f, "  RTT                      no echo")?,
+        }
+        writeln!(f, "  keyframe requests        {}", e.keyframe_requests)?;
+        let ended = self
+            .ended
+            .as_ref()
+            .map_or("no SessionEnded", |(r, _)| r.as_str_name());
+        writeln!(
+            f,
+            "  Stop                     released {}, stream ended with {ended}",
+            self.released
+        )?;
+        let failures = self.failures();
+        if failures.is_empty() {
+            write!(f, "  verdict                  PASS")
+        } else {
+            write!(f, "  verdict                  FAIL")?;
+            for failure in failures {
+                write!(f, "\n    {failure}")?;
+            }
+            Ok(())
+        }
+    }
+}
