@@ -1,0 +1,43 @@
+//! Engine configuration: where endpoints bind, queue sizes and media timing knobs, each with its default.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+/// How the engine binds sockets and sizes its queues. `Default` suits tests and a single-host deployment.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Addresses to bind one UDP socket on per endpoint; each becomes one host candidate.
+    /// Default: `[127.0.0.1]`.
+    pub interfaces: Vec<IpAddr>,
+    /// UDP ports endpoints may bind; `None` lets the OS pick. A range bounds what a firewall must open.
+    /// Default: `None`.
+    pub port_range: Option<RangeInclusive<u16>>,
+    /// Capacity suggested for each endpoint's event channel (see [`crate::engine::Engine::event_channel`]).
+    /// Events that do not fit are dropped and counted, never waited for. Default: 256.
+    pub event_capacity: usize,
+    /// Capacity of each endpoint's command queue (control calls). Default: 32.
+    pub command_capacity: usize,
+    /// Capacity of each endpoint's queue of media forwarded from other endpoints. A full queue drops
+    /// media (and counts it) instead of stalling the sender's media loop. Default: 512.
+    pub media_capacity: usize,
+    /// Minimum time between two keyframe requests sent to the same peer stream; browsers ask often and
+    /// each keyframe is expensive. Default: 300 ms.
+    pub keyframe_min_interval: Duration,
+    /// Media absent this long in one direction turns its flow state to NOT_FLOWING. Default: 2 s.
+    pub flow_timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            interfaces: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            port_range: None,
+            event_capacity: 256,
+            command_capacity: 32,
+            media_capacity: 512,
+            keyframe_min_interval: Duration::from_millis(300),
+            flow_timeout: Duration::from_secs(2),
+        }
+    }
+}

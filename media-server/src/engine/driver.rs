@@ -1,0 +1,147 @@
+//! The endpoint's task: owns the UDP sockets and the session, and moves datagrams, timeouts, commands
+//! and forwarded media into str0m and its output onto the wire. Ends (closing the sockets) on cancel.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use str0m::net::{DatagramRecv, Protocol, Receive, Transmit};
+use str0m::{Input, Output};
+use tokio::io::ReadBuf;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::endpoint::Command;
+use super::event::EndpointEvent;
+use super::forward::Forwarded;
+use super::session::Session;
+use super::stats::{Counters, LiveGuard};
+
+/// Larger than any datagram a WebRTC peer sends (MTU-sized); a bigger one is truncated and rejected.
+const RECV_BUFFER: usize = 2048;
+/// How far ahead to sleep when nothing is scheduled (dead `Rtc`, or str0m asks for nothing sooner).
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// A socket with its counted lifetime; dropping it closes the socket and decrements the gauge.
+pub(crate) struct BoundSocket {
+    pub socket: UdpSocket,
+    pub local: SocketAddr,
+    pub _live: LiveGuard,
+}
+
+pub(crate) struct Driver {
+    pub session: Session,
+    pub sockets: Vec<BoundSocket>,
+    pub commands: mpsc::Receiver<Command>,
+    pub media: mpsc::Receiver<Forwarded>,
+    pub cancel: CancellationToken,
+    pub _live: LiveGuard,
+}
+
+impl Driver {
+    pub async fn run(mut self) {
+        let mut buf = vec![0u8; RECV_BUFFER];
+        let sleep = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(sleep);
+        loop {
+            let mut deadline = self.drain_output();
+            if let Some(at) = self.session.next_flow_check() {
+                deadline = deadline.min(at);
+            }
+            sleep.as_mut().reset(deadline.into());
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => break,
+                command = self.commands.recv() => match command {
+                    Some(command) => self.session.handle_command(command, Instant::now()),
+                    None => break,
+                },
+                forwarded = self.media.recv() => match forwarded {
+                    Some(forwarded) => self.session.handle_forwarded(forwarded, Instant::now()),
+                    None => break,
+                },
+                (index, received) = recv_any(&self.sockets, &mut buf) => match received {
+                    Ok(len) => self.on_datagram(index, &buf[..len.0], len.1),
+                    // Unconnected UDP sockets report little; whatever it was concerned one datagram.
+                    Err(e) => tracing::debug!(endpoint = %self.session.id, "udp receive: {e}"),
+                },
+                () = &mut sleep => {
+                    let now = Instant::now();
+                    self.session.check_flows(now);
+                    self.input(Input::Timeout(now));
+                }
+            }
+        }
+        self.session.rtc.disconnect();
+        tracing::debug!(endpoint = %self.session.id, "endpoint task ended");
+    }
+
+    fn on_datagram(&mut self, index: usize, data: &[u8], source: SocketAddr) {
+        Counters::add(&self.session.counters.packets_in, 1);
+        let Some(socket) = self.sockets.get(index) else { return };
+        let Ok(contents) = DatagramRecv::try_from(data) else {
+            return; // not STUN/DTLS/RTP: stray traffic
+        };
+        let receive = Receive { proto: Protocol::Udp, source, destination: socket.local, contents };
+        self.input(Input::Receive(Instant::now(), receive));
+    }
+
+    fn input(&mut self, input: Input<'_>) {
+        if let Err(e) = self.session.rtc.handle_input(input) {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, e: str0m::RtcError) {
+        tracing::warn!(endpoint = %self.session.id, "WebRTC session failed: {e}");
+        self.session.emit(EndpointEvent::Error { description: format!("WebRTC session failed: {e}") });
+        // The endpoint object lives on (KMS keeps it until release), inert.
+        self.session.rtc.disconnect();
+    }
+
+    /// Polls str0m until it only has a timeout left; returns that deadline.
+    fn drain_output(&mut self) -> Instant {
+        loop {
+            if !self.session.rtc.is_alive() {
+                return Instant::now() + IDLE;
+            }
+            match self.session.rtc.poll_output() {
+                Ok(Output::Timeout(at)) => return at.min(Instant::now() + IDLE),
+                Ok(Output::Transmit(transmit)) => self.send(&transmit),
+                Ok(Output::Event(event)) => self.session.handle_rtc_event(event, Instant::now()),
+                Err(e) => self.fail(e),
+            }
+        }
+    }
+
+    fn send(&mut self, transmit: &Transmit) {
+        self.session.note_transmit(transmit);
+        let Some(socket) = self.sockets.iter().find(|s| s.local == transmit.source) else {
+            tracing::debug!(endpoint = %self.session.id, "no socket for source {}", transmit.source);
+            return;
+        };
+        // UDP may drop anyway; a full send buffer must not stall the loop.
+        match socket.socket.try_send_to(&transmit.contents, transmit.destination) {
+            Ok(_) => Counters::add(&self.session.counters.packets_out, 1),
+            Err(e) => tracing::debug!(endpoint = %self.session.id, "udp send to {}: {e}", transmit.destination),
+        }
+    }
+}
+
+/// Receives from whichever socket has a datagram: `(socket index, (length, source))`.
+async fn recv_any(sockets: &[BoundSocket], buf: &mut [u8]) -> (usize, io::Result<(usize, SocketAddr)>) {
+    poll_fn(|cx| {
+        for (index, bound) in sockets.iter().enumerate() {
+            let mut read = ReadBuf::new(buf);
+            if let Poll::Ready(result) = bound.socket.poll_recv_from(cx, &mut read) {
+                let len = read.filled().len();
+                return Poll::Ready((index, result.map(|source| (len, source))));
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}

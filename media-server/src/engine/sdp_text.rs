@@ -1,0 +1,105 @@
+//! Small SDP text helpers: which m-lines of our answer are active, and putting candidates into it.
+//!
+//! str0m owns real SDP parsing; these only read the text str0m itself wrote, so a line scan suffices.
+
+/// One m-line of a local description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MLine {
+    /// `a=mid` value (empty if the m-line has none).
+    pub mid: String,
+    /// Position of the m-line in the description, from 0.
+    pub index: u32,
+    /// False when the m-line was rejected (port 0); KMS sends no candidates for those.
+    pub active: bool,
+}
+
+/// The m-lines of `sdp`, in order.
+pub(crate) fn mlines(sdp: &str) -> Vec<MLine> {
+    let mut out: Vec<MLine> = Vec::new();
+    for line in sdp.lines() {
+        if let Some(rest) = line.strip_prefix("m=") {
+            let port = rest.split_whitespace().nth(1).unwrap_or("0");
+            out.push(MLine {
+                mid: String::new(),
+                index: u32::try_from(out.len()).unwrap_or(u32::MAX),
+                active: port != "0",
+            });
+        } else if let Some(mid) = line.strip_prefix("a=mid:") {
+            if let Some(last) = out.last_mut() {
+                last.mid = mid.trim().to_string();
+            }
+        }
+    }
+    out
+}
+
+/// `sdp` with `a=candidate:` lines for `candidates` added to every active m-section that lacks them,
+/// the way KMS's local description holds the gathered candidates.
+pub(crate) fn with_candidates(sdp: &str, candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        return sdp.to_string();
+    }
+    let mut out = String::with_capacity(sdp.len() + candidates.len() * 256);
+    let mut section = Section::Session;
+    let flush = |out: &mut String, section: &Section| {
+        if let Section::Media { active: true, has_candidates: false } = section {
+            for c in candidates {
+                out.push_str("a=");
+                out.push_str(c);
+                out.push_str("\r\n");
+            }
+        }
+    };
+    for line in sdp.lines() {
+        if let Some(rest) = line.strip_prefix("m=") {
+            flush(&mut out, &section);
+            let port = rest.split_whitespace().nth(1).unwrap_or("0");
+            section = Section::Media { active: port != "0", has_candidates: false };
+        } else if line.starts_with("a=candidate:") {
+            if let Section::Media { has_candidates, .. } = &mut section {
+                *has_candidates = true;
+            }
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    flush(&mut out, &section);
+    out
+}
+
+enum Section {
+    Session,
+    Media { active: bool, has_candidates: bool },
+}
+
+/// The `candidate:` attribute values found in `sdp` (to recognise the remote end of the selected pair).
+pub(crate) fn candidates(sdp: &str) -> impl Iterator<Item = &str> {
+    sdp.lines().filter_map(|l| l.strip_prefix("a=")).filter(|l| l.starts_with("candidate:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SDP: &str = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\n\
+        a=mid:1\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:v\r\n";
+
+    #[test]
+    fn lists_mlines_with_mid_and_rejection() {
+        let m = mlines(SDP);
+        assert_eq!(m.len(), 3);
+        assert_eq!((m[0].mid.as_str(), m[0].index, m[0].active), ("0", 0, true));
+        assert_eq!((m[1].mid.as_str(), m[1].index, m[1].active), ("1", 1, false));
+        assert_eq!((m[2].mid.as_str(), m[2].index, m[2].active), ("v", 2, true));
+    }
+
+    #[test]
+    fn adds_candidates_to_active_sections_only() {
+        let c = vec!["candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host".to_string()];
+        let sdp = with_candidates(SDP, &c);
+        assert_eq!(sdp.matches("a=candidate:").count(), 2);
+        let again = with_candidates(&sdp, &c);
+        assert_eq!(again.matches("a=candidate:").count(), 2, "no duplicates");
+        assert_eq!(candidates(&sdp).count(), 2);
+    }
+}

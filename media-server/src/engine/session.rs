@@ -1,0 +1,242 @@
+//! The per-endpoint state machine around one str0m `Rtc`: SDP, candidates and control commands.
+//! No sockets here: the driver feeds datagrams and timeouts in and sends what `Rtc` outputs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use str0m::change::SdpOffer;
+use str0m::{Candidate, Rtc};
+use tokio::sync::mpsc;
+
+use super::endpoint::{Command, EndpointId};
+use super::error::EngineError;
+use super::event::{EndpointEvent, IceComponentState};
+use super::forward::MediaState;
+use super::rtc_events::Status;
+use super::sdp_text::{self, MLine};
+use super::stats::Counters;
+
+/// Remote candidates kept while waiting for the offer; more than this is not a real peer.
+const MAX_PENDING_CANDIDATES: usize = 128;
+
+/// Where gathering stands. KMS lets `gatherCandidates` come before `processOffer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gather {
+    NotRequested,
+    /// Requested before the offer: candidates are in `Rtc` (so the answer carries them) and the
+    /// events go out once the offer is processed.
+    AwaitingOffer,
+    Done,
+}
+
+/// Timing knobs the session needs from the engine config.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub keyframe_min_interval: Duration,
+    pub flow_timeout: Duration,
+}
+
+pub(crate) struct Session {
+    pub id: EndpointId,
+    pub rtc: Rtc,
+    pub timing: Timing,
+    events: mpsc::Sender<EndpointEvent>,
+    pub counters: Arc<Counters>,
+    /// One host candidate per bound socket, fixed at creation.
+    local_candidates: Vec<Candidate>,
+    /// Candidate strings as str0m accepted them, once gathered (for events and the local SDP).
+    gathered: Vec<String>,
+    gather: Gather,
+    remote_sdp: Option<String>,
+    local_sdp: Option<String>,
+    mlines: Vec<MLine>,
+    pending_remote: Vec<Candidate>,
+    /// Remote candidates by address, to name the remote end of the selected pair.
+    pub remote_candidates: Vec<(SocketAddr, String)>,
+    pub media: MediaState,
+    pub status: Status,
+}
+
+impl Session {
+    pub fn new(
+        id: EndpointId,
+        rtc: Rtc,
+        timing: Timing,
+        events: mpsc::Sender<EndpointEvent>,
+        counters: Arc<Counters>,
+        local_candidates: Vec<Candidate>,
+    ) -> Self {
+        Session {
+            id,
+            rtc,
+            timing,
+            events,
+            counters,
+            local_candidates,
+            gathered: Vec::new(),
+            gather: Gather::NotRequested,
+            remote_sdp: None,
+            local_sdp: None,
+            mlines: Vec::new(),
+            pending_remote: Vec::new(),
+            remote_candidates: Vec::new(),
+            media: MediaState::default(),
+            status: Status::default(),
+        }
+    }
+
+    /// Reports an event without ever waiting: a slow owner loses events, media never stalls.
+    pub fn emit(&self, event: EndpointEvent) {
+        if self.events.try_send(event).is_err() {
+            Counters::add(&self.counters.events_dropped, 1);
+        }
+    }
+
+    pub fn local_candidate_string(&self, addr: SocketAddr) -> Option<String> {
+        self.local_candidates.iter().find(|c| c.addr() == addr).map(Candidate::to_sdp_string)
+    }
+
+    pub fn handle_command(&mut self, command: Command, now: Instant) {
+        // A dropped reply means the caller gave up waiting; the state change stands regardless.
+        match command {
+            Command::ProcessOffer { sdp, reply } => {
+                let _ = reply.send(self.process_offer(sdp));
+            }
+            Command::GatherCandidates { reply } => {
+                self.gather_candidates();
+                let _ = reply.send(Ok(()));
+            }
+            Command::AddIceCandidate { candidate, reply } => {
+                self.add_ice_candidate(&candidate);
+                let _ = reply.send(Ok(()));
+            }
+            Command::AddSink { link, reply } => {
+                self.add_sink(link);
+                let _ = reply.send(Ok(()));
+            }
+            Command::RemoveSink { id, reply } => {
+                self.remove_sink(id);
+                let _ = reply.send(Ok(()));
+            }
+            Command::AddSource { link, reply } => {
+                self.add_source(link);
+                let _ = reply.send(Ok(()));
+            }
+            Command::RemoveSource { id, reply } => {
+                self.remove_source(id);
+                let _ = reply.send(Ok(()));
+            }
+            Command::RequestKeyframe { reply } => {
+                self.request_keyframe_all(now);
+                let _ = reply.send(Ok(()));
+            }
+            Command::LocalSdp { reply } => {
+                let sdp = self.local_sdp.as_deref().map(|s| sdp_text::with_candidates(s, &self.gathered));
+                let _ = reply.send(Ok(sdp));
+            }
+            Command::RemoteSdp { reply } => {
+                let _ = reply.send(Ok(self.remote_sdp.clone()));
+            }
+        }
+    }
+
+    fn process_offer(&mut self, sdp: String) -> Result<String, EngineError> {
+        if self.remote_sdp.is_some() {
+            return Err(EngineError::AlreadyNegotiated);
+        }
+        if sdp.trim().is_empty() {
+            return Err(EngineError::EmptyOffer);
+        }
+        // KMS calls text without a `v=` line "Invalid SDP"; str0m is lenient about what precedes it.
+        if !sdp.trim_start().starts_with("v=") {
+            return Err(EngineError::InvalidSdp("no v= line".into()));
+        }
+        let offer = SdpOffer::from_sdp_string(&sdp).map_err(|e| EngineError::InvalidSdp(e.to_string()))?;
+        let answer = self
+            .rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| EngineError::OfferNotNegotiable(e.to_string()))?;
+        let answer = answer.to_sdp_string();
+
+        self.mlines = sdp_text::mlines(&answer);
+        for line in sdp_text::candidates(&sdp) {
+            self.remember_remote(line);
+        }
+        for candidate in std::mem::take(&mut self.pending_remote) {
+            self.rtc.add_remote_candidate(candidate);
+        }
+        self.remote_sdp = Some(sdp);
+        self.local_sdp = Some(answer.clone());
+        if self.gather == Gather::AwaitingOffer {
+            self.announce_candidates();
+        }
+        Ok(answer)
+    }
+
+    fn gather_candidates(&mut self) {
+        if self.gather != Gather::NotRequested {
+            return;
+        }
+        for candidate in self.local_candidates.clone() {
+            if let Some(accepted) = self.rtc.add_local_candidate(candidate) {
+                self.gathered.push(accepted.to_sdp_string());
+            }
+        }
+        if self.remote_sdp.is_some() {
+            self.announce_candidates();
+        } else {
+            self.gather = Gather::AwaitingOffer;
+        }
+    }
+
+    /// Host candidates are known at once, so "gathering" is reporting them, KMS style: each candidate
+    /// once per active m-line (same string, that m-line's mid and index), then done.
+    fn announce_candidates(&mut self) {
+        self.gather = Gather::Done;
+        self.emit(EndpointEvent::IceComponentStateChanged {
+            state: IceComponentState::Gathering,
+            stream_id: 1,
+            component_id: 1,
+        });
+        for candidate in &self.gathered {
+            for mline in self.mlines.iter().filter(|m| m.active) {
+                self.emit(EndpointEvent::IceCandidateFound {
+                    candidate: candidate.clone(),
+                    sdp_mid: mline.mid.clone(),
+                    sdp_m_line_index: mline.index,
+                });
+            }
+        }
+        self.emit(EndpointEvent::IceGatheringDone);
+    }
+
+    fn add_ice_candidate(&mut self, candidate: &str) {
+        let text = candidate.trim();
+        let text = text.strip_prefix("a=").unwrap_or(text);
+        if text.is_empty() {
+            return; // end of candidates: str0m keeps trickle open anyway
+        }
+        let Some(parsed) = self.remember_remote(text) else {
+            // KMS drops what libnice cannot parse (mDNS names, garbage) and still reports success.
+            tracing::debug!(endpoint = %self.id, candidate = text, "ignoring unparsable remote candidate");
+            return;
+        };
+        if self.remote_sdp.is_some() {
+            self.rtc.add_remote_candidate(parsed);
+        } else if self.pending_remote.len() < MAX_PENDING_CANDIDATES {
+            self.pending_remote.push(parsed);
+        } else {
+            tracing::warn!(endpoint = %self.id, "too many candidates before the offer; dropping one");
+        }
+    }
+
+    fn remember_remote(&mut self, text: &str) -> Option<Candidate> {
+        let parsed = Candidate::from_sdp_string(text).ok()?;
+        if self.remote_candidates.len() < MAX_PENDING_CANDIDATES {
+            self.remote_candidates.push((parsed.addr(), text.to_string()));
+        }
+        Some(parsed)
+    }
+}

@@ -1,0 +1,84 @@
+//! Live engine counters, and the guards that keep them honest when endpoints and sockets go away.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// A snapshot of the engine's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Endpoints whose task is still running.
+    pub endpoints: usize,
+    /// UDP sockets currently open.
+    pub udp_sockets: usize,
+    /// UDP datagrams received.
+    pub packets_in: u64,
+    /// UDP datagrams sent.
+    pub packets_out: u64,
+    /// Events dropped because the owner's channel was full or closed.
+    pub events_dropped: u64,
+    /// Forwarded media units dropped (sink queue full, sink gone, or no matching codec).
+    pub media_dropped: u64,
+}
+
+/// Shared atomic counters; relaxed ordering is enough because they are only ever read as a snapshot.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub endpoints: AtomicUsize,
+    pub udp_sockets: AtomicUsize,
+    pub packets_in: AtomicU64,
+    pub packets_out: AtomicU64,
+    pub events_dropped: AtomicU64,
+    pub media_dropped: AtomicU64,
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> EngineStats {
+        EngineStats {
+            endpoints: self.endpoints.load(Ordering::Relaxed),
+            udp_sockets: self.udp_sockets.load(Ordering::Relaxed),
+            packets_in: self.packets_in.load(Ordering::Relaxed),
+            packets_out: self.packets_out.load(Ordering::Relaxed),
+            events_dropped: self.events_dropped.load(Ordering::Relaxed),
+            media_dropped: self.media_dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Counts one live thing (an endpoint task, an open socket) for as long as it exists.
+#[derive(Debug)]
+pub(crate) struct LiveGuard {
+    counters: Arc<Counters>,
+    which: Live,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Live {
+    Endpoint,
+    Socket,
+}
+
+impl LiveGuard {
+    pub fn new(counters: Arc<Counters>, which: Live) -> Self {
+        counters.gauge(which).fetch_add(1, Ordering::Relaxed);
+        LiveGuard { counters, which }
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.counters.gauge(self.which).fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Counters {
+    fn gauge(&self, which: Live) -> &AtomicUsize {
+        match which {
+            Live::Endpoint => &self.endpoints,
+            Live::Socket => &self.udp_sockets,
+        }
+    }
+}
