@@ -209,11 +209,16 @@ impl Driver {
         if let Some(reason) = &self.failure {
             return Err(PeerError::Stopped(reason.clone()));
         }
+        if self.pending.is_none() {
+            return Err(PeerError::AnswerAlreadySet);
+        }
+        // Parse before taking the pending offer, so unparsable text leaves room for a proper answer.
+        // (An answer str0m parses but rejects does use the offer up: accept_answer consumes it.)
+        let answer =
+            SdpAnswer::from_sdp_string(sdp).map_err(|e| PeerError::BadAnswer(e.to_string()))?;
         let Some(pending) = self.pending.take() else {
             return Err(PeerError::AnswerAlreadySet);
         };
-        let answer =
-            SdpAnswer::from_sdp_string(sdp).map_err(|e| PeerError::BadAnswer(e.to_string()))?;
         self.rtc
             .sdp_api()
             .accept_answer(pending, answer)
