@@ -1,0 +1,136 @@
+//! The bridge's configuration: where the gateway is, how to serve (TLS or plain), what the page gets, and limits.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::counters::Counters;
+
+/// Everything `run` needs besides its listener. `Config::default()` is a working local setup.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The MediaSession gRPC endpoint, e.g. `http://127.0.0.1:50051`.
+    pub gateway: String,
+    /// How HTTP is served.
+    pub tls: TlsMode,
+    /// Serve the page from this folder instead of the copy embedded in the binary (for editing the page live).
+    pub static_dir: Option<PathBuf>,
+    /// Origins (e.g. `https://demo.example:8443`) allowed to open the WebSocket besides the page's own origin.
+    pub allowed_origins: Vec<String>,
+    /// STUN/TURN servers handed to the page through `GET /config.json`.
+    pub ice_servers: Vec<IceServer>,
+    pub limits: Limits,
+    /// Live counts; clone this handle before passing the config to `run` to watch them.
+    pub counters: Counters,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            gateway: DEFAULT_GATEWAY.to_owned(),
+            tls: TlsMode::SelfSigned,
+            static_dir: None,
+            allowed_origins: Vec::new(),
+            ice_servers: Vec::new(),
+            limits: Limits::default(),
+            counters: Counters::default(),
+        }
+    }
+}
+
+/// Where the gateway listens unless told otherwise.
+pub const DEFAULT_GATEWAY: &str = "http://127.0.0.1:50051";
+
+/// How the HTTP listener is secured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    /// A certificate for `localhost` and `127.0.0.1` generated at start (browsers warn; tests ignore it).
+    SelfSigned,
+    /// PEM files: a certificate chain and its private key.
+    Files { cert: PathBuf, key: PathBuf },
+    /// Plain HTTP, for running behind a proxy that terminates TLS. Browsers need a secure context for the
+    /// camera, so only use this behind such a proxy or on `localhost`.
+    Plain,
+}
+
+/// One entry of RTCPeerConnection's `iceServers`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IceServer {
+    pub urls: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+impl std::str::FromStr for IceServer {
+    type Err = String;
+
+    /// `stun:host:port`, or `turn:host:port,username,credential` (commas cannot appear in ICE URLs).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split(',');
+        let urls = parts.next().unwrap_or_default().trim().to_owned();
+        if !(urls.starts_with("stun:")
+            || urls.starts_with("stuns:")
+            || urls.starts_with("turn:")
+            || urls.starts_with("turns:"))
+        {
+            return Err(format!(
+                "ICE server {s:?} must start with stun:, stuns:, turn: or turns:"
+            ));
+        }
+        let username = parts.next().map(str::to_owned);
+        let credential = parts.next().map(str::to_owned);
+        if parts.next().is_some() || username.is_some() != credential.is_some() {
+            return Err(format!(
+                "ICE server {s:?} must be URL or URL,username,credential"
+            ));
+        }
+        Ok(Self {
+            urls,
+            username,
+            credential,
+        })
+    }
+}
+
+/// Every bound the bridge enforces, each with a default sized for real browsers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest WebSocket message accepted and answered with `error` (Chromium's offers are 5–10 KiB).
+    pub max_message_bytes: usize,
+    /// Messages a browser may send per second on average (Start, Stop and a few dozen candidates per session).
+    pub messages_per_second: u32,
+    /// Messages a browser may send in one burst above that rate.
+    pub message_burst: u32,
+    /// Browser candidates held per session while Start is in flight or the gateway is slow to take them.
+    pub max_pending_candidates: usize,
+    /// Messages queued towards one browser before the bridge stops reading the gateway's event stream.
+    pub outgoing_queue: usize,
+    /// WebSocket connections open at once; further upgrades get 503.
+    pub max_sockets: usize,
+    /// How long Start may take (the gateway's own deadline is usually shorter).
+    pub start_timeout: Duration,
+    /// How long AddIceCandidate or Stop may take.
+    pub call_timeout: Duration,
+    /// How long a client may take to finish the TLS handshake.
+    pub tls_handshake_timeout: Duration,
+    /// How long `run` waits, after shutdown, for sockets to stop their sessions.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 64 * 1024,
+            messages_per_second: 50,
+            message_burst: 200,
+            max_pending_candidates: 128,
+            outgoing_queue: 64,
+            max_sockets: 1024,
+            start_timeout: Duration::from_secs(30),
+            call_timeout: Duration::from_secs(10),
+            tls_handshake_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(15),
+        }
+    }
+}

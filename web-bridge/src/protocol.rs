@@ -1,0 +1,205 @@
+//! The tutorial's browser protocol on /helloworld: parsing what the page sends and shaping what it receives.
+//!
+//! Pure data in, data out: no sockets here, so every message shape is testable on its own. Every parse failure is
+//! a sentence the person at the browser can act on; it goes back to the page as `{"id":"error","message":…}`.
+
+use serde_json::{Map, Value, json};
+
+/// An ICE candidate as the browser's `RTCIceCandidate.toJSON()` carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// `candidate:…` attribute value; empty means end-of-candidates.
+    pub candidate: String,
+    pub sdp_mid: String,
+    pub sdp_m_line_index: u32,
+}
+
+/// A message from the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientMessage {
+    Start {
+        sdp_offer: String,
+    },
+    OnIceCandidate(Candidate),
+    Stop,
+    /// Our own page's opt-in to the extra `sessionEvent` messages, which the tutorial's page would treat as errors.
+    SubscribeEvents,
+}
+
+/// A message to the browser.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerMessage {
+    StartResponse {
+        sdp_answer: String,
+    },
+    IceCandidate(Candidate),
+    /// Always a plain sentence (the tutorial's server sometimes sent an object here).
+    Error(String),
+    /// Only for sockets that sent `subscribeEvents`: `{"id":"sessionEvent","event":{"type":…,…}}`.
+    SessionEvent(Value),
+}
+
+impl ServerMessage {
+    /// The JSON text frame for this message.
+    pub fn to_text(&self) -> String {
+        let value = match self {
+            Self::StartResponse { sdp_answer } => {
+                json!({"id": "startResponse", "sdpAnswer": sdp_answer})
+            }
+            Self::IceCandidate(c) => json!({
+                "id": "iceCandidate",
+                "candidate": {
+                    "candidate": c.candidate,
+                    "sdpMid": c.sdp_mid,
+                    "sdpMLineIndex": c.sdp_m_line_index,
+                    "__module__": "kurento",
+                    "__type__": "IceCandidate",
+                },
+            }),
+            Self::Error(message) => json!({"id": "error", "message": message}),
+            Self::SessionEvent(event) => json!({"id": "sessionEvent", "event": event}),
+        };
+        value.to_string()
+    }
+}
+
+/// Parses one text frame from the browser.
+pub fn parse(text: &str) -> Result<ClientMessage, String> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("message is not valid JSON: {e}"))?;
+    let Value::Object(object) = value else {
+        return Err("message must be a JSON object with an \"id\" field".to_owned());
+    };
+    let id = match object.get("id") {
+        Some(Value::String(id)) => id.as_str(),
+        Some(_) => return Err("message \"id\" must be a string".to_owned()),
+        None => return Err("message has no \"id\" field".to_owned()),
+    };
+    match id {
+        "start" => match object.get("sdpOffer") {
+            Some(Value::String(sdp)) if !sdp.trim().is_empty() => Ok(ClientMessage::Start {
+                sdp_offer: sdp.clone(),
+            }),
+            Some(Value::String(_)) => Err("start has an empty \"sdpOffer\"".to_owned()),
+            Some(_) => {
+                Err("start's \"sdpOffer\" must be a string holding the SDP offer".to_owned())
+            }
+            None => Err("start has no \"sdpOffer\"".to_owned()),
+        },
+        "onIceCandidate" => parse_candidate(&object).map(ClientMessage::OnIceCandidate),
+        "stop" => Ok(ClientMessage::Stop),
+        "subscribeEvents" => Ok(ClientMessage::SubscribeEvents),
+        other => Err(format!("unknown message id {:?}", truncate(other, 40))),
+    }
+}
+
+fn parse_candidate(object: &Map<String, Value>) -> Result<Candidate, String> {
+    let Some(Value::Object(c)) = object.get("candidate") else {
+        return Err("onIceCandidate needs a \"candidate\" object".to_owned());
+    };
+    let candidate = match c.get("candidate") {
+        Some(Value::String(s)) => s.clone(),
+        // The browser's final "no more candidates" arrives as null or missing text.
+        Some(Value::Null) | None => String::new(),
+        Some(_) => return Err("onIceCandidate's candidate.candidate must be a string".to_owned()),
+    };
+    if !candidate.is_empty() && !candidate.starts_with("candidate:") {
+        return Err(format!(
+            "ICE candidate {:?} does not start with \"candidate:\"",
+            truncate(&candidate, 60)
+        ));
+    }
+    let sdp_mid = match c.get("sdpMid") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(_) => return Err("onIceCandidate's candidate.sdpMid must be a string".to_owned()),
+    };
+    let sdp_m_line_index = match c.get("sdpMLineIndex") {
+        Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or(
+            "onIceCandidate's candidate.sdpMLineIndex must be a small non-negative integer",
+        )?,
+        Some(Value::Null) | None => 0,
+        Some(_) => {
+            return Err("onIceCandidate's candidate.sdpMLineIndex must be a number".to_owned());
+        }
+    };
+    Ok(Candidate {
+        candidate,
+        sdp_mid,
+        sdp_m_line_index,
+    })
+}
+
+/// Keeps echoed input short, cut on a character boundary.
+fn truncate(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_tutorial_messages() {
+        assert_eq!(
+            parse(r#"{"id":"start","sdpOffer":"v=0\r\n"}"#),
+            Ok(ClientMessage::Start {
+                sdp_offer: "v=0\r\n".into()
+            })
+        );
+        let c = r#"{"id":"onIceCandidate","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"ab"}}"#;
+        assert_eq!(
+            parse(c),
+            Ok(ClientMessage::OnIceCandidate(Candidate {
+                candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host".into(),
+                sdp_mid: "0".into(),
+                sdp_m_line_index: 0,
+            }))
+        );
+        assert_eq!(parse(r#"{"id":"stop"}"#), Ok(ClientMessage::Stop));
+    }
+
+    #[test]
+    fn bad_input_gets_a_sentence() {
+        assert!(parse("not json").unwrap_err().contains("not valid JSON"));
+        assert!(parse("[1]").unwrap_err().contains("JSON object"));
+        assert!(
+            parse(r#"{"id":"dance"}"#)
+                .unwrap_err()
+                .contains("unknown message id \"dance\"")
+        );
+        assert!(
+            parse(r#"{"id":"start"}"#)
+                .unwrap_err()
+                .contains("no \"sdpOffer\"")
+        );
+        assert!(
+            parse(r#"{"id":"start","sdpOffer":7}"#)
+                .unwrap_err()
+                .contains("must be a string")
+        );
+        assert!(
+            parse(r#"{"id":"onIceCandidate"}"#)
+                .unwrap_err()
+                .contains("\"candidate\" object")
+        );
+    }
+
+    #[test]
+    fn server_candidates_carry_the_kurento_type_tags() {
+        let text = ServerMessage::IceCandidate(Candidate {
+            candidate: "candidate:1 1 UDP 2015363327 127.0.0.1 20372 typ host".into(),
+            sdp_mid: "0".into(),
+            sdp_m_line_index: 0,
+        })
+        .to_text();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["id"], "iceCandidate");
+        assert_eq!(v["candidate"]["__module__"], "kurento");
+        assert_eq!(v["candidate"]["__type__"], "IceCandidate");
+        assert_eq!(v["candidate"]["sdpMLineIndex"], 0);
+    }
+}

@@ -1,0 +1,87 @@
+//! The HTTP surface: the page, `GET /config.json` for the page's ICE servers, and the `/helloworld` WebSocket.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::app::App;
+use crate::socket;
+
+/// The tungstenite hard limit, above the answered limit so that messages a little too big get a clear `error`
+/// while the socket stays usable; beyond this the socket is closed (after an `error`, when possible).
+const HARD_LIMIT_FACTOR: usize = 4;
+
+pub(crate) fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/helloworld", get(helloworld))
+        .route("/config.json", get(config_json))
+        .fallback(get(asset))
+        .with_state(app)
+}
+
+async fn helloworld(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Err(why) = crate::origin::check(&headers, &app.config.allowed_origins) {
+        tracing::warn!("refused a WebSocket: {why}");
+        return (StatusCode::FORBIDDEN, why).into_response();
+    }
+    let Ok(permit) = app.sockets.clone().try_acquire_owned() else {
+        let why = format!(
+            "too many open connections (limit {})",
+            app.config.limits.max_sockets
+        );
+        return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    };
+    let hard = app
+        .config
+        .limits
+        .max_message_bytes
+        .saturating_mul(HARD_LIMIT_FACTOR);
+    let guard = app.config.counters.socket_opened();
+    let tasks = app.tasks.clone();
+    upgrade
+        .max_message_size(hard)
+        .max_frame_size(hard)
+        .on_failed_upgrade(|e| tracing::debug!("WebSocket upgrade failed: {e}"))
+        .on_upgrade(move |ws| {
+            // Tracked so shutdown waits until the socket has stopped its session.
+            tasks.track_future(async move {
+                socket::serve(ws, app, guard).await;
+                drop(permit);
+            })
+        })
+}
+
+async fn config_json(State(app): State<Arc<App>>) -> Response {
+    let body = json!({ "iceServers": app.config.ice_servers }).to_string();
+    with_headers(body.into_bytes(), "application/json")
+}
+
+async fn asset(State(app): State<Arc<App>>, OriginalUri(uri): OriginalUri) -> Response {
+    match app.assets.get(uri.path()).await {
+        Some(a) => with_headers(a.body, a.content_type),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+fn with_headers(body: Vec<u8>, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // The page changes with the binary; a stale cached script would speak an old protocol.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}

@@ -1,0 +1,182 @@
+//! One gateway session owned by one browser WebSocket: starting it without leaking, feeding it candidates in
+//! order, forwarding its events, and stopping it exactly once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_stream::StreamExt;
+
+use crate::counters::{Counters, Guard};
+use crate::events::{self, Forward};
+use crate::gateway::Gateway;
+use crate::protocol::{Candidate, ServerMessage};
+
+/// What a Start in flight hands back: the answer and the session it now belongs to the socket to stop.
+pub(crate) type StartOutcome = Result<Started, String>;
+
+/// A successful Start, carrying the count guard so the session stays counted until someone stops it.
+#[derive(Debug)]
+pub(crate) struct Started {
+    pub(crate) session_id: String,
+    pub(crate) sdp_answer: String,
+    guard: Guard,
+}
+
+/// Calls Start in its own task. If nobody is waiting when it returns (the socket closed, or a second `start`
+/// or a `stop` superseded it), the task stops the session itself: an abrupt close during Start leaks nothing.
+pub(crate) fn spawn_start(
+    gateway: Gateway,
+    counters: &Counters,
+    sdp_offer: String,
+) -> oneshot::Receiver<StartOutcome> {
+    let (reply, outcome) = oneshot::channel();
+    let guard = counters.session_opened();
+    tokio::spawn(async move {
+        let started = match gateway.start(sdp_offer).await {
+            Ok(r) => Ok(Started {
+                session_id: r.session_id,
+                sdp_answer: r.sdp_answer,
+                guard,
+            }),
+            Err(text) => Err(text),
+        };
+        if let Err(Ok(orphan)) = reply.send(started) {
+            tracing::info!(session = %short(&orphan.session_id), "Start returned after its socket gave it up; stopping it");
+            if let Err(text) = gateway.stop(&orphan.session_id).await {
+                tracing::warn!(session = %short(&orphan.session_id), "stopping an orphaned session failed: {text}");
+            }
+            drop(orphan.guard);
+        }
+    });
+    outcome
+}
+
+/// A live session. Dropping it aborts its tasks but does not call Stop: use [`Session::stop`].
+#[derive(Debug)]
+pub(crate) struct Session {
+    id: String,
+    gateway: Gateway,
+    candidates: mpsc::Sender<Candidate>,
+    tasks: Vec<JoinHandle<()>>,
+    _guard: Guard,
+}
+
+impl Session {
+    /// Takes ownership of a started session: spawns the candidate feeder and the event forwarder, which write
+    /// into `outgoing` (bounded; a slow browser slows the gateway stream, it does not grow memory).
+    pub(crate) fn open(
+        started: Started,
+        gateway: Gateway,
+        outgoing: mpsc::Sender<ServerMessage>,
+        subscribed: Arc<AtomicBool>,
+        max_pending_candidates: usize,
+    ) -> Self {
+        let Started {
+            session_id: id,
+            guard,
+            ..
+        } = started;
+        let (candidates, mut queue) = mpsc::channel::<Candidate>(max_pending_candidates.max(1));
+        // One feeder keeps the browser's candidate order, which ICE does not need but logs and tests do.
+        let feeder = {
+            let gateway = gateway.clone();
+            let outgoing = outgoing.clone();
+            let id = id.clone();
+            tokio::spawn(async move {
+                while let Some(candidate) = queue.recv().await {
+                    if let Err(text) = gateway.add_ice_candidate(&id, candidate).await {
+                        let _ = outgoing
+                            .send(ServerMessage::Error(format!(
+                                "cannot add ICE candidate: {text}"
+                            )))
+                            .await;
+                    }
+                }
+            })
+        };
+        let forwarder = {
+            let gateway = gateway.clone();
+            let id = id.clone();
+            tokio::spawn(async move { forward_events(gateway, id, outgoing, subscribed).await })
+        };
+        Self {
+            id,
+            gateway,
+            candidates,
+            tasks: vec![feeder, forwarder],
+            _guard: guard,
+        }
+    }
+
+    /// Queues a browser candidate for the gateway; `Err` when the browser sends faster than the gateway takes.
+    pub(crate) fn add_candidate(&self, candidate: Candidate) -> Result<(), String> {
+        self.candidates.try_send(candidate).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                "too many ICE candidates waiting for the media gateway".to_owned()
+            }
+            mpsc::error::TrySendError::Closed(_) => {
+                "the media session is no longer taking candidates".to_owned()
+            }
+        })
+    }
+
+    /// Stops the forwarding tasks and the gateway session; errors are logged, since the browser is leaving.
+    pub(crate) async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        if let Err(text) = self.gateway.stop(&self.id).await {
+            tracing::warn!(session = %short(&self.id), "Stop failed: {text}");
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+async fn forward_events(
+    gateway: Gateway,
+    id: String,
+    outgoing: mpsc::Sender<ServerMessage>,
+    subscribed: Arc<AtomicBool>,
+) {
+    let mut stream = match gateway.stream_events(&id).await {
+        Ok(stream) => stream,
+        Err(text) => {
+            let _ = outgoing
+                .send(ServerMessage::Error(format!(
+                    "cannot watch the media session: {text}"
+                )))
+                .await;
+            return;
+        }
+    };
+    while let Some(item) = stream.next().await {
+        let message = match item {
+            Ok(event) => match events::forward(event) {
+                Forward::Always(m) => m,
+                Forward::Subscribed(m) if subscribed.load(Ordering::Relaxed) => m,
+                Forward::Subscribed(_) | Forward::Nothing => continue,
+            },
+            Err(status) => ServerMessage::Error(format!(
+                "lost the media session's events: {}",
+                gateway.describe(&status)
+            )),
+        };
+        if outgoing.send(message).await.is_err() {
+            return; // The socket is gone; its owner stops the session.
+        }
+    }
+}
+
+/// Enough of a session id to follow it in logs without printing the whole bearer capability.
+pub(crate) fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}

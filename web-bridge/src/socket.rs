@@ -1,0 +1,220 @@
+//! One browser WebSocket on /helloworld: reads the tutorial's messages, drives at most one gateway session, and
+//! writes replies and events back. The socket task owns the session and stops it on every way out.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::app::App;
+use crate::counters::Guard;
+use crate::protocol::{self, Candidate, ClientMessage, ServerMessage};
+use crate::rate::TokenBucket;
+use crate::session::{self, Session, StartOutcome, Started};
+
+/// Where the socket's one session is in its life.
+enum State {
+    Idle,
+    /// Start is in flight; candidates wait here (bounded) until it returns.
+    Starting {
+        outcome: oneshot::Receiver<StartOutcome>,
+        early: VecDeque<Candidate>,
+    },
+    Active(Box<Session>),
+}
+
+/// Why the loop ended, which decides the close frame.
+enum Exit {
+    ClientLeft,
+    Shutdown,
+    Violation(&'static str),
+}
+
+pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
+    let limits = &app.config.limits;
+    let (outgoing, mut queued) = mpsc::channel::<ServerMessage>(limits.outgoing_queue.max(1));
+    let subscribed = Arc::new(AtomicBool::new(false));
+    let mut bucket = TokenBucket::new(limits.messages_per_second, limits.message_burst);
+    let mut state = State::Idle;
+
+    let exit = loop {
+        tokio::select! {
+            _ = app.shutdown.cancelled() => break Exit::Shutdown,
+            frame = ws.recv() => {
+                let text = match frame {
+                    None | Some(Ok(Message::Close(_))) => break Exit::ClientLeft,
+                    Some(Err(err)) => {
+                        // Typically a frame over the hard size limit: say why before the socket goes.
+                        let _ = send(&mut ws, ServerMessage::Error(format!("closing the connection: {err}"))).await;
+                        break Exit::Violation("message too big or malformed");
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Binary(_))) => Err("binary messages are not supported; send JSON text".to_owned()),
+                    Some(Ok(Message::Text(text))) => Ok(text),
+                };
+                if !bucket.take(Instant::now()) {
+                    let limit = format!("too many messages: the limit is {} per second", limits.messages_per_second);
+                    let _ = send(&mut ws, ServerMessage::Error(limit)).await;
+                    break Exit::Violation("too many messages");
+                }
+                let reply = match text {
+                    Err(e) => Some(ServerMessage::Error(e)),
+                    Ok(t) if t.len() > limits.max_message_bytes => Some(ServerMessage::Error(format!(
+                        "message of {} bytes is over the limit of {} bytes",
+                        t.len(),
+                        limits.max_message_bytes
+                    ))),
+                    Ok(t) => match protocol::parse(t.as_str()) {
+                        Err(e) => Some(ServerMessage::Error(e)),
+                        Ok(message) => handle(message, &mut state, &app, &subscribed).await,
+                    },
+                };
+                if let Some(reply) = reply
+                    && send(&mut ws, reply).await.is_err()
+                {
+                    break Exit::ClientLeft;
+                }
+            }
+            outcome = start_outcome(&mut state) => {
+                let early = match std::mem::replace(&mut state, State::Idle) {
+                    State::Starting { early, .. } => early,
+                    other => { state = other; continue; }
+                };
+                match outcome {
+                    Ok(started) => {
+                        let answer = ServerMessage::StartResponse { sdp_answer: started.sdp_answer.clone() };
+                        let session = open(started, &app, &outgoing, &subscribed);
+                        // The answer goes out before any server candidate: the forwarder writes into `queued`,
+                        // which this loop drains only after this branch.
+                        let sent = send(&mut ws, answer).await;
+                        let mut overflow = None;
+                        for candidate in early {
+                            if let Err(e) = session.add_candidate(candidate) {
+                                overflow = Some(e);
+                            }
+                        }
+                        state = State::Active(Box::new(session));
+                        if sent.is_err() { break Exit::ClientLeft; }
+                        if let Some(e) = overflow
+                                && send(&mut ws, ServerMessage::Error(e)).await.is_err()
+                            {
+                                break Exit::ClientLeft;
+                            }
+                    }
+                    Err(text) => {
+                        if send(&mut ws, ServerMessage::Error(text)).await.is_err() { break Exit::ClientLeft; }
+                    }
+                }
+            }
+            Some(message) = queued.recv() => {
+                if send(&mut ws, message).await.is_err() { break Exit::ClientLeft; }
+            }
+        }
+    };
+
+    // Dropping a pending Start's receiver makes its task stop the session when it returns.
+    if let State::Active(session) = state {
+        session.stop().await;
+    }
+    let close = match exit {
+        Exit::ClientLeft => None,
+        Exit::Shutdown => Some((close_code::AWAY, "server shutting down")),
+        Exit::Violation(why) => Some((close_code::POLICY, why)),
+    };
+    if let Some((code, reason)) = close {
+        let _ = ws
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+}
+
+/// Acts on one parsed message; returns an immediate reply, if any.
+async fn handle(
+    message: ClientMessage,
+    state: &mut State,
+    app: &App,
+    subscribed: &AtomicBool,
+) -> Option<ServerMessage> {
+    match message {
+        ClientMessage::SubscribeEvents => {
+            subscribed.store(true, Ordering::Relaxed);
+            None
+        }
+        ClientMessage::Start { sdp_offer } => {
+            // A second start replaces the first session rather than leaking it.
+            if let State::Active(previous) = std::mem::replace(state, State::Idle) {
+                previous.stop().await;
+            }
+            let outcome =
+                session::spawn_start(app.gateway.clone(), &app.config.counters, sdp_offer);
+            *state = State::Starting {
+                outcome,
+                early: VecDeque::new(),
+            };
+            None
+        }
+        ClientMessage::OnIceCandidate(candidate) => match state {
+            State::Idle => Some(ServerMessage::Error(
+                "onIceCandidate before start: send start first".to_owned(),
+            )),
+            State::Starting { early, .. }
+                if early.len() >= app.config.limits.max_pending_candidates =>
+            {
+                Some(ServerMessage::Error(
+                    "too many ICE candidates before the session started".to_owned(),
+                ))
+            }
+            State::Starting { early, .. } => {
+                early.push_back(candidate);
+                None
+            }
+            State::Active(session) => session
+                .add_candidate(candidate)
+                .err()
+                .map(ServerMessage::Error),
+        },
+        ClientMessage::Stop => {
+            if let State::Active(session) = std::mem::replace(state, State::Idle) {
+                session.stop().await;
+            }
+            None
+        }
+    }
+}
+
+fn open(
+    started: Started,
+    app: &App,
+    outgoing: &mpsc::Sender<ServerMessage>,
+    subscribed: &Arc<AtomicBool>,
+) -> Session {
+    let max = app.config.limits.max_pending_candidates;
+    Session::open(
+        started,
+        app.gateway.clone(),
+        outgoing.clone(),
+        subscribed.clone(),
+        max,
+    )
+}
+
+/// Resolves when a pending Start returns; never while no Start is pending.
+async fn start_outcome(state: &mut State) -> StartOutcome {
+    match state {
+        State::Starting { outcome, .. } => match outcome.await {
+            Ok(outcome) => outcome,
+            Err(_) => Err("the media gateway call ended without an answer".to_owned()),
+        },
+        _ => std::future::pending().await,
+    }
+}
+
+async fn send(ws: &mut WebSocket, message: ServerMessage) -> Result<(), axum::Error> {
+    ws.send(Message::Text(message.to_text().into())).await
+}

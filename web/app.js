@@ -1,0 +1,404 @@
+// The loopback demo's browser side: the tutorial's /helloworld protocol, trickle ICE both ways, live receive
+// statistics, and test hooks on window.__demo. Plain JavaScript, no build step, no libraries.
+'use strict';
+
+(function () {
+  // The tutorial's three states, with its names and values.
+  const I_CAN_START = 0;
+  const I_CAN_STOP = 1;
+  const I_AM_STARTING = 2;
+  const STATE_NAMES = { 0: 'I_CAN_START', 1: 'I_CAN_STOP', 2: 'I_AM_STARTING' };
+  const STATS_INTERVAL_MS = 1000;
+  const CHART_POINTS = 60;
+
+  const params = new URLSearchParams(location.search);
+  // Test mode: send a canvas filled with this colour instead of the camera, so a test can check pixels.
+  const canvasSource = params.get('source') === 'canvas';
+  const canvasColor = params.get('color') || '#00a86b';
+
+  const $ = (id) => document.getElementById(id);
+  const videoInput = $('videoInput');
+  const videoOutput = $('videoOutput');
+  const startButton = $('start');
+  const stopButton = $('stop');
+
+  // Everything a test needs to read, kept current.
+  const demo = {
+    state: 'I_CAN_START',
+    lastError: null,
+    errors: [],
+    events: [],
+    stats: null,
+    statsHistory: [],
+    wsOpen: false,
+    source: canvasSource ? 'canvas' : 'camera',
+    color: canvasColor,
+    // Reads one pixel of the remote video as [r, g, b], or null before the first frame.
+    sampleRemotePixel(x, y) {
+      if (!videoOutput.videoWidth) return null;
+      const c = document.createElement('canvas');
+      c.width = videoOutput.videoWidth;
+      c.height = videoOutput.videoHeight;
+      const g = c.getContext('2d');
+      g.drawImage(videoOutput, 0, 0);
+      const px = g.getImageData(x ?? c.width >> 1, y ?? c.height >> 1, 1, 1).data;
+      return [px[0], px[1], px[2]];
+    },
+  };
+  window.__demo = demo;
+
+  let state = I_CAN_START;
+  let ws = null;
+  let pc = null;
+  let localStream = null;
+  let canvasTimer = null;
+  let statsTimer = null;
+  let iceServers = [];
+  // Server candidates that arrive before the answer is applied wait here (kurento-utils did the same).
+  let pendingRemote = [];
+  let lastInbound = null;
+
+  // ---- logging and errors shown to the person ----
+
+  function log(text, kind) {
+    const li = document.createElement('li');
+    li.className = kind || 'info';
+    const time = new Date().toLocaleTimeString();
+    li.innerHTML = '<time></time><span></span>';
+    li.firstChild.textContent = time;
+    li.lastChild.textContent = text;
+    const list = $('console');
+    list.appendChild(li);
+    while (list.children.length > 200) list.removeChild(list.firstChild);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function showError(message) {
+    const text = typeof message === 'string' ? message : JSON.stringify(message);
+    demo.lastError = text;
+    demo.errors.push(text);
+    $('errorText').textContent = text;
+    $('errorBanner').hidden = false;
+    log(text, 'error');
+  }
+
+  $('dismissError').onclick = () => { $('errorBanner').hidden = true; };
+
+  // ---- state machine (the tutorial's buttons and spinner) ----
+
+  function setState(next) {
+    state = next;
+    demo.state = STATE_NAMES[next];
+    startButton.disabled = next !== I_CAN_START;
+    stopButton.disabled = next !== I_CAN_STOP;
+    const starting = next === I_AM_STARTING;
+    $('localWrap').classList.toggle('loading', starting);
+    $('remoteWrap').classList.toggle('loading', starting);
+    const pill = $('status');
+    pill.className = 'pill ' + (next === I_CAN_STOP ? 'pill-live' : starting ? 'pill-busy' : 'pill-idle');
+    pill.textContent = next === I_CAN_STOP ? 'Live' : starting ? 'Starting…' : 'Ready';
+  }
+
+  // ---- signalling ----
+
+  function connect() {
+    return new Promise((resolve, reject) => {
+      if (ws && ws.readyState === WebSocket.OPEN) return resolve(ws);
+      const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+      const socket = new WebSocket(scheme + location.host + '/helloworld');
+      socket.onopen = () => {
+        demo.wsOpen = true;
+        // Opt in to the extra sessionEvent messages (the tutorial's page would treat them as errors).
+        socket.send(JSON.stringify({ id: 'subscribeEvents' }));
+        resolve(socket);
+      };
+      socket.onerror = () => reject(new Error('cannot reach the signalling server at ' + location.host));
+      socket.onclose = (event) => {
+        demo.wsOpen = false;
+        if (ws === socket && state !== I_CAN_START) {
+          showError('the signalling connection closed' + (event.reason ? ': ' + event.reason : ''));
+          teardown();
+        }
+        if (ws === socket) ws = null;
+      };
+      socket.onmessage = (event) => onMessage(event.data);
+      ws = socket;
+    });
+  }
+
+  function send(message) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  function onMessage(data) {
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch (e) {
+      showError('the server sent a message that is not JSON');
+      return;
+    }
+    switch (message.id) {
+      case 'startResponse':
+        onStartResponse(message.sdpAnswer);
+        break;
+      case 'iceCandidate':
+        onRemoteCandidate(message.candidate);
+        break;
+      case 'sessionEvent':
+        onSessionEvent(message.event || {});
+        break;
+      case 'error':
+        onServerError(message.message);
+        break;
+      default:
+        showError('unexpected message from the server: ' + String(message.id));
+    }
+  }
+
+  function onServerError(message) {
+    showError(message);
+    // Like the tutorial, a failed start returns to I_CAN_START; unlike it, the peer is released too.
+    const ended = typeof message === 'string' && message.startsWith('the media session ended');
+    if (state === I_AM_STARTING || ended) teardown();
+  }
+
+  async function onStartResponse(sdpAnswer) {
+    if (!pc || state !== I_AM_STARTING) return;
+    try {
+      await pc.setRemoteDescription({ type: 'answer', sdp: sdpAnswer });
+      log('SDP answer applied');
+      const queued = pendingRemote;
+      pendingRemote = [];
+      for (const c of queued) await addRemoteCandidate(c);
+      setState(I_CAN_STOP);
+      startStats();
+    } catch (e) {
+      showError('cannot apply the media server\'s answer: ' + e.message);
+      stop();
+    }
+  }
+
+  function onRemoteCandidate(candidate) {
+    if (!pc) return;
+    if (!pc.remoteDescription) {
+      pendingRemote.push(candidate);
+      return;
+    }
+    addRemoteCandidate(candidate);
+  }
+
+  async function addRemoteCandidate(c) {
+    try {
+      await pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
+      log('server candidate: ' + c.candidate);
+    } catch (e) {
+      log('ignored a server candidate the browser rejected: ' + e.message, 'warn');
+    }
+  }
+
+  function onSessionEvent(event) {
+    demo.events.push(event);
+    const detail = Object.entries(event).filter(([k]) => k !== 'type').map(([k, v]) => k + '=' + v).join(' ');
+    log('media server: ' + event.type + (detail ? ' ' + detail : ''), 'event');
+  }
+
+  // ---- media sources ----
+
+  async function cameraStream() {
+    return navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, frameRate: 15 } });
+  }
+
+  // A solid colour with a small moving square in one corner: the motion keeps frames coming (a still canvas
+  // sends none), and the centre stays the pure colour for the test's pixel check.
+  async function canvasStream() {
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 480;
+    const g = canvas.getContext('2d');
+    let tick = 0;
+    const draw = () => {
+      g.fillStyle = canvasColor;
+      g.fillRect(0, 0, canvas.width, canvas.height);
+      g.fillStyle = '#ffffff';
+      g.fillRect(10 + (tick % 80), 10, 40, 40);
+      tick += 2;
+    };
+    draw();
+    canvasTimer = setInterval(draw, 1000 / 30);
+    const stream = canvas.captureStream(30);
+    try {
+      const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+      mic.getAudioTracks().forEach((t) => stream.addTrack(t));
+    } catch (e) {
+      log('no microphone, sending video only', 'warn');
+    }
+    return stream;
+  }
+
+  // ---- start / stop ----
+
+  async function start() {
+    if (state !== I_CAN_START) return;
+    $('errorBanner').hidden = true;
+    setState(I_AM_STARTING);
+    try {
+      await connect();
+      localStream = canvasSource ? await canvasStream() : await cameraStream();
+      videoInput.srcObject = localStream;
+      pc = new RTCPeerConnection({ iceServers });
+      localStream.getTracks().forEach((t) => pc.addTrack(t, localStream));
+      pc.onicecandidate = (e) => {
+        // The final null candidate is not forwarded, like kurento-utils.
+        if (e.candidate) send({ id: 'onIceCandidate', candidate: e.candidate.toJSON() });
+      };
+      pc.ontrack = (e) => {
+        if (videoOutput.srcObject !== e.streams[0]) videoOutput.srcObject = e.streams[0];
+      };
+      pc.oniceconnectionstatechange = () => pc && log('browser ICE state: ' + pc.iceConnectionState);
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      log('sending the SDP offer');
+      send({ id: 'start', sdpOffer: pc.localDescription.sdp });
+    } catch (e) {
+      showError(describeMediaError(e));
+      teardown();
+    }
+  }
+
+  function describeMediaError(e) {
+    if (e && e.name === 'NotAllowedError') return 'camera or microphone access was refused';
+    if (e && e.name === 'NotFoundError') return 'no camera or microphone was found';
+    return (e && e.message) || String(e);
+  }
+
+  function stop() {
+    if (pc) send({ id: 'stop' });
+    teardown();
+    log('stopped');
+  }
+
+  function teardown() {
+    stopStats();
+    if (pc) {
+      pc.onicecandidate = null;
+      pc.ontrack = null;
+      pc.close();
+      pc = null;
+    }
+    if (canvasTimer) clearInterval(canvasTimer);
+    canvasTimer = null;
+    if (localStream) localStream.getTracks().forEach((t) => t.stop());
+    localStream = null;
+    pendingRemote = [];
+    videoInput.srcObject = null;
+    videoOutput.srcObject = null;
+    setState(I_CAN_START);
+  }
+
+  // ---- statistics ----
+
+  function startStats() {
+    stopStats();
+    lastInbound = null;
+    demo.statsHistory = [];
+    statsTimer = setInterval(collectStats, STATS_INTERVAL_MS);
+  }
+
+  function stopStats() {
+    if (statsTimer) clearInterval(statsTimer);
+    statsTimer = null;
+  }
+
+  async function collectStats() {
+    if (!pc) return;
+    const report = await pc.getStats();
+    let video = null;
+    let pair = null;
+    let audioLost = 0;
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') video = s;
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') audioLost += s.packetsLost || 0;
+      if (s.type === 'transport' && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId);
+    });
+    if (!pair) report.forEach((s) => { if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s; });
+    let bitrateKbps = null;
+    if (video && lastInbound && video.timestamp > lastInbound.timestamp) {
+      bitrateKbps = (8 * (video.bytesReceived - lastInbound.bytesReceived)) / (video.timestamp - lastInbound.timestamp);
+    }
+    if (video) lastInbound = video;
+    const stats = {
+      rttMs: pair && pair.currentRoundTripTime != null ? pair.currentRoundTripTime * 1000 : null,
+      bitrateKbps,
+      width: video ? video.frameWidth || 0 : 0,
+      height: video ? video.frameHeight || 0 : 0,
+      fps: video ? video.framesPerSecond || 0 : 0,
+      framesDecoded: video ? video.framesDecoded || 0 : 0,
+      packetsLost: (video ? video.packetsLost || 0 : 0) + audioLost,
+      bytesReceived: video ? video.bytesReceived : 0,
+      at: Date.now(),
+    };
+    demo.stats = stats;
+    demo.statsHistory.push(stats);
+    if (demo.statsHistory.length > CHART_POINTS) demo.statsHistory.shift();
+    renderStats(stats);
+    drawChart();
+  }
+
+  function renderStats(s) {
+    $('statRtt').textContent = s.rttMs == null ? '–' : s.rttMs.toFixed(1) + ' ms';
+    $('statBitrate').textContent = s.bitrateKbps == null ? '–' : Math.round(s.bitrateKbps) + ' kbit/s';
+    $('statResolution').textContent = s.width ? s.width + '×' + s.height : '–';
+    $('statFps').textContent = s.fps ? s.fps.toFixed(0) : '–';
+    $('statLost').textContent = String(s.packetsLost);
+    $('statFrames').textContent = String(s.framesDecoded);
+  }
+
+  function drawChart() {
+    const canvas = $('statsChart');
+    const g = canvas.getContext('2d');
+    const w = canvas.width;
+    const h = canvas.height;
+    g.clearRect(0, 0, w, h);
+    g.strokeStyle = '#e3e8ef';
+    g.lineWidth = 1;
+    for (let i = 1; i < 4; i++) {
+      g.beginPath();
+      g.moveTo(0, (h * i) / 4);
+      g.lineTo(w, (h * i) / 4);
+      g.stroke();
+    }
+    const points = demo.statsHistory;
+    const maxRate = Math.max(100, ...points.map((p) => p.bitrateKbps || 0)) * 1.1;
+    const line = (value, max, colour) => {
+      g.strokeStyle = colour;
+      g.lineWidth = 2;
+      g.beginPath();
+      points.forEach((p, i) => {
+        const x = (w * i) / (CHART_POINTS - 1);
+        const y = h - (h * (value(p) || 0)) / max;
+        if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+      });
+      g.stroke();
+    };
+    line((p) => p.bitrateKbps, maxRate, '#2563eb');
+    line((p) => p.fps, 60, '#f59e0b');
+    g.fillStyle = '#64748b';
+    g.font = '11px system-ui, sans-serif';
+    g.fillText(Math.round(maxRate) + ' kbit/s', 4, 12);
+  }
+
+  // ---- wiring ----
+
+  startButton.onclick = start;
+  stopButton.onclick = stop;
+  window.addEventListener('beforeunload', () => { if (ws) ws.close(); });
+  if (canvasSource) $('sourceHint').textContent = 'Generated picture (' + canvasColor + ') and microphone';
+
+  setState(I_CAN_START);
+  fetch('config.json')
+    .then((r) => (r.ok ? r.json() : { iceServers: [] }))
+    .then((c) => { iceServers = Array.isArray(c.iceServers) ? c.iceServers : []; })
+    .catch(() => log('no ICE server configuration; using host candidates only', 'warn'));
+  connect().then(() => log('connected to the signalling server')).catch((e) => showError(e.message));
+})();
