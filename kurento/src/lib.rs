@@ -6,6 +6,7 @@
 //! side) share these types, and every behaviour is testable from transcripts.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod error;
 pub mod event;
 pub mod jsonrpc;
@@ -13,6 +14,10 @@ pub mod request;
 pub mod transcript;
 pub mod types;
 
+pub use client::{
+    Client, ClientConfig, FrameError, HandshakeStep, Output, RequestError, RequestId,
+    SessionLostReason,
+};
 pub use error::{ErrorCode, RpcError};
 pub use event::{Event, EventData};
 pub use jsonrpc::{DecodeError, Id, Message, RawRequest, Response};

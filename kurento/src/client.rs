@@ -1,0 +1,592 @@
+//! The Kurento client state machine, sans-IO: request ids, the session, pending requests and their
+//! deadlines, the keep-alive, and the resume-or-start-over handshake on every (re)connection.
+//!
+//! The caller owns the socket and the clock. It feeds what happens in (`on_connected`, `handle_frame`,
+//! `on_disconnected`, `handle_timeout`) and drains what must happen out (`poll_transmit`, `poll_output`,
+//! `poll_timeout`), in the style of str0m. Nothing here blocks, spawns or reads time.
+//!
+//! Connection lifecycle, as kurento-client-js 7.2.0 does it (protocol page §7):
+//! * a connection with no session: `ping {interval}`, `describe manager_ServerManager` (KMS makes the session
+//!   and returns its id), `invoke getInfo` → [`Output::SessionEstablished`];
+//! * a reconnection with a session: `ping`, `connect {sessionId}` → [`Output::SessionResumed`], or, when the
+//!   server answers 40007 or a different `serverId`, [`Output::SessionLost`] and a fresh session as above.
+//!
+//! Requests made before the session is ready wait (their deadline runs); requests already written when the
+//! socket drops fail with [`RequestError::Lost`] at once, since KMS will never answer them on a new socket.
+
+use crate::error::{ErrorCode, RpcError};
+use crate::event::{Event, ON_EVENT};
+use crate::jsonrpc::{DecodeError, Id, Message, Response};
+use crate::request::{Method, Request, SERVER_MANAGER};
+use crate::types::ServerInfo;
+use serde_json::Value;
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// Timers and limits of one client.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// How long a request may wait for its response (kurento-client-js: 20 s), counted from `request`.
+    pub request_timeout: Duration,
+    /// Time between pings while connected (kurento-client-js: 60 s).
+    pub ping_interval: Duration,
+    /// How long a ping may wait for its pong before [`Output::PingTimeout`].
+    pub ping_timeout: Duration,
+    /// Requests waiting or in flight at once; more fail with [`RequestError::Overloaded`].
+    pub max_pending: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(20),
+            ping_interval: Duration::from_secs(60),
+            ping_timeout: Duration::from_secs(20),
+            max_pending: 1024,
+        }
+    }
+}
+
+/// The JSON-RPC id of a request; unique for the life of the client, across reconnections (§1.2: KMS caches
+/// responses by session and id for 20 s, so a reused id could be answered from that cache).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Why a request has no result.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RequestError {
+    /// The media server answered with an error.
+    #[error("{0}")]
+    Rpc(RpcError),
+    #[error("no response within {0:?}")]
+    Timeout(Duration),
+    /// It had been written when the connection dropped; no answer will ever come.
+    #[error("the connection dropped while the request was in flight")]
+    Lost,
+    #[error("too many requests pending (limit {0})")]
+    Overloaded(usize),
+}
+
+/// Why every object of the old session is gone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionLostReason {
+    /// `connect` succeeded but the `serverId` changed: the media server restarted.
+    ServerRestarted {
+        previous_server_id: String,
+        server_id: String,
+    },
+    /// `connect` failed with 40007 INVALID_SESSION: a restart, or the session was collected.
+    UnknownSession(RpcError),
+}
+
+/// Which handshake request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandshakeStep {
+    Describe,
+    GetInfo,
+    Resume,
+}
+
+/// A frame from the server that was ignored, and why.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FrameError {
+    #[error("{0}")]
+    Decode(DecodeError),
+    #[error("unexpected request {0:?} from the media server")]
+    UnexpectedRequest(String),
+    #[error("bad onEvent: {0}")]
+    BadEvent(RpcError),
+    #[error("response to unknown or expired request id {0}")]
+    UnmatchedResponse(Id),
+    #[error("error response without an id: {0}")]
+    ErrorWithoutId(RpcError),
+}
+
+/// What the caller must act on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// The outcome of a [`Client::request`]: `result.value` (`null` for void operations), or why not.
+    Response {
+        id: RequestId,
+        method: &'static str,
+        result: Result<Value, RequestError>,
+    },
+    Event(Event),
+    /// A new session is ready (first connection, or after [`Output::SessionLost`]).
+    SessionEstablished {
+        session_id: String,
+        server_info: ServerInfo,
+    },
+    /// The same session continues on a new connection; its objects and subscriptions still exist.
+    SessionResumed {
+        session_id: String,
+        server_id: String,
+    },
+    /// Every object of `session_id` is gone; a fresh session is being established.
+    SessionLost {
+        session_id: String,
+        reason: SessionLostReason,
+    },
+    /// A ping got no pong in time: the connection is probably dead, and the caller should drop it.
+    PingTimeout,
+    /// The session could not be set up on this connection; the caller should drop it and retry later.
+    HandshakeFailed {
+        step: HandshakeStep,
+        reason: String,
+    },
+    BadFrame(FrameError),
+}
+
+enum Purpose {
+    User(Method),
+    Ping,
+    Handshake(HandshakeStep),
+}
+
+struct Pending {
+    purpose: Purpose,
+    deadline: Instant,
+    /// Handed out by `poll_transmit`, so possibly received by the server.
+    sent: bool,
+}
+
+struct Held {
+    id: u64,
+    method: Method,
+    deadline: Instant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Disconnected,
+    Handshaking,
+    Ready,
+}
+
+/// One Kurento client: one session, over any number of successive connections.
+pub struct Client {
+    config: ClientConfig,
+    next_id: u64,
+    pings_sent: u64,
+    session_id: Option<String>,
+    server_id: Option<String>,
+    server_info: Option<ServerInfo>,
+    phase: Phase,
+    next_ping: Option<Instant>,
+    pending: BTreeMap<u64, Pending>,
+    held: VecDeque<Held>,
+    transmit: VecDeque<(u64, String)>,
+    outputs: VecDeque<Output>,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Self {
+        Self {
+            config,
+            next_id: 0,
+            pings_sent: 0,
+            session_id: None,
+            server_id: None,
+            server_info: None,
+            phase: Phase::Disconnected,
+            next_ping: None,
+            pending: BTreeMap::new(),
+            held: VecDeque::new(),
+            transmit: VecDeque::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+
+    /// The `serverId` from the last successful `connect`.
+    pub fn server_id(&self) -> Option<&str> {
+        self.server_id.as_deref()
+    }
+
+    /// What `getInfo` said when the current session was established.
+    pub fn server_info(&self) -> Option<&ServerInfo> {
+        self.server_info.as_ref()
+    }
+
+    /// Connected and the session established or resumed: requests go out at once.
+    pub fn is_ready(&self) -> bool {
+        self.phase == Phase::Ready
+    }
+
+    /// Queues `method` in the current session. Its outcome arrives as [`Output::Response`] with this id.
+    pub fn request(&mut self, method: Method, now: Instant) -> RequestId {
+        let id = self.alloc_id();
+        if self.pending.len() + self.held.len() >= self.config.max_pending {
+            self.outputs.push_back(Output::Response {
+                id: RequestId(id),
+                method: method.name(),
+                result: Err(RequestError::Overloaded(self.config.max_pending)),
+            });
+            return RequestId(id);
+        }
+        let deadline = now + self.config.request_timeout;
+        if self.phase == Phase::Ready {
+            self.send_user(id, method, deadline);
+        } else {
+            self.held.push_back(Held {
+                id,
+                method,
+                deadline,
+            });
+        }
+        RequestId(id)
+    }
+
+    /// A WebSocket to the media server is open: start (or resume) the session on it.
+    pub fn on_connected(&mut self, now: Instant) {
+        if self.phase != Phase::Disconnected {
+            // The caller replaced a connection without telling us it closed.
+            self.on_disconnected(now);
+        }
+        self.phase = Phase::Handshaking;
+        self.send_ping(now);
+        self.next_ping = Some(now + self.config.ping_interval);
+        match self.session_id.clone() {
+            Some(s) => self.send_internal(
+                Purpose::Handshake(HandshakeStep::Resume),
+                Method::Connect,
+                Some(s),
+                now,
+            ),
+            None => self.start_fresh_session(now),
+        }
+    }
+
+    /// The WebSocket closed. Requests already written are lost; those not yet written wait for the next one.
+    pub fn on_disconnected(&mut self, _now: Instant) {
+        if self.phase == Phase::Disconnected {
+            return;
+        }
+        self.phase = Phase::Disconnected;
+        self.next_ping = None;
+        self.transmit.clear();
+        let mut requeue = Vec::new();
+        for (id, p) in std::mem::take(&mut self.pending) {
+            match p.purpose {
+                Purpose::User(method) if !p.sent => requeue.push(Held {
+                    id,
+                    method,
+                    deadline: p.deadline,
+                }),
+                Purpose::User(method) => self.outputs.push_back(Output::Response {
+                    id: RequestId(id),
+                    method: method.name(),
+                    result: Err(RequestError::Lost),
+                }),
+                Purpose::Ping | Purpose::Handshake(_) => {}
+            }
+        }
+        requeue.extend(self.held.drain(..));
+        requeue.sort_by_key(|h| h.id);
+        self.held = requeue.into();
+    }
+
+    /// One text frame from the media server. Never panics; bad frames become [`Output::BadFrame`].
+    pub fn handle_frame(&mut self, text: &str, now: Instant) {
+        match Message::decode(text) {
+            Err(e) => self.bad(FrameError::Decode(e)),
+            Ok(Message::Request(r)) if r.method == ON_EVENT && r.id.is_none() => {
+                let params = r.params.unwrap_or_default();
+                match Event::from_params(&params) {
+                    Ok(e) => self.outputs.push_back(Output::Event(e)),
+                    Err(e) => self.bad(FrameError::BadEvent(e)),
+                }
+            }
+            Ok(Message::Request(r)) => self.bad(FrameError::UnexpectedRequest(r.method)),
+            Ok(Message::Response(r)) => self.on_response(r, now),
+        }
+    }
+
+    /// Expires requests and sends the keep-alive ping when due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let expired: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            let Some(p) = self.pending.remove(&id) else {
+                continue;
+            };
+            match p.purpose {
+                Purpose::User(m) => self.timed_out(id, m.name()),
+                Purpose::Ping => self.outputs.push_back(Output::PingTimeout),
+                Purpose::Handshake(step) => self.outputs.push_back(Output::HandshakeFailed {
+                    step,
+                    reason: format!("no response within {:?}", self.config.request_timeout),
+                }),
+            }
+        }
+        while let Some(pos) = self.held.iter().position(|h| h.deadline <= now) {
+            if let Some(h) = self.held.remove(pos) {
+                self.timed_out(h.id, h.method.name());
+            }
+        }
+        if self.next_ping.is_some_and(|t| t <= now) {
+            // One ping at a time: a missing pong is already being timed.
+            if !self
+                .pending
+                .values()
+                .any(|p| matches!(p.purpose, Purpose::Ping))
+            {
+                self.send_ping(now);
+            }
+            self.next_ping = Some(now + self.config.ping_interval);
+        }
+    }
+
+    /// The next frame to write to the socket.
+    pub fn poll_transmit(&mut self) -> Option<String> {
+        let (id, frame) = self.transmit.pop_front()?;
+        if let Some(p) = self.pending.get_mut(&id) {
+            p.sent = true;
+        }
+        Some(frame)
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When `handle_timeout` must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let deadlines = self.pending.values().map(|p| p.deadline);
+        let held = self.held.iter().map(|h| h.deadline);
+        deadlines.chain(held).chain(self.next_ping).min()
+    }
+
+    fn alloc_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn bad(&mut self, e: FrameError) {
+        self.outputs.push_back(Output::BadFrame(e));
+    }
+
+    fn timed_out(&mut self, id: u64, method: &'static str) {
+        self.outputs.push_back(Output::Response {
+            id: RequestId(id),
+            method,
+            result: Err(RequestError::Timeout(self.config.request_timeout)),
+        });
+    }
+
+    fn send_user(&mut self, id: u64, method: Method, deadline: Instant) {
+        let frame = Request::new(method.clone(), self.session_id.clone()).encode(Id::from(id));
+        self.pending.insert(
+            id,
+            Pending {
+                purpose: Purpose::User(method),
+                deadline,
+                sent: false,
+            },
+        );
+        self.transmit.push_back((id, frame));
+    }
+
+    fn send_internal(
+        &mut self,
+        purpose: Purpose,
+        method: Method,
+        session: Option<String>,
+        now: Instant,
+    ) {
+        let id = self.alloc_id();
+        let timeout = match purpose {
+            Purpose::Ping => self.config.ping_timeout,
+            _ => self.config.request_timeout,
+        };
+        let frame = Request::new(method, session).encode(Id::from(id));
+        self.pending.insert(
+            id,
+            Pending {
+                purpose,
+                deadline: now + timeout,
+                sent: false,
+            },
+        );
+        self.transmit.push_back((id, frame));
+    }
+
+    /// Like kurento-client-js, only the very first ping carries `interval` (which KMS ignores anyway), and
+    /// pings carry no session id.
+    fn send_ping(&mut self, now: Instant) {
+        let interval = (self.pings_sent == 0)
+            .then(|| u64::try_from(self.config.ping_interval.as_millis()).unwrap_or(u64::MAX));
+        self.pings_sent += 1;
+        self.send_internal(Purpose::Ping, Method::Ping { interval }, None, now);
+    }
+
+    /// `describe manager_ServerManager` without a session id makes KMS create and register a session.
+    fn start_fresh_session(&mut self, now: Instant) {
+        self.session_id = None;
+        self.server_info = None;
+        let describe = Method::Describe {
+            object: SERVER_MANAGER.into(),
+        };
+        self.send_internal(
+            Purpose::Handshake(HandshakeStep::Describe),
+            describe,
+            None,
+            now,
+        );
+    }
+
+    fn become_ready(&mut self) {
+        self.phase = Phase::Ready;
+        while let Some(h) = self.held.pop_front() {
+            self.send_user(h.id, h.method, h.deadline);
+        }
+    }
+
+    fn handshake_failed(&mut self, step: HandshakeStep, reason: impl Into<String>) {
+        self.outputs.push_back(Output::HandshakeFailed {
+            step,
+            reason: reason.into(),
+        });
+    }
+
+    fn on_response(&mut self, r: Response, now: Instant) {
+        let Some(id) = r.id else {
+            match r.outcome {
+                Err(e) => self.bad(FrameError::ErrorWithoutId(e)),
+                Ok(_) => self.bad(FrameError::Decode(DecodeError::Invalid(
+                    "result without an id",
+                ))),
+            }
+            return;
+        };
+        let Some(p) = id.as_u64().and_then(|n| self.pending.remove(&n)) else {
+            self.bad(FrameError::UnmatchedResponse(id));
+            return;
+        };
+        let n = id.as_u64().unwrap_or_default();
+        match p.purpose {
+            Purpose::User(method) => {
+                if let Ok(result) = &r.outcome {
+                    self.learn_session(result);
+                }
+                self.outputs.push_back(Output::Response {
+                    id: RequestId(n),
+                    method: method.name(),
+                    result: r.outcome.map(value_of).map_err(RequestError::Rpc),
+                });
+            }
+            // A ping's only job is to be answered; an error answer still proves the link is alive.
+            Purpose::Ping => {}
+            Purpose::Handshake(HandshakeStep::Describe) => match r.outcome {
+                Ok(result) => match str_field(&result, "sessionId") {
+                    Some(s) => {
+                        self.session_id = Some(s.clone());
+                        let get_info = Method::invoke(SERVER_MANAGER, "getInfo", None);
+                        self.send_internal(
+                            Purpose::Handshake(HandshakeStep::GetInfo),
+                            get_info,
+                            Some(s),
+                            now,
+                        );
+                    }
+                    None => self.handshake_failed(
+                        HandshakeStep::Describe,
+                        "describe result carries no sessionId",
+                    ),
+                },
+                Err(e) => self.handshake_failed(HandshakeStep::Describe, e.to_string()),
+            },
+            Purpose::Handshake(HandshakeStep::GetInfo) => {
+                match r.outcome.map(value_of).map(|v| ServerInfo::from_value(&v)) {
+                    Ok(Ok(info)) => {
+                        let session_id = self.session_id.clone().unwrap_or_default();
+                        self.server_info = Some(info.clone());
+                        self.outputs.push_back(Output::SessionEstablished {
+                            session_id,
+                            server_info: info,
+                        });
+                        self.become_ready();
+                    }
+                    Ok(Err(e)) | Err(e) => {
+                        self.handshake_failed(HandshakeStep::GetInfo, e.to_string())
+                    }
+                }
+            }
+            Purpose::Handshake(HandshakeStep::Resume) => self.on_resume(r.outcome, now),
+        }
+    }
+
+    fn on_resume(&mut self, outcome: Result<Value, RpcError>, now: Instant) {
+        let old_session = self.session_id.clone().unwrap_or_default();
+        match outcome {
+            Ok(result) => {
+                let new_id = str_field(&result, "serverId");
+                match (self.server_id.clone(), new_id) {
+                    (Some(previous), Some(current)) if previous != current => {
+                        self.server_id = Some(current.clone());
+                        self.outputs.push_back(Output::SessionLost {
+                            session_id: old_session,
+                            reason: SessionLostReason::ServerRestarted {
+                                previous_server_id: previous,
+                                server_id: current,
+                            },
+                        });
+                        self.start_fresh_session(now);
+                    }
+                    (previous, current) => {
+                        self.server_id = current.or(previous);
+                        self.outputs.push_back(Output::SessionResumed {
+                            session_id: old_session,
+                            server_id: self.server_id.clone().unwrap_or_default(),
+                        });
+                        self.become_ready();
+                    }
+                }
+            }
+            Err(e) if e.is(ErrorCode::InvalidSession) => {
+                // Whoever answers now is not the server we knew; learn its id at the next `connect`.
+                self.server_id = None;
+                self.outputs.push_back(Output::SessionLost {
+                    session_id: old_session,
+                    reason: SessionLostReason::UnknownSession(e),
+                });
+                self.start_fresh_session(now);
+            }
+            Err(e) => self.handshake_failed(HandshakeStep::Resume, e.to_string()),
+        }
+    }
+
+    /// §2.1: the session comes from the first response that carries one (normally `describe`'s).
+    fn learn_session(&mut self, result: &Value) {
+        if self.session_id.is_none() {
+            self.session_id = str_field(result, "sessionId");
+        }
+    }
+}
+
+/// `result.value`; a missing `value` (or a `null` result) is a void result.
+fn value_of(result: Value) -> Value {
+    match result {
+        Value::Object(mut o) => o.remove("value").unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+fn str_field(v: &Value, name: &str) -> Option<String> {
+    v.get(name).and_then(Value::as_str).map(str::to_owned)
+}
