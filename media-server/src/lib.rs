@@ -2,7 +2,22 @@
 //!
 //! [`engine`] is the media half: WebRTC endpoints (ICE, DTLS, SRTP, RTP) driven by one tokio task each,
 //! with loopback and endpoint-to-endpoint forwarding. It knows nothing about JSON-RPC; the Kurento protocol
-//! layer maps `MediaPipeline`/`WebRtcEndpoint` calls onto its plain Rust API.
+//! layer ([`rpc`]) maps `MediaPipeline`/`WebRtcEndpoint` calls onto its plain Rust API, and [`net`] carries
+//! that protocol over WebSocket the way KMS does (`ws://host:8888/kurento`).
+//!
+//! Invariant: only `net`, `pump` and `server` read the clock or touch sockets; `rpc` gets time passed in.
 #![forbid(unsafe_code)]
 
+pub mod clock;
+pub mod config;
 pub mod engine;
+pub mod error;
+pub mod net;
+mod pump;
+pub mod rpc;
+pub mod server;
+
+pub use config::Config;
+pub use error::Error;
+
+pub use server::{MediaServer, ServerStats, run};

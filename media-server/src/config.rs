@@ -1,0 +1,44 @@
+//! Server configuration: every limit and period as a named value with its documented default.
+
+use crate::engine::EngineConfig;
+use std::time::Duration;
+
+/// How the media server listens, collects and limits. `Default` matches KMS's defaults where KMS has one.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Media engine settings (ICE host-candidate interfaces, UDP port range, queue sizes).
+    pub engine: EngineConfig,
+    /// WebSocket path without the leading '/', compared as KMS does (query string ignored).
+    /// Default: `kurento`.
+    pub path: String,
+    /// Garbage-collector period: a session not bound to an open connection is collected on the second
+    /// run after it was last in use, i.e. between one and two periods later. Default: 240 s (KMS).
+    pub gc_period: Duration,
+    /// Largest accepted WebSocket message (and frame); bigger ones close the connection with 1009.
+    /// Default: 32,000,000 bytes (websocketpp's default).
+    pub max_frame_bytes: usize,
+    /// Most media objects (pipelines plus endpoints) alive at once; `create` beyond it gets 40009.
+    /// Default: 10,000.
+    pub max_objects: usize,
+    /// Most WebSocket connections open at once; more wait in the listen backlog. Default: 1,024.
+    pub max_connections: usize,
+    /// Capacity of each connection's queue of outgoing events. Default: 256.
+    pub connection_queue: usize,
+    /// Time a client gets to send its HTTP upgrade request. Default: 10 s.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            engine: EngineConfig::default(),
+            path: "kurento".into(),
+            gc_period: Duration::from_secs(240),
+            max_frame_bytes: 32_000_000,
+            max_objects: 10_000,
+            max_connections: 1024,
+            connection_queue: 256,
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The JSON-RPC methods (`ServerMethods` in KMS): sessions, describe, create, subscribe, release and the rest.
+//! `invoke` and `transaction` have their own files.
+
+use super::objects::{Class, MediaObject, new_object_id};
+use super::{Core, Ctx, new_session_id};
+use kurento::jsonrpc::RawRequest;
+use kurento::{ErrorCode, Method, Request, RpcError, SERVER_MANAGER};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// 40101, or 40109 for a `newref:` id used outside a transaction.
+pub(crate) fn not_found(id: &str) -> RpcError {
+    if id.starts_with("newref:") {
+        RpcError::new(
+            ErrorCode::MediaObjectNotFoundTransactionNoCommit,
+            format!("Object '{id}' not found: 'newref:' ids are only valid inside a transaction"),
+        )
+    } else {
+        RpcError::new(
+            ErrorCode::MediaObjectNotFound,
+            format!("Object '{id}' not found"),
+        )
+    }
+}
+
+fn invalid_session() -> RpcError {
+    RpcError::new(ErrorCode::InvalidSession, "Invalid session")
+}
+
+fn session_only(session: &str) -> Value {
+    json!({ "sessionId": session })
+}
+
+fn with_value(session: &str, value: Value) -> Value {
+    json!({ "sessionId": session, "value": value })
+}
+
+impl Core {
+    /// Runs one request (already carrying any injected session id).
+    pub(crate) async fn handle_request(
+        self: &Arc<Self>,
+        raw: &RawRequest,
+        ctx: Ctx,
+    ) -> Result<Value, RpcError> {
+        let req = Request::parse(raw)?;
+        let given = req.session_id;
+        let session = || given.clone().unwrap_or_else(new_session_id);
+        match req.method {
+            Method::Ping { .. } => Ok(match &given {
+                Some(s) => json!({"sessionId": s, "value": "pong"}),
+                None => json!({"value": "pong"}),
+            }),
+            Method::Connect => self.connect(given),
+            Method::KeepAlive => {
+                let s = given.ok_or_else(|| {
+                    RpcError::new(ErrorCode::ServerError, "'sessionId' parameter is required")
+                })?;
+                let mut st = self.lock();
+                if !st.sessions.contains_key(&s) {
+                    return Err(invalid_session());
+                }
+                st.mark(&s);
+                Ok(session_only(&s))
+            }
+            Method::Describe { object } => self.describe(&session(), &object),
+            Method::Create {
+                type_name,
+                constructor_params,
+                ..
+            } => {
+                let s = session();
+                self.lock().register_session(&s);
+                let id = self.create(&s, &type_name, constructor_params, ctx).await?;
+                Ok(with_value(&s, id.into()))
+            }
+            Method::Invoke {
+                object,
+                operation,
+                operation_params,
+            } => {
+                let s = session();
+                self.lock().register_session(&s);
+                let v = self
+                    .invoke(&object, &operation, operation_params.as_ref(), ctx)
+                    .await?;
+                Ok(with_value(&s, v))
+            }
+            Method::Subscribe { object, event_type } => {
+                let s = session();
+                let sub = self.subscribe(&s, &object, &event_type)?;
+                Ok(with_value(&s, sub.into()))
+            }
+            Method::Unsubscribe {
+                object,
+                subscription,
+            } => {
+                let s = session();
+                if let Some(table) = self.lock().subscriptions_mut(&object) {
+                    for by_session in table.values_mut() {
+                        if let Some(ids) = by_session.get_mut(&s) {
+                            ids.remove(&subscription);
+                        }
+                        by_session.retain(|_, ids| !ids.is_empty());
+                    }
+                }
+                Ok(session_only(&s))
+            }
+            Method::Release { object } => {
+                let s = session();
+                let gone = self.lock().remove_tree(&object);
+                self.finish_release(gone, ctx.now_ms).await;
+                Ok(session_only(&s))
+            }
+            Method::Ref { object } => {
+                let s = session();
+                let mut st = self.lock();
+                if object != SERVER_MANAGER && !st.objects.contains_key(&object) {
+                    return Err(not_found(&object));
+                }
+                st.add_ref(&s, &object);
+                Ok(session_only(&s))
+            }
+            Method::Unref { object } => {
+                let s = session();
+                let gone = {
+                    let mut st = self.lock();
+                    if object != SERVER_MANAGER && !st.objects.contains_key(&object) {
+                        return Err(not_found(&object));
+                    }
+                    st.unref(&s, &object)
+                };
+                self.finish_release(gone, ctx.now_ms).await;
+                Ok(session_only(&s))
+            }
+            Method::CloseSession { release } => {
+                if let Some(s) = given {
+                    let gone = self.lock().drop_session(&s, release);
+                    self.finish_release(gone, ctx.now_ms).await;
+                }
+                Ok(Value::Null)
+            }
+            Method::Transaction { operations } => {
+                let s = session();
+                self.lock().register_session(&s);
+                let results = self.transaction(&s, operations, ctx).await?;
+                Ok(with_value(&s, Value::Array(results)))
+            }
+        }
+    }
+
+    fn connect(&self, given: Option<String>) -> Result<Value, RpcError> {
+        let s = match given {
+            Some(s) => {
+                let mut st = self.lock();
+                if !st.sessions.contains_key(&s) {
+                    return Err(invalid_session());
+                }
+                st.mark(&s);
+                s
+            }
+            // A fresh id that is only registered once it creates or describes something (as in KMS).
+            None => new_session_id(),
+        };
+        Ok(json!({"serverId": self.server_id, "sessionId": s}))
+    }
+
+    fn describe(&self, session: &str, object: &str) -> Result<Value, RpcError> {
+        let mut st = self.lock();
+        let class = if object == SERVER_MANAGER {
+            st.register_session(session);
+            Class::ServerManager
+        } else {
+            let class = st
+                .objects
+                .get(object)
+                .map(|o| o.class)
+                .ok_or_else(|| not_found(object))?;
+            st.add_ref(session, object);
+            class
+        };
+        Ok(json!({
+            "hierarchy": class.hierarchy(),
+            "qualifiedType": format!("kurento.{}", class.name()),
+            "sessionId": session,
+            "type": class.name(),
+        }))
+    }
+
+    async fn create(
+        self: &Arc<Self>,
+        session: &str,
+        type_name: &str,
+        constructor_params: Map<String, Value>,
+        ctx: Ctx,
+    ) -> Result<String, RpcError> {
+        let no_factory = || {
+            RpcError::new(
+                ErrorCode::MediaObjectNotAvailable,
+                format!("Factory '{type_name}' not found"),
+            )
+        };
+        let class = Class::from_factory(type_name).ok_or_else(no_factory)?;
+        if self.lock().objects.len() >= self.limits.max_objects {
+            return Err(RpcError::new(
+                ErrorCode::NotEnoughResources,
+                format!("Too many media objects (limit {})", self.limits.max_objects),
+            ));
+        }
+        let id = match class {
+            Class::MediaPipeline => {
+                let id = new_object_id(class, None);
+                let obj = MediaObject::new(class, id.clone(), None, ctx.now_ms / 1000);
+                let mut st = self.lock();
+                st.objects.insert(id.clone(), obj);
+                st.add_ref(session, &id);
+                id
+            }
+            Class::WebRtcEndpoint => {
+                self.create_webrtc_endpoint(session, constructor_params, ctx)
+                    .await?
+            }
+            Class::ServerManager => return Err(no_factory()),
+        };
+        tracing::debug!(object = %id, session, "created");
+        self.object_event(&id, "ObjectCreated", "object", ctx.now_ms)
+            .await;
+        Ok(id)
+    }
+
+    fn subscribe(&self, session: &str, object: &str, event_type: &str) -> Result<String, RpcError> {
+        let mut st = self.lock();
+        st.register_session(session);
+        let class = if object == SERVER_MANAGER {
+            Class::ServerManager
+        } else {
+            st.objects
+                .get(object)
+                .map(|o| o.class)
+                .ok_or_else(|| not_found(object))?
+        };
+        if !class.supports_event(event_type) {
+            return Err(RpcError::new(
+                ErrorCode::MediaObjectEventNotSupported,
+                format!("Event '{event_type}' not supported"),
+            ));
+        }
+        let sub = uuid::Uuid::new_v4().to_string();
+        if let Some(table) = st.subscriptions_mut(object) {
+            table
+                .entry(event_type.to_owned())
+                .or_default()
+                .entry(session.to_owned())
+                .or_default()
+                .insert(sub.clone());
+        }
+        Ok(sub)
+    }
+}

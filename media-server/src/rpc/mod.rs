@@ -1,0 +1,207 @@
+//! The Kurento JSON-RPC server logic, apart from sockets: one [`Core`] per server takes text frames
+//! from connections and answers them, and routes media events to the sessions subscribed to them.
+//!
+//! Time never comes from the clock here: the socket and driver layers pass `now_ms` in.
+
+mod events;
+mod invoke;
+mod manager;
+
+mod methods;
+pub mod objects;
+mod params;
+pub mod state;
+mod sysinfo;
+mod transaction;
+mod webrtc;
+
+use crate::engine::Engine;
+use kurento::jsonrpc::{Id, Message, RawRequest, Response};
+use kurento::{ErrorCode, RpcError};
+use objects::MediaObject;
+use serde_json::Value;
+use state::{ConnId, Connection, Counts, State};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc;
+
+/// Limits the protocol layer enforces.
+#[derive(Debug, Clone)]
+pub struct CoreLimits {
+    /// Most live media objects; `create` beyond it gets 40009.
+    pub max_objects: usize,
+}
+
+/// Shared protocol state and the engine it drives.
+pub struct Core {
+    state: Mutex<State>,
+    engine: Engine,
+    limits: CoreLimits,
+    /// Made at start; a client seeing a new one after `connect` knows the server restarted.
+    server_id: String,
+}
+
+/// Per-request context.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ctx {
+    pub now_ms: u64,
+}
+
+impl Core {
+    pub fn new(engine: Engine, limits: CoreLimits) -> Arc<Core> {
+        Arc::new(Core {
+            state: Mutex::new(State::default()),
+            engine,
+            limits,
+            server_id: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn server_id(&self) -> &str {
+        &self.server_id
+    }
+
+    /// The state, even if a panicking thread poisoned the lock (the data stays consistent: every
+    /// mutation is a few plain map operations).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.lock().counts()
+    }
+
+    /// A new connection whose events go to `events`.
+    pub fn open_connection(&self, conn: ConnId, events: mpsc::Sender<String>) {
+        self.lock().connections.insert(
+            conn,
+            Connection {
+                events,
+                session: None,
+            },
+        );
+    }
+
+    /// The connection closed; its session stays for the garbage collector (KMS releases nothing here).
+    pub fn close_connection(&self, conn: ConnId) {
+        self.lock().remove_connection(conn);
+    }
+
+    /// Handles one text frame; returns the frame to answer with, if any.
+    pub async fn handle_text(
+        self: &Arc<Self>,
+        conn: ConnId,
+        text: &str,
+        now_ms: u64,
+    ) -> Option<String> {
+        let raw = match Message::decode(text) {
+            Ok(Message::Request(r)) => r,
+            // A response from a client makes no sense to KMS: no `method`, so an invalid request.
+            Ok(Message::Response(_)) => {
+                return Some(reply(None, Err(invalid_request())));
+            }
+            // KMS itself sends nothing for unparsable JSON (the client just times out); we answer
+            // -32700 with id null so a broken client learns why at once.
+            Err(e) => {
+                tracing::debug!(conn, "bad frame: {e}");
+                return Some(reply(None, Err(e.to_rpc_error())));
+            }
+        };
+        let ctx = Ctx { now_ms };
+        let id = raw.id.clone();
+        let raw = self.inject_session(conn, raw);
+        let outcome = self.handle_request(&raw, ctx).await;
+        if let Ok(v) = &outcome {
+            if let Some(s) = v.get("sessionId").and_then(Value::as_str) {
+                self.lock().bind(conn, s);
+            }
+        }
+        match id {
+            Some(id) => Some(reply(Some(id), outcome)),
+            // Every method has a result, so a notification gets KMS's complaint with that result.
+            None => {
+                let e = match outcome {
+                    Ok(v) => RpcError {
+                        code: ErrorCode::ServerError.code(),
+                        message: "Ignoring response because of a notification request".into(),
+                        data: Some(v),
+                    },
+                    Err(e) => e,
+                };
+                Some(reply(None, Err(e)))
+            }
+        }
+    }
+
+    /// On a bound connection, a request without `sessionId` gets the bound one (KMS does the same).
+    fn inject_session(&self, conn: ConnId, mut raw: RawRequest) -> RawRequest {
+        let bound = self
+            .lock()
+            .connections
+            .get(&conn)
+            .and_then(|c| c.session.clone());
+        if let Some(s) = bound {
+            let params = raw.params.get_or_insert_with(Default::default);
+            if params.get("sessionId").is_none_or(Value::is_null) {
+                params.insert("sessionId".into(), s.into());
+            }
+        }
+        raw
+    }
+
+    /// Releases the media of objects already taken out of the registry, and tells the ServerManager's
+    /// subscribers. Never fails: release must always succeed for the client.
+    pub(crate) async fn finish_release(&self, gone: Vec<MediaObject>, now_ms: u64) {
+        for obj in gone {
+            if let Some(w) = &obj.webrtc {
+                w.endpoint.release().await;
+            }
+            tracing::debug!(object = %obj.id, "released");
+            self.object_event(&obj.id, "ObjectDestroyed", "objectId", now_ms)
+                .await;
+        }
+    }
+
+    /// Runs the garbage collector once.
+    pub async fn collect_garbage(&self, now_ms: u64) {
+        let (sessions, gone) = self.lock().collect_garbage();
+        for s in &sessions {
+            tracing::info!(session = %s, "session collected");
+        }
+        self.finish_release(gone, now_ms).await;
+    }
+
+    /// Releases everything (server shutdown).
+    pub async fn release_all(&self, now_ms: u64) {
+        let gone = {
+            let mut st = self.lock();
+            let ids: Vec<String> = st.sessions.keys().cloned().collect();
+            let mut gone = Vec::new();
+            for s in ids {
+                gone.extend(st.drop_session(&s, true));
+            }
+            let rest: Vec<String> = st.objects.keys().cloned().collect();
+            for id in rest {
+                gone.extend(st.remove_tree(&id));
+            }
+            gone
+        };
+        self.finish_release(gone, now_ms).await;
+    }
+}
+
+fn invalid_request() -> RpcError {
+    RpcError::new(ErrorCode::InvalidRequest, "Invalid JSON-RPC request.")
+}
+
+fn reply(id: Option<Id>, outcome: Result<Value, RpcError>) -> String {
+    Message::Response(Response { id, outcome }).encode()
+}
+
+/// A fresh session id (UUID v4).
+pub(crate) fn new_session_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

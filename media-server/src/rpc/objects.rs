@@ -1,0 +1,176 @@
+//! The media objects the server knows: their classes (hierarchy, events, ids) and per-object state.
+
+use super::state::Subscriptions;
+use crate::engine::Endpoint;
+use kurento::event::{MEDIA_PIPELINE_EVENTS, WEBRTC_ENDPOINT_EVENTS};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// The remote classes this server implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    ServerManager,
+    MediaPipeline,
+    WebRtcEndpoint,
+}
+
+impl Class {
+    /// The factory name `create` takes (bare, as KMS's factory map holds it).
+    pub fn from_factory(name: &str) -> Option<Class> {
+        match name {
+            "MediaPipeline" => Some(Class::MediaPipeline),
+            "WebRtcEndpoint" => Some(Class::WebRtcEndpoint),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::ServerManager => "ServerManager",
+            Class::MediaPipeline => "MediaPipeline",
+            Class::WebRtcEndpoint => "WebRtcEndpoint",
+        }
+    }
+
+    /// Ancestors, nearest first, as `describe` reports them.
+    pub fn hierarchy(self) -> &'static [&'static str] {
+        match self {
+            Class::ServerManager | Class::MediaPipeline => &["kurento.MediaObject"],
+            Class::WebRtcEndpoint => &[
+                "kurento.BaseRtpEndpoint",
+                "kurento.SdpEndpoint",
+                "kurento.SessionEndpoint",
+                "kurento.Endpoint",
+                "kurento.MediaElement",
+                "kurento.MediaObject",
+            ],
+        }
+    }
+
+    /// Whether `subscribe` accepts this event name (the class's own events plus inherited ones).
+    pub fn supports_event(self, name: &str) -> bool {
+        match self {
+            Class::ServerManager => matches!(name, "Error" | "ObjectCreated" | "ObjectDestroyed"),
+            Class::MediaPipeline => MEDIA_PIPELINE_EVENTS.contains(&name),
+            Class::WebRtcEndpoint => WEBRTC_ENDPOINT_EVENTS.contains(&name),
+        }
+    }
+}
+
+/// `<uuid>_kurento.<Type>`, or `<parent>/<uuid>_kurento.<Type>` for a child (KMS `MediaObjectImpl::createId`).
+pub fn new_object_id(class: Class, parent: Option<&str>) -> String {
+    let own = format!("{}_kurento.{}", uuid::Uuid::new_v4(), class.name());
+    match parent {
+        Some(p) => format!("{p}/{own}"),
+        None => own,
+    }
+}
+
+/// What only a WebRtcEndpoint has.
+#[derive(Debug)]
+pub struct WebRtcState {
+    pub endpoint: Endpoint,
+    /// Settable properties (STUN/TURN, network, bandwidths), stored and returned as given.
+    pub properties: HashMap<&'static str, Value>,
+    pub media_connected: bool,
+    pub connection_connected: bool,
+    /// (media type name, flowing) as the engine last reported them.
+    pub flowing_in: HashMap<&'static str, bool>,
+    pub flowing_out: HashMap<&'static str, bool>,
+    /// Ids of the elements this one sends media to.
+    pub sinks: BTreeSet<String>,
+}
+
+impl WebRtcState {
+    pub fn new(endpoint: Endpoint) -> Self {
+        WebRtcState {
+            endpoint,
+            properties: HashMap::new(),
+            media_connected: false,
+            connection_connected: false,
+            flowing_in: HashMap::new(),
+            flowing_out: HashMap::new(),
+            sinks: BTreeSet::new(),
+        }
+    }
+}
+
+/// One live media object (not the ServerManager, which is a fixed singleton).
+#[derive(Debug)]
+pub struct MediaObject {
+    pub class: Class,
+    pub id: String,
+    pub parent: Option<String>,
+    pub children: BTreeSet<String>,
+    /// Seconds since the epoch (`getCreationTime`).
+    pub creation_time: u64,
+    pub name: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub send_tags_in_events: bool,
+    /// Sessions holding a reference; the object is destroyed when the last one lets go.
+    pub sessions: HashSet<String>,
+    pub subscriptions: Subscriptions,
+    /// Constructor parameters as given (minus `mediaPipeline`), kept for inspection.
+    pub constructor_params: Map<String, Value>,
+    pub webrtc: Option<WebRtcState>,
+}
+
+impl MediaObject {
+    pub fn new(class: Class, id: String, parent: Option<String>, creation_time: u64) -> Self {
+        MediaObject {
+            class,
+            id,
+            parent,
+            children: BTreeSet::new(),
+            creation_time,
+            name: None,
+            tags: BTreeMap::new(),
+            send_tags_in_events: false,
+            sessions: HashSet::new(),
+            subscriptions: HashMap::new(),
+            constructor_params: Map::new(),
+            webrtc: None,
+        }
+    }
+
+    /// The id of the pipeline this object lives in (itself for a pipeline).
+    pub fn pipeline_id(&self) -> &str {
+        self.parent.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Tags as `kurento.Tag` values.
+    pub fn tag_values(&self) -> Vec<Value> {
+        self.tags
+            .iter()
+            .map(|(k, v)| {
+                let mut m = Map::new();
+                m.insert("key".into(), k.clone().into());
+                m.insert("value".into(), v.clone().into());
+                kurento::types::tagged("Tag", m)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_kms_format() {
+        let p = new_object_id(Class::MediaPipeline, None);
+        assert!(p.ends_with("_kurento.MediaPipeline"));
+        assert_eq!(p.len(), 36 + "_kurento.MediaPipeline".len());
+        let e = new_object_id(Class::WebRtcEndpoint, Some(&p));
+        assert!(e.starts_with(&format!("{p}/")));
+        assert!(e.ends_with("_kurento.WebRtcEndpoint"));
+    }
+
+    #[test]
+    fn events_per_class() {
+        assert!(Class::WebRtcEndpoint.supports_event("IceCandidateFound"));
+        assert!(!Class::WebRtcEndpoint.supports_event("OnIceCandidate"));
+        assert!(Class::ServerManager.supports_event("ObjectDestroyed"));
+        assert!(!Class::MediaPipeline.supports_event("IceCandidateFound"));
+    }
+}

@@ -1,0 +1,213 @@
+//! The server as a whole: the accept loop (bounded by a connection limit), the garbage collector,
+//! graceful shutdown, and the [`MediaServer`] handle tests and operators use.
+
+use crate::clock::now_ms;
+use crate::config::Config;
+use crate::engine::{Engine, EngineStats};
+use crate::error::Error;
+use crate::net::{SocketConfig, serve_socket};
+use crate::rpc::state::Counts;
+use crate::rpc::{Core, CoreLimits};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+/// How long shutdown waits for connections to close before releasing media anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Live counts: protocol objects and the engine's own counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerStats {
+    pub sessions: usize,
+    pub pipelines: usize,
+    pub endpoints: usize,
+    pub connections: usize,
+    pub engine: EngineStats,
+}
+
+fn build(config: &Config) -> Result<Arc<Core>, Error> {
+    let engine = Engine::new(config.engine.clone())?;
+    Ok(Core::new(
+        engine,
+        CoreLimits {
+            max_objects: config.max_objects,
+        },
+    ))
+}
+
+fn stats_of(core: &Core) -> ServerStats {
+    let Counts {
+        sessions,
+        pipelines,
+        endpoints,
+        connections,
+    } = core.counts();
+    ServerStats {
+        sessions,
+        pipelines,
+        endpoints,
+        connections,
+        engine: core.engine().stats(),
+    }
+}
+
+/// Serves Kurento JSON-RPC on `listener` until `shutdown` fires; then closes every connection and
+/// releases all media before returning.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    let core = build(&config)?;
+    serve(core, listener, config, shutdown).await
+}
+
+async fn serve(
+    core: Arc<Core>,
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    let socket_cfg = Arc::new(SocketConfig {
+        path: config.path.clone(),
+        max_frame_bytes: config.max_frame_bytes,
+        queue: config.connection_queue,
+        handshake_timeout: config.handshake_timeout,
+    });
+    let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let mut tasks = JoinSet::new();
+    let gc_core = Arc::clone(&core);
+    let gc_stop = shutdown.child_token();
+    let gc_period = config.gc_period.max(Duration::from_millis(10));
+    tasks.spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + gc_period, gc_period);
+        loop {
+            tokio::select! {
+                _ = gc_stop.cancelled() => break,
+                _ = tick.tick() => gc_core.collect_garbage(now_ms()).await,
+            }
+        }
+    });
+    let mut next_conn = 0u64;
+    let result = loop {
+        let permit = tokio::select! {
+            _ = shutdown.cancelled() => break Ok(()),
+            p = Arc::clone(&limit).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break Ok(()),
+            },
+        };
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break Ok(()),
+            Some(_) = tasks.join_next(), if tasks.len() > 1 => continue,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            // Per-connection failures (e.g. the peer reset before accept) must not stop the server.
+            Err(e) if is_transient(&e) => {
+                tracing::debug!("accept: {e}");
+                continue;
+            }
+            Err(e) => break Err(Error::Io(e)),
+        };
+        next_conn += 1;
+        let conn = next_conn;
+        tracing::debug!(conn, %peer, "accepted");
+        let (core, cfg, stop) = (
+            Arc::clone(&core),
+            Arc::clone(&socket_cfg),
+            shutdown.child_token(),
+        );
+        tasks.spawn(async move {
+            let _permit = permit;
+            serve_socket(core, stream, conn, cfg, stop).await;
+        });
+    };
+    shutdown.cancel();
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!("connections did not close in time; aborting them");
+        tasks.shutdown().await;
+    }
+    core.release_all(now_ms()).await;
+    tracing::info!("media server stopped");
+    result
+}
+
+fn is_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
+        // Out of file descriptors: wait for connections to close rather than die.
+        || e.raw_os_error() == Some(24)
+}
+
+/// A running server: its address, live counts, and a shutdown that releases everything.
+/// Dropping the handle stops the server too.
+pub struct MediaServer {
+    core: Arc<Core>,
+    addr: SocketAddr,
+    path: String,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<Result<(), Error>>>,
+}
+
+impl MediaServer {
+    /// Starts a server on `listener` in a task of its own.
+    pub fn spawn(listener: TcpListener, config: Config) -> Result<MediaServer, Error> {
+        let addr = listener.local_addr()?;
+        let core = build(&config)?;
+        let shutdown = CancellationToken::new();
+        let path = config.path.clone();
+        let task = tokio::spawn(serve(Arc::clone(&core), listener, config, shutdown.clone()));
+        Ok(MediaServer {
+            core,
+            addr,
+            path,
+            shutdown,
+            task: Some(task),
+        })
+    }
+
+    /// `ws://<addr>/<path>`.
+    pub fn url(&self) -> String {
+        format!("ws://{}/{}", self.addr, self.path)
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The id `connect` reports; new on every start.
+    pub fn server_id(&self) -> &str {
+        self.core.server_id()
+    }
+
+    pub fn stats(&self) -> ServerStats {
+        stats_of(&self.core)
+    }
+
+    /// Stops accepting, closes connections, releases all media, and waits for all of it.
+    pub async fn shutdown(mut self) -> Result<(), Error> {
+        self.shutdown.cancel();
+        match self.task.take() {
+            Some(t) => t.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for MediaServer {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
