@@ -231,10 +231,10 @@ impl Driver {
         let Some((check, _)) = &mut self.check else {
             return;
         };
-        if let Some(result) = check.poll(now, self.connected_at, &mut self.rtc) {
-            if let Some((_, reply)) = self.check.take() {
-                let _ = reply.send(result);
-            }
+        if let Some(result) = check.poll(now, self.connected_at, &mut self.rtc)
+            && let Some((_, reply)) = self.check.take()
+        {
+            let _ = reply.send(result);
         }
     }
 

@@ -57,13 +57,12 @@ pub(crate) async fn watch(
             Event::Candidate(c) => {
                 log.candidates += 1;
                 tracing::debug!(?at, candidate = %c.candidate, "server candidate");
-                if apply_candidates {
-                    if let Err(e) = peer
+                if apply_candidates
+                    && let Err(e) = peer
                         .add_remote_candidate(&c.candidate, &c.sdp_mid, c.sdp_m_line_index)
                         .await
-                    {
-                        log.bad_candidates.push(e.to_string());
-                    }
+                {
+                    log.bad_candidates.push(e.to_string());
                 }
                 None
             }

@@ -197,10 +197,10 @@ impl Drop for Peer {
     }
 }
 
-fn make_offer(
-    rtc: &mut Rtc,
-    config: &PeerConfig,
-) -> Result<(String, SdpPendingOffer, Vec<(MediaKind, Mid)>), PeerError> {
+/// The offer's SDP, the handle str0m needs to accept the answer, and the m-lines in offer order.
+type Offer = (String, SdpPendingOffer, Vec<(MediaKind, Mid)>);
+
+fn make_offer(rtc: &mut Rtc, config: &PeerConfig) -> Result<Offer, PeerError> {
     let mut api = rtc.sdp_api();
     let mut kinds = Vec::new();
     // Audio first, like browsers, so m-line 0 is audio whenever both are offered.

@@ -65,7 +65,9 @@ async fn peer_without_trickle_puts_its_candidate_in_the_offer() -> anyhow::Resul
     assert!(peer.local_candidates().is_empty());
     let port = peer.local_addr().port().to_string();
     assert!(
-        offer.lines().any(|l| l.starts_with("a=candidate:") && l.contains(&port)),
+        offer
+            .lines()
+            .any(|l| l.starts_with("a=candidate:") && l.contains(&port)),
         "offer lacks the host candidate:\n{offer}"
     );
     let answerer = Answerer::start(&offer, Echo::Faithful).await?;
@@ -108,20 +110,33 @@ async fn bad_input_is_refused_with_a_reason() -> anyhow::Result<()> {
         video: false,
         ..PeerConfig::default()
     };
-    assert!(matches!(Peer::start(no_media).await, Err(PeerError::NoMedia)));
+    assert!(matches!(
+        Peer::start(no_media).await,
+        Err(PeerError::NoMedia)
+    ));
 
     let (peer, offer) = Peer::start(PeerConfig::default()).await?;
-    assert!(matches!(peer.echo_check(short_check()).await, Err(PeerError::NoAnswer)));
+    assert!(matches!(
+        peer.echo_check(short_check()).await,
+        Err(PeerError::NoAnswer)
+    ));
     let zero_rate = EchoCheckConfig {
         packets_per_second: 0,
         ..short_check()
     };
-    assert!(matches!(peer.echo_check(zero_rate).await, Err(PeerError::BadConfig(_))));
     assert!(matches!(
-        peer.add_remote_candidate("candidate:nonsense", "0", 0).await,
+        peer.echo_check(zero_rate).await,
+        Err(PeerError::BadConfig(_))
+    ));
+    assert!(matches!(
+        peer.add_remote_candidate("candidate:nonsense", "0", 0)
+            .await,
         Err(PeerError::BadCandidate { .. })
     ));
-    assert!(matches!(peer.set_answer("not sdp").await, Err(PeerError::BadAnswer(_))));
+    assert!(matches!(
+        peer.set_answer("not sdp").await,
+        Err(PeerError::BadAnswer(_))
+    ));
 
     let answerer = Answerer::start(&offer, Echo::Faithful).await?;
     peer.set_answer(&answerer.answer).await?;
@@ -130,8 +145,12 @@ async fn bad_input_is_refused_with_a_reason() -> anyhow::Result<()> {
         Err(PeerError::AnswerAlreadySet)
     ));
     // A candidate with the "a=" prefix, as some signaling carries it, is accepted.
-    peer.add_remote_candidate("a=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host", "0", 0)
-        .await?;
+    peer.add_remote_candidate(
+        "a=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host",
+        "0",
+        0,
+    )
+    .await?;
     Ok(())
 }
 
@@ -151,7 +170,10 @@ async fn unanswered_peer_times_out_connecting() -> anyhow::Result<()> {
         connect_timeout: Duration::from_millis(500),
         ..short_check()
     };
-    assert!(matches!(peer.echo_check(check).await, Err(PeerError::ConnectTimeout(_))));
+    assert!(matches!(
+        peer.echo_check(check).await,
+        Err(PeerError::ConnectTimeout(_))
+    ));
     Ok(())
 }
 

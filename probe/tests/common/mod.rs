@@ -41,7 +41,9 @@ impl Answerer {
             .enable_vp8(true)
             .build(Instant::now());
         rtc.add_local_candidate(Candidate::host(local, "udp")?);
-        let answer = rtc.sdp_api().accept_offer(SdpOffer::from_sdp_string(offer)?)?;
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(SdpOffer::from_sdp_string(offer)?)?;
         let (candidates, queue) = mpsc::channel(8);
         let task = tokio::spawn(drive(rtc, socket, local, queue, echo));
         Ok(Answerer {
@@ -81,16 +83,24 @@ async fn drive(
                     let _ = socket.send_to(&t.contents, t.destination).await;
                 }
                 Ok(Output::Event(Event::MediaData(data))) => {
-                    let Some(writer) = rtc.writer(data.mid) else { continue };
-                    let Some(pt) = writer.match_params(data.params) else { continue };
+                    let Some(writer) = rtc.writer(data.mid) else {
+                        continue;
+                    };
+                    let Some(pt) = writer.match_params(data.params) else {
+                        continue;
+                    };
                     let mut frame = data.data.to_vec();
                     let is_video = data.params.spec().codec == str0m::format::Codec::Vp8;
-                    if echo == Echo::CorruptVideo && is_video {
-                        if let Some(last) = frame.last_mut() {
-                            *last ^= 0xFF;
-                        }
+                    if echo == Echo::CorruptVideo
+                        && is_video
+                        && let Some(last) = frame.last_mut()
+                    {
+                        *last ^= 0xFF;
                     }
-                    if writer.write(pt, data.network_time, data.time, frame).is_err() {
+                    if writer
+                        .write(pt, data.network_time, data.time, frame)
+                        .is_err()
+                    {
                         return;
                     }
                 }
