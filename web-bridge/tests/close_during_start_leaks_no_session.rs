@@ -1,0 +1,43 @@
+//! A browser that vanishes while Start is running leaks nothing: when Start returns, the bridge stops that
+//! session itself.
+mod support;
+
+use support::fake_gateway::{Call, FakeGateway};
+use support::{Bridge, OFFER, send};
+
+#[tokio::test]
+async fn close_during_start_leaks_no_session() -> anyhow::Result<()> {
+    let gateway = FakeGateway::start(true).await?;
+    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
+    let mut ws = bridge.connect(None).await?;
+    send(
+        &mut ws,
+        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
+    )
+    .await?;
+    support::eventually("Start to reach the gateway", || {
+        gateway.calls().contains(&Call::Start)
+    })
+    .await?;
+    assert_eq!(
+        bridge.counters.live_sessions(),
+        1,
+        "a Start in flight counts as a session"
+    );
+
+    drop(ws); // Abrupt: no close frame, no stop.
+    support::eventually("the socket to be gone", || {
+        bridge.counters.open_sockets() == 0
+    })
+    .await?;
+    gateway.release_start();
+
+    support::eventually("the orphaned session to be stopped", || {
+        gateway.calls().contains(&Call::Stop {
+            session: "session-1".into(),
+        })
+    })
+    .await?;
+    support::eventually("no live session", || bridge.counters.live_sessions() == 0).await?;
+    bridge.stop().await
+}

@@ -1,0 +1,33 @@
+//! `stop` stops the session at the gateway and the same socket can start again.
+mod support;
+
+use support::fake_gateway::{Call, FakeGateway};
+use support::{Bridge, OFFER, recv_json, send};
+
+#[tokio::test]
+async fn stop_message_stops_session() -> anyhow::Result<()> {
+    let gateway = FakeGateway::start(false).await?;
+    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
+    let mut ws = bridge.connect(None).await?;
+    let start = serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string();
+    send(&mut ws, start.clone()).await?;
+    assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
+    send(&mut ws, r#"{"id":"stop"}"#).await?;
+    support::eventually("Stop at the gateway", || {
+        gateway.calls().contains(&Call::Stop {
+            session: "session-1".into(),
+        })
+    })
+    .await?;
+    support::eventually("no live session", || bridge.counters.live_sessions() == 0).await?;
+    assert_eq!(
+        bridge.counters.open_sockets(),
+        1,
+        "the socket stays open after stop"
+    );
+
+    send(&mut ws, start).await?;
+    let answer = recv_json(&mut ws).await?;
+    assert_eq!(answer["sdpAnswer"], "v=0\r\ns=answer-2\r\n");
+    bridge.stop().await
+}
