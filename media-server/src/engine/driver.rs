@@ -81,11 +81,18 @@ impl Driver {
 
     fn on_datagram(&mut self, index: usize, data: &[u8], source: SocketAddr) {
         Counters::add(&self.session.counters.packets_in, 1);
-        let Some(socket) = self.sockets.get(index) else { return };
+        let Some(socket) = self.sockets.get(index) else {
+            return;
+        };
         let Ok(contents) = DatagramRecv::try_from(data) else {
             return; // not STUN/DTLS/RTP: stray traffic
         };
-        let receive = Receive { proto: Protocol::Udp, source, destination: socket.local, contents };
+        let receive = Receive {
+            proto: Protocol::Udp,
+            source,
+            destination: socket.local,
+            contents,
+        };
         self.input(Input::Receive(Instant::now(), receive));
     }
 
@@ -97,7 +104,9 @@ impl Driver {
 
     fn fail(&mut self, e: str0m::RtcError) {
         tracing::warn!(endpoint = %self.session.id, "WebRTC session failed: {e}");
-        self.session.emit(EndpointEvent::Error { description: format!("WebRTC session failed: {e}") });
+        self.session.emit(EndpointEvent::Error {
+            description: format!("WebRTC session failed: {e}"),
+        });
         // The endpoint object lives on (KMS keeps it until release), inert.
         self.session.rtc.disconnect();
     }
@@ -124,15 +133,23 @@ impl Driver {
             return;
         };
         // UDP may drop anyway; a full send buffer must not stall the loop.
-        match socket.socket.try_send_to(&transmit.contents, transmit.destination) {
+        match socket
+            .socket
+            .try_send_to(&transmit.contents, transmit.destination)
+        {
             Ok(_) => Counters::add(&self.session.counters.packets_out, 1),
-            Err(e) => tracing::debug!(endpoint = %self.session.id, "udp send to {}: {e}", transmit.destination),
+            Err(e) => {
+                tracing::debug!(endpoint = %self.session.id, "udp send to {}: {e}", transmit.destination)
+            }
         }
     }
 }
 
 /// Receives from whichever socket has a datagram: `(socket index, (length, source))`.
-async fn recv_any(sockets: &[BoundSocket], buf: &mut [u8]) -> (usize, io::Result<(usize, SocketAddr)>) {
+async fn recv_any(
+    sockets: &[BoundSocket],
+    buf: &mut [u8],
+) -> (usize, io::Result<(usize, SocketAddr)>) {
     poll_fn(|cx| {
         for (index, bound) in sockets.iter().enumerate() {
             let mut read = ReadBuf::new(buf);

@@ -60,7 +60,9 @@ impl Drop for Inner {
 
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Endpoint").field("id", &self.inner.id).finish()
+        f.debug_struct("Endpoint")
+            .field("id", &self.inner.id)
+            .finish()
     }
 }
 
@@ -72,8 +74,16 @@ impl Endpoint {
         cancel: CancellationToken,
         task: JoinHandle<()>,
     ) -> Self {
-        let inner = Inner { id, commands, link, cancel, task: Mutex::new(Some(task)) };
-        Endpoint { inner: Arc::new(inner) }
+        let inner = Inner {
+            id,
+            commands,
+            link,
+            cancel,
+            task: Mutex::new(Some(task)),
+        };
+        Endpoint {
+            inner: Arc::new(inner),
+        }
     }
 
     /// This endpoint's id.
@@ -85,7 +95,8 @@ impl Endpoint {
     /// [`Endpoint::gather_candidates`] ran before; otherwise they follow as events (trickle ICE).
     pub async fn process_offer(&self, sdp: &str) -> Result<String, EngineError> {
         let sdp = sdp.to_string();
-        self.call(|reply| Command::ProcessOffer { sdp, reply }).await
+        self.call(|reply| Command::ProcessOffer { sdp, reply })
+            .await
     }
 
     /// Starts ICE gathering (KMS `gatherCandidates`): emits `IceCandidateFound` once per candidate and
@@ -107,7 +118,8 @@ impl Endpoint {
     ) -> Result<(), EngineError> {
         tracing::trace!(endpoint = %self.id(), candidate, ?sdp_mid, sdp_m_line_index, "remote candidate");
         let candidate = candidate.to_string();
-        self.call(|reply| Command::AddIceCandidate { candidate, reply }).await
+        self.call(|reply| Command::AddIceCandidate { candidate, reply })
+            .await
     }
 
     /// Sends the media this endpoint receives out of `sink`'s peer. `sink == self` is the loopback:
@@ -117,7 +129,8 @@ impl Endpoint {
         self.call(|reply| Command::AddSink { link, reply }).await?;
         if sink.id() != self.id() {
             let link = self.inner.link.clone();
-            sink.call(|reply| Command::AddSource { link, reply }).await?;
+            sink.call(|reply| Command::AddSource { link, reply })
+                .await?;
         }
         Ok(())
     }
@@ -169,7 +182,11 @@ impl Endpoint {
             return Err(EngineError::Released);
         }
         let (reply, answer) = oneshot::channel();
-        self.inner.commands.send(make(reply)).await.map_err(|_| EngineError::Released)?;
+        self.inner
+            .commands
+            .send(make(reply))
+            .await
+            .map_err(|_| EngineError::Released)?;
         answer.await.map_err(|_| EngineError::Released)?
     }
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use str0m::format::PayloadParams;
-use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, MediaTime, Mid};
+use str0m::media::{
+    Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, MediaTime, Mid,
+};
 use tokio::sync::mpsc;
 
 use super::endpoint::EndpointId;
@@ -31,7 +33,10 @@ pub(crate) struct ForwardedMedia {
 pub(crate) enum Forwarded {
     Media(ForwardedMedia),
     /// A sink's peer lost a picture: ask our peer for a keyframe on `mid` (all video if `None`).
-    KeyframeRequest { mid: Option<Mid>, kind: KeyframeRequestKind },
+    KeyframeRequest {
+        mid: Option<Mid>,
+        kind: KeyframeRequestKind,
+    },
 }
 
 /// The address of an endpoint's media queue. Holding one does not keep the endpoint alive.
@@ -91,7 +96,11 @@ impl Session {
 
     /// Media from our peer: echo it (loopback) and hand it to every sink.
     pub fn on_media_data(&mut self, data: MediaData, now: Instant) {
-        let kind = if data.params.spec().codec.is_audio() { MediaKind::Audio } else { MediaKind::Video };
+        let kind = if data.params.spec().codec.is_audio() {
+            MediaKind::Audio
+        } else {
+            MediaKind::Video
+        };
         self.note_flow_in(MediaType::from_kind(kind), now);
         if !data.contiguous && kind == MediaKind::Video {
             // A gap means the decoder downstream will stall until the next keyframe.
@@ -107,7 +116,10 @@ impl Session {
             data: data.data,
         };
         for sink in &self.media.sinks {
-            let copy = ForwardedMedia { data: Arc::clone(&media.data), ..media };
+            let copy = ForwardedMedia {
+                data: Arc::clone(&media.data),
+                ..media
+            };
             if sink.tx.try_send(Forwarded::Media(copy)).is_err() {
                 Counters::add(&self.counters.media_dropped, 1);
             }
@@ -125,21 +137,33 @@ impl Session {
                     self.write_out(media, now);
                 }
             }
-            Forwarded::KeyframeRequest { mid: Some(mid), kind } => self.request_keyframe_from_peer(mid, kind, now),
+            Forwarded::KeyframeRequest {
+                mid: Some(mid),
+                kind,
+            } => self.request_keyframe_from_peer(mid, kind, now),
             Forwarded::KeyframeRequest { mid: None, .. } => self.request_keyframe_all(now),
         }
     }
 
     /// Our peer asks for a keyframe of what we send it: pass the request to whoever sends us that media.
     pub fn on_keyframe_request(&mut self, request: KeyframeRequest, now: Instant) {
-        let routes: Vec<Route> = self.media.routes.iter().filter(|r| r.out_mid == request.mid).copied().collect();
+        let routes: Vec<Route> = self
+            .media
+            .routes
+            .iter()
+            .filter(|r| r.out_mid == request.mid)
+            .copied()
+            .collect();
         if routes.is_empty() {
             // Nothing routed yet (the request beat the first frame): ask every source for all video.
             if self.media.loopback {
                 self.request_keyframe_all(now);
             }
             for source in &self.media.sources {
-                let ask = Forwarded::KeyframeRequest { mid: None, kind: request.kind };
+                let ask = Forwarded::KeyframeRequest {
+                    mid: None,
+                    kind: request.kind,
+                };
                 let _ = source.tx.try_send(ask);
             }
             return;
@@ -148,7 +172,10 @@ impl Session {
             if route.source == self.id {
                 self.request_keyframe_from_peer(route.source_mid, request.kind, now);
             } else if let Some(source) = self.media.sources.iter().find(|s| s.id == route.source) {
-                let ask = Forwarded::KeyframeRequest { mid: Some(route.source_mid), kind: request.kind };
+                let ask = Forwarded::KeyframeRequest {
+                    mid: Some(route.source_mid),
+                    kind: request.kind,
+                };
                 // A full queue means the source is swamped; the peer will ask again.
                 let _ = source.tx.try_send(ask);
             }
@@ -170,13 +197,19 @@ impl Session {
 
     fn request_keyframe_from_peer(&mut self, mid: Mid, kind: KeyframeRequestKind, now: Instant) {
         let min = self.timing.keyframe_min_interval;
-        let last = self.media.last_keyframe_request.iter_mut().find(|(m, _)| *m == mid);
+        let last = self
+            .media
+            .last_keyframe_request
+            .iter_mut()
+            .find(|(m, _)| *m == mid);
         match last {
             Some((_, at)) if now.saturating_duration_since(*at) < min => return,
             Some((_, at)) => *at = now,
             None => self.media.last_keyframe_request.push((mid, now)),
         }
-        let Some(mut writer) = self.rtc.writer(mid) else { return };
+        let Some(mut writer) = self.rtc.writer(mid) else {
+            return;
+        };
         // Peers negotiate PLI and/or FIR; use whichever this stream supports.
         let kind = if writer.is_request_keyframe_possible(kind) {
             kind
@@ -214,20 +247,38 @@ impl Session {
     /// kind not yet taken by another stream.
     fn route(&mut self, source: EndpointId, source_mid: Mid, kind: MediaKind) -> Option<Mid> {
         let routes = &mut self.media.routes;
-        if let Some(r) = routes.iter().find(|r| r.source == source && r.source_mid == source_mid) {
+        if let Some(r) = routes
+            .iter()
+            .find(|r| r.source == source && r.source_mid == source_mid)
+        {
             return Some(r.out_mid);
         }
         let sending = |mid: &Mid| {
-            self.media.medias.iter().any(|(m, k, d)| m == mid && *k == kind && d.is_sending())
+            self.media
+                .medias
+                .iter()
+                .any(|(m, k, d)| m == mid && *k == kind && d.is_sending())
         };
         let out_mid = if source == self.id && sending(&source_mid) {
             Some(source_mid)
         } else {
-            let candidates = self.media.medias.iter().filter(|(_, k, d)| *k == kind && d.is_sending());
-            let mut free = candidates.clone().filter(|(m, _, _)| !routes.iter().any(|r| r.out_mid == *m));
-            free.next().or_else(|| candidates.clone().next()).map(|(m, _, _)| *m)
+            let candidates = self
+                .media
+                .medias
+                .iter()
+                .filter(|(_, k, d)| *k == kind && d.is_sending());
+            let mut free = candidates
+                .clone()
+                .filter(|(m, _, _)| !routes.iter().any(|r| r.out_mid == *m));
+            free.next()
+                .or_else(|| candidates.clone().next())
+                .map(|(m, _, _)| *m)
         }?;
-        routes.push(Route { source, source_mid, out_mid });
+        routes.push(Route {
+            source,
+            source_mid,
+            out_mid,
+        });
         Some(out_mid)
     }
 }

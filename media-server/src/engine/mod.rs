@@ -65,7 +65,9 @@ struct EngineInner {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("stats", &self.stats()).finish()
+        f.debug_struct("Engine")
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 
@@ -73,7 +75,10 @@ impl Engine {
     /// Creates the engine (and its DTLS certificate). No sockets are opened until endpoints are created.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         let crypto = from_feature_flags();
-        let cert = crypto.dtls_provider.generate_certificate().ok_or(EngineError::Certificate)?;
+        let cert = crypto
+            .dtls_provider
+            .generate_certificate()
+            .ok_or(EngineError::Certificate)?;
         let inner = EngineInner {
             config,
             counters: Arc::new(Counters::default()),
@@ -81,7 +86,9 @@ impl Engine {
             cert,
             next_id: AtomicU64::new(1),
         };
-        Ok(Engine { inner: Arc::new(inner) })
+        Ok(Engine {
+            inner: Arc::new(inner),
+        })
     }
 
     /// Live counters: running endpoints, open sockets, datagrams in/out, dropped events and media.
@@ -96,7 +103,10 @@ impl Engine {
 
     /// Creates an endpoint: binds its UDP socket(s) and spawns its driver task (so it must be called
     /// inside a tokio runtime). Its events go to `events`, never waited for.
-    pub fn create_endpoint(&self, events: mpsc::Sender<EndpointEvent>) -> Result<Endpoint, EngineError> {
+    pub fn create_endpoint(
+        &self,
+        events: mpsc::Sender<EndpointEvent>,
+    ) -> Result<Endpoint, EngineError> {
         let config = &self.inner.config;
         let counters = &self.inner.counters;
         let mut sockets = Vec::with_capacity(config.interfaces.len());
@@ -119,7 +129,10 @@ impl Engine {
             .set_dtls_cert(self.inner.cert.clone())
             .build(Instant::now());
         let id = EndpointId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
-        let timing = Timing { keyframe_min_interval: config.keyframe_min_interval, flow_timeout: config.flow_timeout };
+        let timing = Timing {
+            keyframe_min_interval: config.keyframe_min_interval,
+            flow_timeout: config.flow_timeout,
+        };
         let session = Session::new(id, rtc, timing, events, Arc::clone(counters), candidates);
 
         let (command_tx, command_rx) = mpsc::channel(config.command_capacity.max(1));
@@ -134,34 +147,57 @@ impl Engine {
             _live: LiveGuard::new(Arc::clone(counters), Live::Endpoint),
         };
         let task = tokio::spawn(driver.run());
-        Ok(Endpoint::new(id, command_tx, Link { id, tx: media_tx }, cancel, task))
+        Ok(Endpoint::new(
+            id,
+            command_tx,
+            Link { id, tx: media_tx },
+            cancel,
+            task,
+        ))
     }
 }
 
 /// Binds one UDP socket on `ip`, inside the configured port range if there is one.
-fn bind(ip: IpAddr, config: &EngineConfig, counters: &Arc<Counters>) -> Result<BoundSocket, EngineError> {
+fn bind(
+    ip: IpAddr,
+    config: &EngineConfig,
+    counters: &Arc<Counters>,
+) -> Result<BoundSocket, EngineError> {
     let bind_one = |port: u16| -> std::io::Result<BoundSocket> {
         let std_socket = std::net::UdpSocket::bind(SocketAddr::new(ip, port))?;
         std_socket.set_nonblocking(true)?;
         let local = std_socket.local_addr()?;
         let socket = tokio::net::UdpSocket::from_std(std_socket)?;
-        Ok(BoundSocket { socket, local, _live: LiveGuard::new(Arc::clone(counters), Live::Socket) })
+        Ok(BoundSocket {
+            socket,
+            local,
+            _live: LiveGuard::new(Arc::clone(counters), Live::Socket),
+        })
     };
     let Some(range) = config.port_range.clone() else {
-        return bind_one(0).map_err(|source| EngineError::Bind { addr: ip.to_string(), source });
+        return bind_one(0).map_err(|source| EngineError::Bind {
+            addr: ip.to_string(),
+            source,
+        });
     };
     let (first, last) = (*range.start(), *range.end());
     let span = u32::from(last.saturating_sub(first)) + 1;
     // Start at a random port so concurrent endpoints do not all probe the same busy ones first.
     let offset = rand::random::<u32>() % span;
-    let mut last_error = std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "empty port range");
+    let mut last_error =
+        std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "empty port range");
     for step in 0..span {
         let port = u32::from(first) + (offset + step) % span;
-        let Ok(port) = u16::try_from(port) else { continue };
+        let Ok(port) = u16::try_from(port) else {
+            continue;
+        };
         match bind_one(port) {
             Ok(bound) => return Ok(bound),
             Err(e) => last_error = e,
         }
     }
-    Err(EngineError::Bind { addr: format!("{ip}:{first}-{last}"), source: last_error })
+    Err(EngineError::Bind {
+        addr: format!("{ip}:{first}-{last}"),
+        source: last_error,
+    })
 }

@@ -62,10 +62,17 @@ impl Session {
             }
             Event::MediaAdded(added) => {
                 self.media.medias.retain(|(mid, _, _)| *mid != added.mid);
-                self.media.medias.push((added.mid, added.kind, added.direction));
+                self.media
+                    .medias
+                    .push((added.mid, added.kind, added.direction));
             }
             Event::MediaChanged(changed) => {
-                if let Some(entry) = self.media.medias.iter_mut().find(|(mid, _, _)| *mid == changed.mid) {
+                if let Some(entry) = self
+                    .media
+                    .medias
+                    .iter_mut()
+                    .find(|(mid, _, _)| *mid == changed.mid)
+                {
                     entry.2 = changed.direction;
                 }
             }
@@ -95,7 +102,11 @@ impl Session {
     }
 
     fn emit_ice(&self, state: IceComponentState) {
-        self.emit(EndpointEvent::IceComponentStateChanged { state, stream_id: 1, component_id: 1 });
+        self.emit(EndpointEvent::IceComponentStateChanged {
+            state,
+            stream_id: 1,
+            component_id: 1,
+        });
     }
 
     fn set_ready(&mut self) {
@@ -137,7 +148,10 @@ impl Session {
             .find(|(addr, _)| *addr == transmit.destination)
             .map(|(_, s)| s.clone())
             .unwrap_or_else(|| host_string(transmit.destination, "prflx"));
-        self.emit(EndpointEvent::NewCandidatePairSelected { local_candidate: local, remote_candidate: remote });
+        self.emit(EndpointEvent::NewCandidatePairSelected {
+            local_candidate: local,
+            remote_candidate: remote,
+        });
     }
 
     pub fn note_flow_in(&mut self, kind: MediaType, now: Instant) {
@@ -146,7 +160,10 @@ impl Session {
         if !flow.flowing {
             flow.flowing = true;
             self.arm_flow_check(now);
-            self.emit(EndpointEvent::MediaFlowInStateChanged { kind, flowing: true });
+            self.emit(EndpointEvent::MediaFlowInStateChanged {
+                kind,
+                flowing: true,
+            });
             if !self.status.media_connected {
                 self.status.media_connected = true;
                 self.emit(EndpointEvent::MediaStateChanged { connected: true });
@@ -160,7 +177,10 @@ impl Session {
         if !flow.flowing {
             flow.flowing = true;
             self.arm_flow_check(now);
-            self.emit(EndpointEvent::MediaFlowOutStateChanged { kind, flowing: true });
+            self.emit(EndpointEvent::MediaFlowOutStateChanged {
+                kind,
+                flowing: true,
+            });
         }
     }
 
@@ -181,23 +201,42 @@ impl Session {
             _ => return,
         }
         let timeout = self.timing.flow_timeout;
-        let stale = |f: &Flow| f.flowing && f.last.is_none_or(|t| now.saturating_duration_since(t) >= timeout);
+        let stale = |f: &Flow| {
+            f.flowing
+                && f.last
+                    .is_none_or(|t| now.saturating_duration_since(t) >= timeout)
+        };
         for kind in [MediaType::Audio, MediaType::Video] {
             if stale(&self.status.flow_in[kind.index()]) {
                 self.status.flow_in[kind.index()].flowing = false;
-                self.emit(EndpointEvent::MediaFlowInStateChanged { kind, flowing: false });
+                self.emit(EndpointEvent::MediaFlowInStateChanged {
+                    kind,
+                    flowing: false,
+                });
             }
             if stale(&self.status.flow_out[kind.index()]) {
                 self.status.flow_out[kind.index()].flowing = false;
-                self.emit(EndpointEvent::MediaFlowOutStateChanged { kind, flowing: false });
+                self.emit(EndpointEvent::MediaFlowOutStateChanged {
+                    kind,
+                    flowing: false,
+                });
             }
         }
-        let any = self.status.flow_in.iter().chain(&self.status.flow_out).any(|f| f.flowing);
+        let any = self
+            .status
+            .flow_in
+            .iter()
+            .chain(&self.status.flow_out)
+            .any(|f| f.flowing);
         self.status.next_flow_check = any.then_some(now + FLOW_CHECK);
     }
 }
 
 /// A candidate string for an address we have no signalled candidate for.
 fn host_string(addr: std::net::SocketAddr, typ: &str) -> String {
-    format!("candidate:1 1 udp 1 {} {} typ {typ}", addr.ip(), addr.port())
+    format!(
+        "candidate:1 1 udp 1 {} {} typ {typ}",
+        addr.ip(),
+        addr.port()
+    )
 }

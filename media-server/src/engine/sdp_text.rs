@@ -42,7 +42,11 @@ pub(crate) fn with_candidates(sdp: &str, candidates: &[String]) -> String {
     let mut out = String::with_capacity(sdp.len() + candidates.len() * 256);
     let mut section = Section::Session;
     let flush = |out: &mut String, section: &Section| {
-        if let Section::Media { active: true, has_candidates: false } = section {
+        if let Section::Media {
+            active: true,
+            has_candidates: false,
+        } = section
+        {
             for c in candidates {
                 out.push_str("a=");
                 out.push_str(c);
@@ -54,7 +58,10 @@ pub(crate) fn with_candidates(sdp: &str, candidates: &[String]) -> String {
         if let Some(rest) = line.strip_prefix("m=") {
             flush(&mut out, &section);
             let port = rest.split_whitespace().nth(1).unwrap_or("0");
-            section = Section::Media { active: port != "0", has_candidates: false };
+            section = Section::Media {
+                active: port != "0",
+                has_candidates: false,
+            };
         } else if line.starts_with("a=candidate:") {
             if let Section::Media { has_candidates, .. } = &mut section {
                 *has_candidates = true;
@@ -74,7 +81,9 @@ enum Section {
 
 /// The `candidate:` attribute values found in `sdp` (to recognise the remote end of the selected pair).
 pub(crate) fn candidates(sdp: &str) -> impl Iterator<Item = &str> {
-    sdp.lines().filter_map(|l| l.strip_prefix("a=")).filter(|l| l.starts_with("candidate:"))
+    sdp.lines()
+        .filter_map(|l| l.strip_prefix("a="))
+        .filter(|l| l.starts_with("candidate:"))
 }
 
 #[cfg(test)]
@@ -89,7 +98,10 @@ mod tests {
         let m = mlines(SDP);
         assert_eq!(m.len(), 3);
         assert_eq!((m[0].mid.as_str(), m[0].index, m[0].active), ("0", 0, true));
-        assert_eq!((m[1].mid.as_str(), m[1].index, m[1].active), ("1", 1, false));
+        assert_eq!(
+            (m[1].mid.as_str(), m[1].index, m[1].active),
+            ("1", 1, false)
+        );
         assert_eq!((m[2].mid.as_str(), m[2].index, m[2].active), ("v", 2, true));
     }
 

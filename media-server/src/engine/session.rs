@@ -94,7 +94,10 @@ impl Session {
     }
 
     pub fn local_candidate_string(&self, addr: SocketAddr) -> Option<String> {
-        self.local_candidates.iter().find(|c| c.addr() == addr).map(Candidate::to_sdp_string)
+        self.local_candidates
+            .iter()
+            .find(|c| c.addr() == addr)
+            .map(Candidate::to_sdp_string)
     }
 
     pub fn handle_command(&mut self, command: Command, now: Instant) {
@@ -132,7 +135,10 @@ impl Session {
                 let _ = reply.send(Ok(()));
             }
             Command::LocalSdp { reply } => {
-                let sdp = self.local_sdp.as_deref().map(|s| sdp_text::with_candidates(s, &self.gathered));
+                let sdp = self
+                    .local_sdp
+                    .as_deref()
+                    .map(|s| sdp_text::with_candidates(s, &self.gathered));
                 let _ = reply.send(Ok(sdp));
             }
             Command::RemoteSdp { reply } => {
@@ -152,7 +158,8 @@ impl Session {
         if !sdp.trim_start().starts_with("v=") {
             return Err(EngineError::InvalidSdp("no v= line".into()));
         }
-        let offer = SdpOffer::from_sdp_string(&sdp).map_err(|e| EngineError::InvalidSdp(e.to_string()))?;
+        let offer =
+            SdpOffer::from_sdp_string(&sdp).map_err(|e| EngineError::InvalidSdp(e.to_string()))?;
         let answer = self
             .rtc
             .sdp_api()
@@ -235,7 +242,8 @@ impl Session {
     fn remember_remote(&mut self, text: &str) -> Option<Candidate> {
         let parsed = Candidate::from_sdp_string(text).ok()?;
         if self.remote_candidates.len() < MAX_PENDING_CANDIDATES {
-            self.remote_candidates.push((parsed.addr(), text.to_string()));
+            self.remote_candidates
+                .push((parsed.addr(), text.to_string()));
         }
         Some(parsed)
     }

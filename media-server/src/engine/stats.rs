@@ -70,7 +70,9 @@ impl LiveGuard {
 
 impl Drop for LiveGuard {
     fn drop(&mut self) {
-        self.counters.gauge(self.which).fetch_sub(1, Ordering::Relaxed);
+        self.counters
+            .gauge(self.which)
+            .fetch_sub(1, Ordering::Relaxed);
     }
 }
 
