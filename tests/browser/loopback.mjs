@@ -1,0 +1,205 @@
+// Drives Debian's headless Chromium through the demo page and prints ONE JSON line saying whether the page's
+// own video came back from the media server: remote <video> has a size and its time advances, inbound-rtp
+// framesDecoded grows with no packets lost, and a pixel of the remote video has the colour the page drew.
+//
+//   node loopback.mjs --url https://127.0.0.1:8443/ [--screenshot out.png] [--mode single|two-tabs]
+//                     [--timeout-ms 30000] [--camera] [--chromium /usr/bin/chromium]
+//
+// Exit status 0 when every check passed, 1 when one failed, 2 on bad usage.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const COLOURS = ['#00a86b', '#d6249f']; // tab A green, tab B magenta: far apart, so cross-wiring would show
+const TOLERANCE = 20; // per channel: the round trip through VP8 and YUV shifts solid colours slightly
+const PLAY_CHECK_MS = 2000;
+
+function parseArgs(argv) {
+  const args = { mode: 'single', timeoutMs: 30000, camera: false, chromium: '/usr/bin/chromium' };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) usage(`${flag} needs a value`);
+      return argv[++i];
+    };
+    if (flag === '--url') args.url = value();
+    else if (flag === '--screenshot') args.screenshot = value();
+    else if (flag === '--mode') args.mode = value();
+    else if (flag === '--timeout-ms') args.timeoutMs = Number(value());
+    else if (flag === '--chromium') args.chromium = value();
+    else if (flag === '--camera') args.camera = true;
+    else usage(`unknown flag ${flag}`);
+  }
+  if (!args.url) usage('--url is required');
+  if (!['single', 'two-tabs'].includes(args.mode)) usage('--mode must be single or two-tabs');
+  if (!(args.timeoutMs > 0)) usage('--timeout-ms must be a positive number');
+  return args;
+}
+
+function usage(problem) {
+  console.error(`${problem}\nusage: node loopback.mjs --url URL [--screenshot PATH] [--mode single|two-tabs] [--timeout-ms N] [--camera]`);
+  process.exit(2);
+}
+
+// The flags from the design notes: headless as root, a fake camera, WebRTC on loopback only.
+function chromiumArgs() {
+  return [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+    '--ignore-certificate-errors', '--autoplay-policy=no-user-gesture-required',
+  ];
+}
+
+function pageUrl(base, colour, camera) {
+  const url = new URL(base);
+  if (!camera) {
+    url.searchParams.set('source', 'canvas');
+    url.searchParams.set('color', colour);
+  }
+  return url.toString();
+}
+
+function hexToRgb(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// One snapshot of what the page shows and measures.
+async function snapshot(page) {
+  return page.evaluate(() => {
+    const v = document.getElementById('videoOutput');
+    const d = window.__demo || {};
+    return {
+      state: d.state,
+      lastError: d.lastError,
+      videoWidth: v.videoWidth,
+      videoHeight: v.videoHeight,
+      currentTime: v.currentTime,
+      paused: v.paused,
+      framesDecoded: d.stats ? d.stats.framesDecoded : 0,
+      packetsLost: d.stats ? d.stats.packetsLost : null,
+      rttMs: d.stats ? d.stats.rttMs : null,
+      pixel: d.sampleRemotePixel ? d.sampleRemotePixel() : null,
+    };
+  });
+}
+
+// Opens the page, waits for its signalling socket, clicks Start and waits for the first remote frame.
+async function startTab(context, args, colour, log) {
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') log.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => log.push(`page error: ${e.message}`));
+  await page.goto(pageUrl(args.url, colour, args.camera), { timeout: args.timeoutMs });
+  await page.waitForFunction(() => window.__demo && window.__demo.wsOpen, null, { timeout: args.timeoutMs });
+  const clicked = Date.now();
+  await page.click('#start');
+  await page.waitForFunction(
+    () => {
+      const d = window.__demo;
+      return (d.state === 'I_CAN_STOP' && document.getElementById('videoOutput').videoWidth > 0) || d.lastError;
+    },
+    null,
+    { timeout: args.timeoutMs, polling: 20 },
+  );
+  return { page, firstFrameMs: Date.now() - clicked };
+}
+
+// Watches a playing tab for a while and lists what is wrong with it (empty: it plays its own stream back).
+async function checkPlaying(page, colour, camera) {
+  const a = await snapshot(page);
+  await sleep(PLAY_CHECK_MS);
+  const b = await snapshot(page);
+  const failures = [];
+  if (a.lastError || b.lastError) failures.push(`page error: ${b.lastError || a.lastError}`);
+  if (b.state !== 'I_CAN_STOP') failures.push(`state is ${b.state}, expected I_CAN_STOP`);
+  if (!(b.videoWidth > 0 && b.videoHeight > 0)) failures.push('remote video has no size');
+  if (!(b.currentTime > a.currentTime)) failures.push(`remote video time did not advance (${a.currentTime} -> ${b.currentTime})`);
+  if (!(b.framesDecoded > a.framesDecoded)) failures.push(`framesDecoded did not grow (${a.framesDecoded} -> ${b.framesDecoded})`);
+  if (b.packetsLost !== 0) failures.push(`packetsLost is ${b.packetsLost}`);
+  let expected = null;
+  if (!camera) {
+    expected = hexToRgb(colour);
+    const off = b.pixel ? b.pixel.map((c, i) => Math.abs(c - expected[i])) : null;
+    if (!off || off.some((d) => d > TOLERANCE)) failures.push(`centre pixel ${JSON.stringify(b.pixel)} is not ${colour}`);
+  }
+  return { failures, before: a, after: b, expectedPixel: expected };
+}
+
+async function stopTab(page) {
+  await page.click('#stop');
+  await page.waitForFunction(() => window.__demo.state === 'I_CAN_START', null, { timeout: 5000 });
+  return snapshot(page);
+}
+
+async function runSingle(context, args, log) {
+  const colour = COLOURS[0];
+  const { page, firstFrameMs } = await startTab(context, args, colour, log);
+  const check = await checkPlaying(page, colour, args.camera);
+  if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
+  const stopped = await stopTab(page);
+  const failures = [...check.failures];
+  if (stopped.lastError !== check.after.lastError) failures.push(`error after stop: ${stopped.lastError}`);
+  return { firstFrameMs, ...check, failures, stoppedState: stopped.state };
+}
+
+// Two tabs of one browser (one cookie jar): each must get its own loopback, and closing one must leave the
+// other playing.
+async function runTwoTabs(context, args, log) {
+  const [a, b] = await Promise.all(COLOURS.map((c) => startTab(context, args, c, log)));
+  const [checkA, checkB] = await Promise.all([
+    checkPlaying(a.page, COLOURS[0], args.camera),
+    checkPlaying(b.page, COLOURS[1], args.camera),
+  ]);
+  await a.page.close();
+  const afterClose = await checkPlaying(b.page, COLOURS[1], args.camera);
+  if (args.screenshot) await b.page.screenshot({ path: args.screenshot, fullPage: true });
+  await stopTab(b.page);
+  const failures = [
+    ...checkA.failures.map((f) => `tab A: ${f}`),
+    ...checkB.failures.map((f) => `tab B: ${f}`),
+    ...afterClose.failures.map((f) => `tab B after closing tab A: ${f}`),
+  ];
+  return {
+    firstFrameMs: [a.firstFrameMs, b.firstFrameMs],
+    tabA: checkA.after,
+    tabB: checkB.after,
+    tabBAfterClose: afterClose.after,
+    failures,
+  };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const profile = mkdtempSync(join(tmpdir(), 'loopback-chromium-'));
+  const log = [];
+  let result;
+  let context;
+  try {
+    // A persistent context is how playwright takes a fresh --user-data-dir of our own.
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: args.chromium,
+      headless: true,
+      args: chromiumArgs(),
+      timeout: args.timeoutMs,
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    const run = args.mode === 'two-tabs' ? runTwoTabs : runSingle;
+    result = await run(context, args, log);
+  } catch (e) {
+    result = { failures: [`driver error: ${e.message.split('\n')[0]}`] };
+  } finally {
+    if (context) await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+  const ok = result.failures.length === 0;
+  console.log(JSON.stringify({ ok, mode: args.mode, url: args.url, screenshot: args.screenshot || null, ...result, log }));
+  process.exit(ok ? 0 : 1);
+}
+
+main();
