@@ -106,7 +106,13 @@ async function startTab(context, args, colour, log) {
     null,
     { timeout: args.timeoutMs, polling: 20 },
   );
-  return { page, firstFrameMs: Date.now() - clicked };
+  const firstFrameMs = Date.now() - clicked;
+  const error = await page.evaluate(() => window.__demo.lastError);
+  if (error) {
+    if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
+    throw new Error(`the page reported an error while starting: ${error}`);
+  }
+  return { page, firstFrameMs };
 }
 
 // Watches a playing tab for a while and lists what is wrong with it (empty: it plays its own stream back).
