@@ -1,0 +1,108 @@
+//! One command for the whole demo: the gateway (with its embedded media server unless `--kms-uri` is
+//! given) and the web bridge, each on its own real socket, wired together over gRPC exactly as when they
+//! run apart. Prints the URL to open.
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use clap::Parser;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "demo",
+    version,
+    about = "Kurento hello world: media server, gateway and web page in one process"
+)]
+struct Args {
+    /// Where the page is served (HTTPS with a self-signed certificate).
+    #[arg(long, env = "DEMO_LISTEN", default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// Where the gateway serves gRPC (other backends and grpcurl can use it too).
+    #[arg(long, env = "DEMO_GRPC_LISTEN", default_value = "127.0.0.1:50051")]
+    grpc_listen: SocketAddr,
+    /// A Kurento media server to use instead of the embedded one (e.g. ws://127.0.0.1:8888/kurento).
+    #[arg(long = "kms-uri", alias = "ws_uri", env = "KMS_URI")]
+    kms_uri: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,str0m=warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let shutdown = CancellationToken::new();
+
+    let grpc = TcpListener::bind(args.grpc_listen)
+        .await
+        .with_context(|| format!("binding {}", args.grpc_listen))?;
+    let gateway_config = media_gateway::Config {
+        kms_uris: args.kms_uri.into_iter().collect(),
+        ..Default::default()
+    };
+    let gateway = media_gateway::spawn(grpc, gateway_config, shutdown.clone())
+        .await
+        .context("starting the gateway")?;
+
+    let web = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let bridge_config = web_bridge::Config {
+        gateway: format!("http://{}", gateway.local_addr()),
+        ..Default::default()
+    };
+    let bridge = tokio::spawn(web_bridge::run(web, bridge_config, shutdown.clone()));
+
+    let host = if args.listen.ip().is_loopback() || args.listen.ip().is_unspecified() {
+        "localhost".to_owned()
+    } else {
+        args.listen.ip().to_string()
+    };
+    println!();
+    println!(
+        "  Open https://{host}:{}/ and accept the self-signed certificate.",
+        args.listen.port()
+    );
+    println!("  Media server: {}", gateway.kms_uris().join(", "));
+    println!(
+        "  gRPC (grpcurl -plaintext {} list): MediaSession on {}",
+        gateway.local_addr(),
+        gateway.local_addr()
+    );
+    println!("  Ctrl-C stops everything and releases every pipeline.");
+    println!();
+
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let (bridge, gateway) = tokio::join!(bridge, gateway.join());
+    bridge.context("web bridge task")?.context("web bridge")?;
+    gateway.context("gateway")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
