@@ -1,0 +1,42 @@
+//! What the link reports: call errors, the link's state, and notices to registered sinks.
+
+use kurento::{Event, RpcError};
+
+/// Why a call has no result.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum KmsError {
+    /// Not connected (or not connectable) right now; nothing was sent.
+    #[error("media server at {uri} is unavailable: {reason}")]
+    Unavailable { uri: String, reason: String },
+    #[error("media server at {uri} did not answer {method} in time")]
+    Timeout { uri: String, method: &'static str },
+    /// The media server answered with an error (or the link refused the request before sending it,
+    /// e.g. a frame over `max_frame_bytes`, as -32600).
+    #[error("{0}")]
+    Rpc(RpcError),
+    /// The request had been sent when the connection broke; it may or may not have run.
+    #[error("connection to the media server at {uri} broke while the request was in flight")]
+    Lost { uri: String },
+    #[error("the media server link is shutting down")]
+    ShuttingDown,
+}
+
+/// Where the link stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// Connecting, or connected and setting up (or resuming) the session.
+    Connecting,
+    /// Connected with a session: calls go out at once.
+    Up,
+    /// The last attempt failed (or the link shut down); calls fail at once until the next attempt.
+    Down { reason: String },
+}
+
+/// What a registered sink receives.
+#[derive(Clone, Debug)]
+pub enum LinkNotice {
+    Event(Event),
+    /// Every object of the link's session is gone. `restarted` is true when the media server lost them
+    /// (a new serverId, or 40007 INVALID_SESSION on resume); false when the link itself shut down.
+    SessionLost { restarted: bool, message: String },
+}

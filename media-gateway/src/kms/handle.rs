@@ -1,0 +1,116 @@
+//! [`KmsLink`]: the cloneable handle to one media server link. Calls fail fast while the server is away.
+
+use super::config::LinkConfig;
+use super::driver::{Command, Driver, Shared};
+use super::error::{KmsError, LinkNotice, LinkState};
+use super::routes::{Registration, Routes};
+use kurento::{Method, ServerInfo};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+/// A handle to the task that owns the connection to one media server.
+#[derive(Clone)]
+pub struct KmsLink {
+    uri: Arc<str>,
+    commands: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+    state: watch::Receiver<LinkState>,
+    call_wait: Duration,
+    request_timeout: Duration,
+    shutdown: CancellationToken,
+}
+
+impl KmsLink {
+    /// Starts the link task; it connects at once and keeps reconnecting until `shutdown` is cancelled or
+    /// every handle is dropped.
+    pub fn spawn(uri: String, config: LinkConfig, shutdown: CancellationToken) -> KmsLink {
+        let uri: Arc<str> = uri.into();
+        let (commands, rx) = mpsc::channel(config.command_queue.max(1));
+        let (state_tx, state) = watch::channel(LinkState::Connecting);
+        let shared = Arc::new(Shared::new(state_tx, Arc::new(Routes::default())));
+        let link = KmsLink {
+            uri: uri.clone(),
+            commands,
+            shared: shared.clone(),
+            state,
+            call_wait: config.call_wait,
+            request_timeout: config.request_timeout,
+            shutdown: shutdown.clone(),
+        };
+        tokio::spawn(Driver::new(uri, config, rx, shared, shutdown).run());
+        link
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Sends one request in the link's session and waits for its result's `value` (or the error).
+    pub async fn call(&self, method: Method) -> Result<Value, KmsError> {
+        if self.shutdown.is_cancelled() {
+            return Err(KmsError::ShuttingDown);
+        }
+        self.wait_until_up().await?;
+        let name = method.name();
+        let (reply, rx) = oneshot::channel();
+        match tokio::time::timeout(self.call_wait, self.commands.send(Command::Call { method, reply })).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(KmsError::ShuttingDown),
+            Err(_) => return Err(self.unavailable("the link's command queue is full")),
+        }
+        // The state machine times requests out itself; this outer limit only guards against a lost reply.
+        match tokio::time::timeout(self.request_timeout + Duration::from_secs(1), rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) if self.shutdown.is_cancelled() => Err(KmsError::ShuttingDown),
+            Ok(Err(_)) => Err(KmsError::Lost { uri: self.uri.to_string() }),
+            Err(_) => Err(KmsError::Timeout { uri: self.uri.to_string(), method: name }),
+        }
+    }
+
+    /// Server info (getInfo) learned when the session was set up; `None` while not connected.
+    pub fn server_info(&self) -> Option<ServerInfo> {
+        self.shared.server_info()
+    }
+
+    /// Up/Down/Connecting, to drive grpc.health and fail fast.
+    pub fn state(&self) -> watch::Receiver<LinkState> {
+        self.state.clone()
+    }
+
+    /// Routes the events of exactly `object` to `sink` until the returned guard is dropped. The sink also
+    /// receives [`LinkNotice::SessionLost`] (once per channel) when the session's objects are gone.
+    pub fn register(&self, object: String, sink: mpsc::Sender<LinkNotice>) -> Registration {
+        self.shared.routes().add(object, sink)
+    }
+
+    fn unavailable(&self, reason: impl Into<String>) -> KmsError {
+        KmsError::Unavailable { uri: self.uri.to_string(), reason: reason.into() }
+    }
+
+    /// Up: go. Down: fail now. Connecting: wait at most `call_wait`, so a caller learns quickly either way.
+    async fn wait_until_up(&self) -> Result<(), KmsError> {
+        let mut state = self.state.clone();
+        let now = state.borrow_and_update().clone();
+        let settled = match now {
+            LinkState::Connecting => {
+                let wait = state.wait_for(|s| !matches!(s, LinkState::Connecting));
+                match tokio::time::timeout(self.call_wait, wait).await {
+                    Ok(Ok(s)) => s.clone(),
+                    Ok(Err(_)) => return Err(KmsError::ShuttingDown),
+                    Err(_) => {
+                        return Err(self.unavailable(format!("still connecting after {:?}", self.call_wait)));
+                    }
+                }
+            }
+            other => other,
+        };
+        match settled {
+            LinkState::Up => Ok(()),
+            LinkState::Down { reason } => Err(self.unavailable(reason)),
+            LinkState::Connecting => Err(self.unavailable("connecting")),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The link to one Kurento media server: a tokio task per server that drives the sans-IO
+//! [`kurento::Client`] over tokio-tungstenite, and a cloneable [`KmsLink`] handle for everyone else.
+//!
+//! The task owns the socket and the client state machine; handles talk to it through a bounded command
+//! queue with a oneshot per call. Event routing is a shared table the task reads (never blocking on a slow
+//! sink). The task ends when the shutdown token is cancelled or every handle is dropped.
+
+mod config;
+mod driver;
+mod error;
+mod handle;
+mod routes;
+
+pub use config::LinkConfig;
+pub use error::{KmsError, LinkNotice, LinkState};
+pub use handle::KmsLink;
+pub use routes::Registration;
