@@ -7,7 +7,9 @@ use str0m::Rtc;
 use str0m::format::Codec;
 use str0m::media::{Frequency, MediaTime, Mid};
 
-use crate::echo::{EchoCheckConfig, EchoReport, EchoTracker};
+use crate::echo::EchoTracker;
+use crate::echo_config::EchoCheckConfig;
+use crate::echo_report::EchoReport;
 use crate::error::PeerError;
 use crate::payload::MediaKind;
 

@@ -12,7 +12,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::check::Check;
-use crate::echo::{EchoCheckConfig, EchoReport};
+use crate::echo_config::EchoCheckConfig;
+use crate::echo_report::EchoReport;
 use crate::error::PeerError;
 use crate::payload::MediaKind;
 

@@ -1,134 +1,12 @@
-//! The echo check's bookkeeping: what was sent, what came back, and the report. Pure: every function takes
-//! the time it should use, so the matching logic is tested without sockets.
+//! Matches echoed frames against the frames sent during one check. Pure: every function takes the time it
+//! should use, so the matching logic is tested without sockets.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::echo_config::EchoCheckConfig;
+use crate::echo_report::{EchoReport, KindCounts, rtt_stats};
 use crate::payload::{self, MediaKind};
-
-/// How an echo check runs. `Default` gives a 3 s check at 50 frames per second per kind.
-#[derive(Debug, Clone)]
-pub struct EchoCheckConfig {
-    /// How long frames are sent, counted from the moment the peer is connected.
-    pub duration: Duration,
-    /// Frames per second on each enabled media kind (1..=1000).
-    pub packets_per_second: u32,
-    /// How long to wait for ICE and DTLS to connect before giving up.
-    pub connect_timeout: Duration,
-    /// How long to keep listening for echoes after the last frame was sent.
-    pub drain: Duration,
-    /// Pattern bytes in each audio frame (the frame is 20 bytes longer).
-    pub audio_payload_bytes: u16,
-    /// Pattern bytes in each video frame, before the per-frame variation of up to 63 extra bytes that
-    /// catches truncation. Kept well under one MTU so a server that echoes packet by packet and one that
-    /// repacketizes frames see the same single packet.
-    pub video_payload_bytes: u16,
-}
-
-impl Default for EchoCheckConfig {
-    fn default() -> Self {
-        EchoCheckConfig {
-            duration: Duration::from_secs(3),
-            packets_per_second: 50,
-            connect_timeout: Duration::from_secs(10),
-            drain: Duration::from_secs(1),
-            audio_payload_bytes: 60,
-            video_payload_bytes: 300,
-        }
-    }
-}
-
-/// Largest pattern accepted, so every frame fits one RTP packet with room for headers and extensions.
-pub const MAX_PAYLOAD_BYTES: u16 = 1000;
-
-impl EchoCheckConfig {
-    /// Rejects settings that cannot produce a meaningful check.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.duration.is_zero() {
-            return Err("duration must be more than zero".into());
-        }
-        if !(1..=1000).contains(&self.packets_per_second) {
-            return Err(format!(
-                "packets_per_second must be 1..=1000, not {}",
-                self.packets_per_second
-            ));
-        }
-        if self.audio_payload_bytes > MAX_PAYLOAD_BYTES
-            || self.video_payload_bytes > MAX_PAYLOAD_BYTES
-        {
-            return Err(format!(
-                "payload sizes must be at most {MAX_PAYLOAD_BYTES} bytes"
-            ));
-        }
-        Ok(())
-    }
-
-    /// The gap between two frames of one kind.
-    pub fn interval(&self) -> Duration {
-        Duration::from_secs(1) / self.packets_per_second.max(1)
-    }
-
-    /// The pattern length of frame `seq` of `kind`.
-    pub fn pattern_len(&self, kind: MediaKind, seq: u32) -> u16 {
-        match kind {
-            MediaKind::Audio => self.audio_payload_bytes,
-            MediaKind::Video => self.video_payload_bytes + (seq % 64) as u16,
-        }
-    }
-}
-
-/// Frames of one kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct KindCounts {
-    /// Frames handed to str0m for sending.
-    pub sent: u64,
-    /// Distinct sent frames that came back identical.
-    pub echoed: u64,
-    /// Frames that came back more than once (after the first copy).
-    pub duplicates: u64,
-}
-
-/// Round-trip times of the echoed frames.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RttStats {
-    pub min: Duration,
-    pub median: Duration,
-    pub p95: Duration,
-    pub max: Duration,
-}
-
-/// What one echo check measured.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EchoReport {
-    /// From the start of the check until ICE and DTLS were up (zero when already connected).
-    pub connected_after: Duration,
-    /// From the start of the check until the first intact echo, if any came back.
-    pub first_echo_after: Option<Duration>,
-    pub audio: KindCounts,
-    pub video: KindCounts,
-    /// Received frames that did not match any sent frame byte for byte. Must be 0.
-    pub mismatches: u64,
-    /// Up to five descriptions of mismatches, for a person to read.
-    pub mismatch_examples: Vec<String>,
-    /// Over all intact echoes of both kinds; `None` when nothing came back.
-    pub rtt: Option<RttStats>,
-    /// PLI/FIR requests the remote side sent for our video.
-    pub keyframe_requests: u64,
-}
-
-impl EchoReport {
-    /// True when nothing came back corrupted and, for every kind that was sent, at least `min_ratio` of
-    /// the frames came back (a server may drop the first frames while its pipeline is still connecting).
-    pub fn is_intact(&self, min_ratio: f64) -> bool {
-        let kind_ok = |c: &KindCounts| {
-            c.sent == 0 || (c.echoed > 0 && c.echoed as f64 >= min_ratio * c.sent as f64)
-        };
-        self.mismatches == 0
-            && (self.audio.sent + self.video.sent) > 0
-            && kind_ok(&self.audio)
-            && kind_ok(&self.video)
-    }
-}
 
 struct Sent {
     bytes: Vec<u8>,
@@ -251,24 +129,10 @@ impl EchoTracker {
     }
 }
 
-/// Nearest-rank percentiles over the samples.
-fn rtt_stats(samples: &[Duration]) -> Option<RttStats> {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    let last = sorted.len().checked_sub(1)?;
-    // The smallest sample with at least p% of the samples at or below it.
-    let rank = |p: usize| sorted[(sorted.len() * p).div_ceil(100).max(1) - 1];
-    Some(RttStats {
-        min: sorted[0],
-        median: rank(50),
-        p95: rank(95),
-        max: sorted[last],
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::echo_report::RttStats;
 
     fn ms(v: u64) -> Duration {
         Duration::from_millis(v)
@@ -404,43 +268,5 @@ mod tests {
         let r = tr.report(t0);
         assert!(r.is_intact(0.8));
         assert!(!r.is_intact(0.9));
-    }
-
-    #[test]
-    fn percentiles_use_nearest_rank() {
-        let samples: Vec<_> = (1..=100).map(ms).collect();
-        let s = rtt_stats(&samples).map(|s| (s.min, s.median, s.p95, s.max));
-        assert_eq!(s, Some((ms(1), ms(50), ms(95), ms(100))));
-        assert_eq!(rtt_stats(&[]), None);
-    }
-
-    #[test]
-    fn bad_configs_are_rejected() {
-        let ok = EchoCheckConfig::default();
-        assert!(ok.validate().is_ok());
-        assert!(
-            EchoCheckConfig {
-                packets_per_second: 0,
-                ..ok.clone()
-            }
-            .validate()
-            .is_err()
-        );
-        assert!(
-            EchoCheckConfig {
-                duration: Duration::ZERO,
-                ..ok.clone()
-            }
-            .validate()
-            .is_err()
-        );
-        assert!(
-            EchoCheckConfig {
-                video_payload_bytes: 5000,
-                ..ok
-            }
-            .validate()
-            .is_err()
-        );
     }
 }

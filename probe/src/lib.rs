@@ -51,6 +51,8 @@
 mod check;
 mod driver;
 mod echo;
+mod echo_config;
+mod echo_report;
 mod error;
 mod events;
 mod payload;
@@ -58,7 +60,8 @@ mod peer;
 mod probe;
 mod report;
 
-pub use echo::{EchoCheckConfig, EchoReport, KindCounts, MAX_PAYLOAD_BYTES, RttStats};
+pub use echo_config::{EchoCheckConfig, MAX_PAYLOAD_BYTES};
+pub use echo_report::{EchoReport, KindCounts, RttStats};
 pub use error::{PeerError, ProbeError};
 pub use payload::MediaKind;
 pub use peer::{IceCandidate, Peer, PeerConfig};

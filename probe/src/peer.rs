@@ -15,7 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::driver::{Command, Driver};
-use crate::echo::{EchoCheckConfig, EchoReport};
+use crate::echo_config::EchoCheckConfig;
+use crate::echo_report::EchoReport;
 use crate::error::PeerError;
 use crate::payload::MediaKind;
 

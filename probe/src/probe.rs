@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use tonic::Streaming;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::echo::EchoCheckConfig;
+use crate::echo_config::EchoCheckConfig;
 use crate::error::ProbeError;
 use crate::events::{self, EventLog};
 use crate::peer::{Peer, PeerConfig};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use media_proto::v1::EndReason;
 
-use crate::echo::{EchoReport, KindCounts};
+use crate::echo_report::{EchoReport, KindCounts};
 
 /// Facts about the Start call.
 #[derive(Debug, Clone, PartialEq)]
