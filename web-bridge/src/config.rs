@@ -114,6 +114,8 @@ pub struct Limits {
     pub call_timeout: Duration,
     /// How long a client may take to finish the TLS handshake.
     pub tls_handshake_timeout: Duration,
+    /// How often an idle WebSocket is pinged.
+    pub ping_interval: Duration,
     /// How long `run` waits, after shutdown, for sockets to stop their sessions.
     pub shutdown_grace: Duration,
 }
@@ -130,6 +132,7 @@ impl Default for Limits {
             start_timeout: Duration::from_secs(30),
             call_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(15),
         }
     }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_stream::StreamExt;
+use tokio_util::task::TaskTracker;
 
 use crate::counters::{Counters, Guard};
 use crate::events::{self, Forward};
@@ -26,14 +27,16 @@ pub(crate) struct Started {
 
 /// Calls Start in its own task. If nobody is waiting when it returns (the socket closed, or a second `start`
 /// or a `stop` superseded it), the task stops the session itself: an abrupt close during Start leaks nothing.
+/// The task is tracked so that shutdown waits for it too.
 pub(crate) fn spawn_start(
     gateway: Gateway,
     counters: &Counters,
+    tasks: &TaskTracker,
     sdp_offer: String,
 ) -> oneshot::Receiver<StartOutcome> {
     let (reply, outcome) = oneshot::channel();
     let guard = counters.session_opened();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let started = match gateway.start(sdp_offer).await {
             Ok(r) => Ok(Started {
                 session_id: r.session_id,

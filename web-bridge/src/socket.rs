@@ -39,10 +39,18 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
     let subscribed = Arc::new(AtomicBool::new(false));
     let mut bucket = TokenBucket::new(limits.messages_per_second, limits.message_burst);
     let mut state = State::Idle;
+    // Pings keep proxies (which often cut idle sockets after 60 s) from closing a quiet session.
+    let mut keepalive =
+        tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
 
     let exit = loop {
         tokio::select! {
             _ = app.shutdown.cancelled() => break Exit::Shutdown,
+            _ = keepalive.tick() => {
+                if ws.send(Message::Ping(Default::default())).await.is_err() {
+                    break Exit::ClientLeft;
+                }
+            }
             frame = ws.recv() => {
                 let text = match frame {
                     None | Some(Ok(Message::Close(_))) => break Exit::ClientLeft,
@@ -151,8 +159,12 @@ async fn handle(
             if let State::Active(previous) = std::mem::replace(state, State::Idle) {
                 previous.stop().await;
             }
-            let outcome =
-                session::spawn_start(app.gateway.clone(), &app.config.counters, sdp_offer);
+            let outcome = session::spawn_start(
+                app.gateway.clone(),
+                &app.config.counters,
+                &app.tasks,
+                sdp_offer,
+            );
             *state = State::Starting {
                 outcome,
                 early: VecDeque::new(),
