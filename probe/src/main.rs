@@ -10,7 +10,7 @@ use media_probe::{EchoCheckConfig, ProbeConfig};
 
 /// Check a MediaSession gateway end to end: Start, trickle ICE, echo audio and video, Stop.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// The gateway's gRPC address.
     #[arg(
