@@ -1,0 +1,125 @@
+//! The gateway's one error type and its one mapping onto gRPC status codes; details are logged, not leaked.
+
+use crate::kms::KmsError;
+use kurento::ErrorCode;
+use tonic::{Code, Status};
+
+/// Everything a MediaSession call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The id was never issued, or the session ended.
+    #[error("no session with id {0:?}")]
+    SessionNotFound(String),
+    /// The caller's request is malformed.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// The media server refused the offer as unparsable or impossible to negotiate (40201, 40205).
+    #[error("the media server rejected the SDP offer: {0}")]
+    InvalidOffer(String),
+    /// The gateway is at its session limit (or a session's candidate queue is full).
+    #[error("{0}")]
+    Exhausted(String),
+    /// A media server is unreachable, lost, or the gateway is shutting down.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something took longer than its configured limit.
+    #[error("{0}")]
+    Timeout(String),
+    /// A media server answered with an error the caller cannot act on.
+    #[error("media server at {uri} failed: {error}")]
+    MediaServer {
+        uri: String,
+        error: kurento::RpcError,
+    },
+    /// The media server answered something that is not what the protocol promises.
+    #[error("media server at {uri} answered {method} unexpectedly: {detail}")]
+    Protocol {
+        uri: String,
+        method: &'static str,
+        detail: String,
+    },
+    /// The session ended while the call was in progress.
+    #[error("the session ended: {0}")]
+    Ended(String),
+    /// Binding or serving failed (only from `run`).
+    #[error("gRPC server: {0}")]
+    Serve(#[from] tonic::transport::Error),
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The embedded media server failed to start.
+    #[error("embedded media server: {0}")]
+    Embedded(String),
+}
+
+impl Error {
+    /// Maps an error of the link to the media server at `uri`.
+    pub fn from_kms(uri: &str, e: KmsError) -> Self {
+        match e {
+            KmsError::Unavailable { uri, reason } => {
+                Error::Unavailable(format!("media server at {uri} is unreachable ({reason})"))
+            }
+            KmsError::Timeout { uri, method } => Error::Timeout(format!(
+                "media server at {uri} did not answer {method} in time"
+            )),
+            KmsError::Lost { uri } => {
+                Error::Unavailable(format!("lost the connection to the media server at {uri}"))
+            }
+            KmsError::ShuttingDown => Error::Unavailable("the gateway is shutting down".into()),
+            KmsError::Rpc(error) => match error.kind() {
+                Some(ErrorCode::SdpParseError | ErrorCode::SdpEndPointProcessOfferError) => {
+                    Error::InvalidOffer(error.message)
+                }
+                Some(ErrorCode::IceAddCandidateError) => Error::InvalidArgument(format!(
+                    "the media server rejected the candidate: {}",
+                    error.message
+                )),
+                Some(ErrorCode::NotEnoughResources) => {
+                    Error::Exhausted(format!("media server at {uri} is out of resources"))
+                }
+                _ => Error::MediaServer {
+                    uri: uri.to_owned(),
+                    error,
+                },
+            },
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        let (code, message) = match &e {
+            Error::SessionNotFound(_) => (Code::NotFound, e.to_string()),
+            Error::InvalidArgument(_) | Error::InvalidOffer(_) => {
+                (Code::InvalidArgument, e.to_string())
+            }
+            Error::Exhausted(_) => (Code::ResourceExhausted, e.to_string()),
+            Error::Unavailable(_) => (Code::Unavailable, e.to_string()),
+            Error::Timeout(_) => (Code::DeadlineExceeded, e.to_string()),
+            Error::Ended(_) => (Code::Aborted, e.to_string()),
+            // The media server's own wording and codes are for operators, not callers.
+            Error::MediaServer { uri, .. } => (
+                Code::Internal,
+                format!("media server at {uri} reported an error; see the gateway log"),
+            ),
+            Error::Protocol { uri, .. } => (
+                Code::Internal,
+                format!("media server at {uri} answered unexpectedly; see the gateway log"),
+            ),
+            Error::Serve(_) | Error::Reflection(_) | Error::Io(_) | Error::Embedded(_) => (
+                Code::Internal,
+                "internal error; see the gateway log".to_owned(),
+            ),
+        };
+        if matches!(
+            code,
+            Code::Internal | Code::Unavailable | Code::DeadlineExceeded
+        ) {
+            tracing::warn!(error = %e, "call failed");
+        } else {
+            tracing::debug!(error = %e, "call refused");
+        }
+        Status::new(code, message)
+    }
+}

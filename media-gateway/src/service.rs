@@ -1,0 +1,155 @@
+//! The MediaSession gRPC service: validates requests, finds the session, and leaves the work to it.
+
+use crate::error::Error;
+use crate::links::Links;
+use crate::registry::Lookup;
+use crate::session::{self, SessionHandle, Shared, watchers::WatchStream};
+use media_proto::v1::media_session_server::MediaSession;
+use media_proto::v1::{
+    AddIceCandidateRequest, AddIceCandidateResponse, IceCandidate, StartRequest, StartResponse,
+    StopRequest, StopResponse, StreamCandidatesRequest,
+};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// Largest SDP offer accepted; real offers are a few KiB.
+const MAX_OFFER_BYTES: usize = 64 * 1024;
+/// Largest candidate line accepted; real ones are under 200 bytes.
+const MAX_CANDIDATE_BYTES: usize = 1024;
+
+pub struct Service {
+    shared: Arc<Shared>,
+    links: Arc<Links>,
+}
+
+impl Service {
+    pub fn new(shared: Arc<Shared>, links: Arc<Links>) -> Self {
+        Self { shared, links }
+    }
+
+    fn live(&self, id: &str) -> Result<SessionHandle, Error> {
+        match self.shared.registry.lookup(id) {
+            Lookup::Live(h) => Ok(h),
+            Lookup::Ended | Lookup::Unknown => Err(Error::SessionNotFound(id.to_owned())),
+        }
+    }
+}
+
+fn check_offer(sdp: &str) -> Result<(), Error> {
+    if sdp.trim().is_empty() {
+        return Err(Error::InvalidArgument(
+            "sdp_offer is empty; send the peer's SDP offer".into(),
+        ));
+    }
+    if sdp.len() > MAX_OFFER_BYTES {
+        return Err(Error::InvalidArgument(format!(
+            "sdp_offer is larger than {MAX_OFFER_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn check_candidate(c: Option<IceCandidate>) -> Result<IceCandidate, Error> {
+    let c = c.ok_or_else(|| {
+        Error::InvalidArgument(
+            "candidate is missing (send an empty one for end-of-candidates)".into(),
+        )
+    })?;
+    if c.candidate.len() > MAX_CANDIDATE_BYTES {
+        return Err(Error::InvalidArgument(format!(
+            "candidate is longer than {MAX_CANDIDATE_BYTES} bytes"
+        )));
+    }
+    if !c.candidate.is_empty() && !c.candidate.starts_with("candidate:") {
+        return Err(Error::InvalidArgument(
+            "candidate must be an SDP candidate attribute value starting with \"candidate:\""
+                .into(),
+        ));
+    }
+    Ok(c)
+}
+
+#[tonic::async_trait]
+impl MediaSession for Service {
+    async fn start(
+        &self,
+        request: Request<StartRequest>,
+    ) -> Result<Response<StartResponse>, Status> {
+        let StartRequest {
+            sdp_offer,
+            wait_for_candidates,
+        } = request.into_inner();
+        check_offer(&sdp_offer)?;
+        if self.shared.shutdown.is_cancelled() {
+            return Err(Error::Unavailable("the gateway is shutting down".into()).into());
+        }
+        let link = self
+            .links
+            .pick()
+            .ok_or_else(|| Error::Unavailable("no media server is configured".into()))?;
+        let r = session::start(self.shared.clone(), link, sdp_offer, wait_for_candidates).await?;
+        Ok(Response::new(r))
+    }
+
+    async fn add_ice_candidate(
+        &self,
+        request: Request<AddIceCandidateRequest>,
+    ) -> Result<Response<AddIceCandidateResponse>, Status> {
+        let AddIceCandidateRequest {
+            session_id,
+            candidate,
+        } = request.into_inner();
+        let candidate = check_candidate(candidate)?;
+        self.live(&session_id)?.add_candidate(candidate).await?;
+        Ok(Response::new(AddIceCandidateResponse {}))
+    }
+
+    type StreamCandidatesStream = WatchStream;
+
+    async fn stream_candidates(
+        &self,
+        request: Request<StreamCandidatesRequest>,
+    ) -> Result<Response<Self::StreamCandidatesStream>, Status> {
+        let id = request.into_inner().session_id;
+        Ok(Response::new(self.live(&id)?.watch().await?))
+    }
+
+    async fn stop(&self, request: Request<StopRequest>) -> Result<Response<StopResponse>, Status> {
+        let id = request.into_inner().session_id;
+        let released = match self.shared.registry.lookup(&id) {
+            Lookup::Live(h) => h.stop().await,
+            Lookup::Ended => false,
+            Lookup::Unknown => return Err(Error::SessionNotFound(id).into()),
+        };
+        Ok(Response::new(StopResponse { released }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_checked_before_any_work() {
+        assert!(matches!(
+            check_offer(" \r\n"),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(check_offer("v=0\r\n").is_ok());
+        assert!(matches!(
+            check_candidate(None),
+            Err(Error::InvalidArgument(_))
+        ));
+        let c = |s: &str| IceCandidate {
+            candidate: s.into(),
+            sdp_mid: "0".into(),
+            sdp_m_line_index: 0,
+        };
+        assert!(check_candidate(Some(c(""))).is_ok());
+        assert!(check_candidate(Some(c("candidate:1 1 udp 1 127.0.0.1 9 typ host"))).is_ok());
+        assert!(matches!(
+            check_candidate(Some(c("a=nonsense"))),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}

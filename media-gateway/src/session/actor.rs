@@ -1,0 +1,453 @@
+//! The session actor: the single owner of one session's pipeline. It runs the setup, answers Start,
+//! starts gathering, queues early candidates, fans events out to watchers, keeps the lease, and releases
+//! the pipeline exactly once however the session ends.
+
+use super::events::{self, Meaning};
+use super::setup::{Failed, Objects, Setup};
+use super::watchers::Watchers;
+use super::{Command, SessionHandle};
+use crate::config::Config;
+use crate::error::Error;
+use crate::kms::{KmsError, KmsLink, LinkNotice, LinkState, Registration};
+use crate::registry::Registry;
+use kurento::Method;
+use media_proto::v1::{self as pb, EndReason};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+/// Link notices a session's queue holds; the link decides what to do when it is full.
+const NOTICE_QUEUE: usize = 256;
+
+/// What every session shares with the gateway.
+pub struct Shared {
+    pub config: Config,
+    pub registry: Registry,
+    /// Every session task, so shutdown can wait for their releases.
+    pub tracker: TaskTracker,
+    /// Cancelled when the gateway shuts down: sessions end with END_REASON_SHUTDOWN.
+    pub shutdown: CancellationToken,
+}
+
+type StartReply = oneshot::Sender<Result<String, Error>>;
+type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Opens a session on `link`: returns once the offer is negotiated and gathering started (or, with
+/// `wait_for_candidates`, once gathering is done). If the caller goes away or the deadline passes first,
+/// the session releases whatever it created.
+pub async fn start(
+    shared: Arc<Shared>,
+    link: KmsLink,
+    offer: String,
+    wait: bool,
+) -> Result<pb::StartResponse, Error> {
+    let id = crate::ids::session_id();
+    let (handle, commands) = SessionHandle::new(id.clone());
+    shared.registry.insert(&id, handle)?;
+    let (reply, answer) = oneshot::channel();
+    let (sink, notices) = mpsc::channel(NOTICE_QUEUE);
+    let states = link.state();
+    let lease = shared.config.lease;
+    let actor = Actor {
+        id: id.clone(),
+        link,
+        shared: shared.clone(),
+        commands,
+        notices,
+        sink,
+        states,
+        registrations: Vec::new(),
+        watchers: Watchers::new(shared.config.event_log_capacity),
+        pending: VecDeque::new(),
+        ready: false,
+        last_touch: Instant::now(),
+        down_since: None,
+        lease,
+    };
+    // A spawned task, not this future: tonic drops this future when the caller cancels, and the actor must
+    // still release what it created.
+    let span = tracing::info_span!("session", id = %id, kms = %actor.link.uri());
+    shared
+        .tracker
+        .spawn(actor.run(offer, wait, reply).instrument(span));
+    let deadline = shared.config.start_timeout;
+    match tokio::time::timeout(deadline, answer).await {
+        Ok(Ok(Ok(sdp_answer))) => Ok(pb::StartResponse {
+            session_id: id,
+            sdp_answer,
+        }),
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Err(_)) => Err(Error::Unavailable(
+            "the session ended while starting".into(),
+        )),
+        // Dropping `answer` tells the actor nobody waits any more; it releases on its own.
+        Err(_) => Err(Error::Timeout(format!(
+            "Start took longer than {} ms",
+            deadline.as_millis()
+        ))),
+    }
+}
+
+struct Actor {
+    id: String,
+    link: KmsLink,
+    shared: Arc<Shared>,
+    commands: mpsc::Receiver<Command>,
+    notices: mpsc::Receiver<LinkNotice>,
+    sink: mpsc::Sender<LinkNotice>,
+    states: tokio::sync::watch::Receiver<LinkState>,
+    /// Dropped when the actor ends, which unregisters its objects from the link.
+    registrations: Vec<Registration>,
+    watchers: Watchers,
+    /// Caller candidates that arrived before gatherCandidates returned, in arrival order.
+    pending: VecDeque<kurento::IceCandidate>,
+    ready: bool,
+    last_touch: Instant,
+    down_since: Option<Instant>,
+    lease: Duration,
+}
+
+/// Why the loop stopped, and who is waiting to hear that the session ended.
+struct End {
+    reason: EndReason,
+    message: String,
+    stop_reply: Option<oneshot::Sender<bool>>,
+}
+
+impl End {
+    fn new(reason: EndReason, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+            stop_reply: None,
+        }
+    }
+}
+
+impl Actor {
+    async fn run(mut self, offer: String, wait: bool, reply: StartReply) {
+        let setup = Setup {
+            link: &self.link,
+            sink: &self.sink,
+            registrations: &mut self.registrations,
+            abandoned: &|| reply.is_closed(),
+        };
+        let (objects, answer) = match setup.run(&offer).await {
+            Ok(ok) => ok,
+            Err(Failed { error, created }) => {
+                if let Some(p) = created {
+                    self.release(&p).await;
+                }
+                let _ = reply.send(Err(error));
+                self.shared.registry.end(&self.id);
+                return;
+            }
+        };
+        self.live(objects, answer, wait, reply).await;
+    }
+
+    async fn live(mut self, objects: Objects, answer: String, wait: bool, reply: StartReply) {
+        let mut start_reply = Some((reply, answer));
+        if !wait {
+            self.answer_start(&mut start_reply, &objects).await;
+        }
+        let link = self.link.clone();
+        let endpoint = objects.endpoint.clone();
+        let mut gathering: Option<Pending<Result<Value, KmsError>>> = Some(Box::pin(async move {
+            link.call(Method::invoke(&endpoint, "gatherCandidates", None))
+                .await
+        }));
+        let gather_deadline = Instant::now() + self.shared.config.gathering_timeout;
+        let mut gathered = false;
+        let tick_every = (self.lease / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
+        let mut tick = tokio::time::interval(tick_every);
+        let shutdown = self.shared.shutdown.clone();
+        let end = loop {
+            // A Start whose caller left before the answer (wait_for_candidates) is over.
+            if start_reply.as_ref().is_some_and(|(r, _)| r.is_closed()) {
+                break End::new(EndReason::Stopped, "the Start caller went away");
+            }
+            let decided = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => Some(End::new(EndReason::Shutdown, "the gateway is shutting down")),
+                r = async {
+                    match gathering.as_mut() {
+                        Some(call) => call.await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    gathering = None;
+                    self.gathering_started(r, &objects).await
+                }
+                Some(n) = self.notices.recv() => self.on_notice(n, &mut gathered),
+                Some(c) = self.commands.recv() => self.on_command(c, &objects).await,
+                Ok(()) = self.states.changed() => {
+                    let up = matches!(*self.states.borrow_and_update(), LinkState::Up);
+                    self.down_since = if up { None } else { self.down_since.or(Some(Instant::now())) };
+                    None
+                }
+                _ = tick.tick() => self.on_tick(),
+            };
+            if let Some(end) = decided {
+                break end;
+            }
+            let gather_over = gathered || Instant::now() >= gather_deadline;
+            if wait && start_reply.is_some() && gathering.is_none() && gather_over {
+                if start_reply.as_ref().is_some_and(|(r, _)| !r.is_closed()) {
+                    // Now the local description holds every candidate gathered.
+                    let local =
+                        Method::invoke(&objects.endpoint, "getLocalSessionDescriptor", None);
+                    match self.call(local).await {
+                        Ok(Value::String(sdp)) => {
+                            if let Some((_, a)) = start_reply.as_mut() {
+                                *a = sdp;
+                            }
+                        }
+                        Ok(other) => {
+                            tracing::warn!(%other, "getLocalSessionDescriptor gave no SDP; answering with processOffer's")
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "getLocalSessionDescriptor failed; answering with processOffer's")
+                        }
+                    }
+                }
+                self.answer_start(&mut start_reply, &objects).await;
+            }
+        };
+        self.finish(end, &objects, start_reply).await;
+    }
+
+    async fn answer_start(
+        &mut self,
+        start_reply: &mut Option<(StartReply, String)>,
+        objects: &Objects,
+    ) {
+        if let Some((reply, answer)) = start_reply.take() {
+            self.last_touch = Instant::now();
+            if reply.send(Ok(answer)).is_err() {
+                tracing::debug!(pipeline = %objects.pipeline, "Start caller left before the answer");
+            }
+        }
+    }
+
+    /// gatherCandidates answered: from now on candidates go straight to the endpoint.
+    async fn gathering_started(
+        &mut self,
+        r: Result<Value, KmsError>,
+        objects: &Objects,
+    ) -> Option<End> {
+        if let Err(e) = r {
+            let e = Error::from_kms(self.link.uri(), e);
+            return Some(End::new(
+                EndReason::MediaError,
+                format!("gathering candidates failed: {e}"),
+            ));
+        }
+        self.ready = true;
+        while let Some(c) = self.pending.pop_front() {
+            // The caller was already told "queued"; a candidate the media server refuses is only logged.
+            if let Err(e) = self.add_candidate(&objects.endpoint, &c).await {
+                tracing::warn!(error = %e, candidate = %c.candidate, "queued candidate refused");
+            }
+        }
+        None
+    }
+
+    fn on_notice(&mut self, n: LinkNotice, gathered: &mut bool) -> Option<End> {
+        match n {
+            LinkNotice::Event(ev) => match events::interpret(&ev.data) {
+                Meaning::Publish(e) => {
+                    if matches!(ev.data, kurento::EventData::IceGatheringDone) {
+                        *gathered = true;
+                    }
+                    self.watchers.publish(e);
+                    None
+                }
+                Meaning::Failed(why) => Some(End::new(
+                    EndReason::MediaError,
+                    format!(
+                        "media server at {} reported an error: {why}",
+                        self.link.uri()
+                    ),
+                )),
+                Meaning::Ignore => None,
+            },
+            LinkNotice::SessionLost {
+                restarted: true,
+                message,
+            } => Some(End::new(
+                EndReason::MediaServerRestarted,
+                format!("media server at {} restarted: {message}", self.link.uri()),
+            )),
+            // The link only gives up on its session when it shuts down, which the gateway does last.
+            LinkNotice::SessionLost {
+                restarted: false,
+                message,
+            } => Some(End::new(
+                EndReason::Shutdown,
+                format!(
+                    "the link to the media server at {} closed: {message}",
+                    self.link.uri()
+                ),
+            )),
+        }
+    }
+
+    async fn on_command(&mut self, c: Command, objects: &Objects) -> Option<End> {
+        self.last_touch = Instant::now();
+        match c {
+            Command::AddCandidate { candidate, reply } => {
+                let r = self.accept_candidate(candidate, objects).await;
+                let _ = reply.send(r);
+                None
+            }
+            Command::Watch { reply } => {
+                let _ = reply.send(self.watchers.subscribe());
+                None
+            }
+            Command::Stop { reply } => Some(End {
+                reason: EndReason::Stopped,
+                message: "stopped by a caller".into(),
+                stop_reply: Some(reply),
+            }),
+        }
+    }
+
+    async fn accept_candidate(
+        &mut self,
+        c: pb::IceCandidate,
+        objects: &Objects,
+    ) -> Result<(), Error> {
+        let c = events::candidate_from_pb(&c);
+        // End-of-candidates: Kurento has no call for it and ignores an empty candidate.
+        if c.candidate.is_empty() {
+            return Ok(());
+        }
+        if !self.ready {
+            if self.pending.len() >= self.shared.config.pending_candidates {
+                return Err(Error::Exhausted(format!(
+                    "more than {} candidates queued before the endpoint was ready",
+                    self.shared.config.pending_candidates
+                )));
+            }
+            self.pending.push_back(c);
+            return Ok(());
+        }
+        self.add_candidate(&objects.endpoint, &c).await
+    }
+
+    async fn add_candidate(&self, endpoint: &str, c: &kurento::IceCandidate) -> Result<(), Error> {
+        self.call(Method::invoke(
+            endpoint,
+            "addIceCandidate",
+            Some(json!({ "candidate": c.to_value() })),
+        ))
+        .await
+        .map(drop)
+    }
+
+    fn on_tick(&mut self) -> Option<End> {
+        let now = Instant::now();
+        self.watchers.prune();
+        if self.watchers.is_watched() {
+            self.last_touch = now;
+        } else if now.duration_since(self.last_touch) >= self.lease {
+            return Some(End::new(
+                EndReason::LeaseExpired,
+                format!(
+                    "nobody called or watched the session for {} ms",
+                    self.lease.as_millis()
+                ),
+            ));
+        }
+        if let Some(since) = self.down_since {
+            let grace = self.shared.config.link_lost_grace;
+            if now.duration_since(since) >= grace {
+                return Some(End::new(
+                    EndReason::MediaServerLost,
+                    format!(
+                        "media server at {} unreachable for {} ms",
+                        self.link.uri(),
+                        grace.as_millis()
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    async fn call(&self, m: Method) -> Result<Value, Error> {
+        self.link
+            .call(m)
+            .await
+            .map_err(|e| Error::from_kms(self.link.uri(), e))
+    }
+
+    async fn release(&self, pipeline: &str) {
+        match self
+            .link
+            .call(Method::Release {
+                object: pipeline.to_owned(),
+            })
+            .await
+        {
+            Ok(_) => tracing::debug!(%pipeline, "pipeline released"),
+            Err(e) => tracing::warn!(%pipeline, error = %e, "pipeline release failed"),
+        }
+    }
+
+    async fn finish(
+        mut self,
+        end: End,
+        objects: &Objects,
+        start_reply: Option<(StartReply, String)>,
+    ) {
+        tracing::info!(reason = ?end.reason, message = %end.message, "session ended");
+        match end.reason {
+            // Objects on a restarted media server are gone already; so are those of a closed link.
+            EndReason::MediaServerRestarted => {}
+            EndReason::Shutdown if self.link.state().borrow().ne(&LinkState::Up) => {}
+            // A lost media server may come back with the link's session resumed, objects and all: release
+            // once it is up again (or give up when the gateway shuts down).
+            EndReason::MediaServerLost => {
+                let (link, pipeline) = (self.link.clone(), objects.pipeline.clone());
+                let shutdown = self.shared.shutdown.clone();
+                self.shared
+                    .tracker
+                    .spawn(release_when_back(link, pipeline, shutdown));
+            }
+            _ => self.release(&objects.pipeline).await,
+        }
+        self.registrations.clear();
+        self.shared.registry.end(&self.id);
+        if let Some((reply, _)) = start_reply {
+            let _ = reply.send(Err(Error::Ended(end.message.clone())));
+        }
+        self.watchers.finish(events::ended(end.reason, end.message));
+        if let Some(r) = end.stop_reply {
+            let _ = r.send(true);
+        }
+    }
+}
+
+/// Releases `pipeline` once `link` is up again, unless the gateway shuts down first.
+async fn release_when_back(link: KmsLink, pipeline: String, shutdown: CancellationToken) {
+    let mut state = link.state();
+    tokio::select! {
+        () = shutdown.cancelled() => {}
+        up = async { state.wait_for(|s| *s == LinkState::Up).await.is_ok() } => if up {
+            match link.call(Method::Release { object: pipeline.clone() }).await {
+                Ok(_) => tracing::info!(%pipeline, "released after the media server came back"),
+                Err(e) => tracing::debug!(%pipeline, error = %e, "release after the media server came back failed"),
+            }
+        },
+    }
+}

@@ -1,0 +1,85 @@
+//! Sessions: one actor task per session owns its Kurento objects; the rest of the gateway holds cloneable
+//! handles that send it commands.
+
+mod actor;
+pub mod events;
+mod setup;
+pub mod watchers;
+
+use crate::error::Error;
+use media_proto::v1 as pb;
+use tokio::sync::{mpsc, oneshot};
+use watchers::WatchStream;
+
+pub use actor::{Shared, start};
+
+/// Commands a session's queue holds at most; senders wait for room (backpressure, never loss).
+const COMMAND_QUEUE: usize = 64;
+
+/// What callers ask of a running session.
+pub(crate) enum Command {
+    AddCandidate {
+        candidate: pb::IceCandidate,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
+    Watch {
+        reply: oneshot::Sender<WatchStream>,
+    },
+    /// Answered with whether this call ended the session.
+    Stop {
+        reply: oneshot::Sender<bool>,
+    },
+}
+
+/// A cloneable handle on one session's actor.
+#[derive(Clone)]
+pub struct SessionHandle {
+    id: String,
+    tx: mpsc::Sender<Command>,
+}
+
+impl SessionHandle {
+    fn new(id: String) -> (Self, mpsc::Receiver<Command>) {
+        let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        (Self { id, tx }, rx)
+    }
+
+    /// A handle whose session is already gone (for tests of the registry).
+    #[cfg(test)]
+    pub fn detached() -> Self {
+        Self::new(String::new()).0
+    }
+
+    fn gone(&self) -> Error {
+        Error::SessionNotFound(self.id.clone())
+    }
+
+    /// Queues or forwards one of the caller's candidates.
+    pub async fn add_candidate(&self, candidate: pb::IceCandidate) -> Result<(), Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::AddCandidate { candidate, reply })
+            .await
+            .map_err(|_| self.gone())?;
+        rx.await.map_err(|_| self.gone())?
+    }
+
+    /// A stream of the session's events, starting with a replay of those it produced so far.
+    pub async fn watch(&self) -> Result<WatchStream, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Watch { reply })
+            .await
+            .map_err(|_| self.gone())?;
+        rx.await.map_err(|_| self.gone())
+    }
+
+    /// Ends the session; `true` when this call ended it, `false` when it had already ended.
+    pub async fn stop(&self) -> bool {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Command::Stop { reply }).await.is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
+    }
+}

@@ -1,0 +1,128 @@
+//! A session's event log and the StreamCandidates watchers it fans out to: replay on subscribe, bounded
+//! queues, and a slow or departed watcher is dropped instead of ever blocking the session.
+
+use media_proto::v1::SessionEvent;
+use std::collections::VecDeque;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+/// What a StreamCandidates stream yields.
+pub type WatchItem = Result<SessionEvent, Status>;
+
+/// The stream handed to a StreamCandidates caller.
+pub type WatchStream = ReceiverStream<WatchItem>;
+
+/// Extra room in each watcher's queue beyond a full replay, for events that follow it.
+const HEADROOM: usize = 64;
+
+pub struct Watchers {
+    log: VecDeque<SessionEvent>,
+    log_capacity: usize,
+    /// Events dropped from the front of the log; a late watcher misses them.
+    forgotten: u64,
+    list: Vec<mpsc::Sender<WatchItem>>,
+}
+
+impl Watchers {
+    pub fn new(log_capacity: usize) -> Self {
+        Self {
+            log: VecDeque::new(),
+            log_capacity: log_capacity.max(1),
+            forgotten: 0,
+            list: Vec::new(),
+        }
+    }
+
+    /// A new watcher: it first gets everything in the log, then what follows.
+    pub fn subscribe(&mut self) -> WatchStream {
+        // Sized so the replay always fits and one slot stays free for the final SessionEnded.
+        let (tx, rx) = mpsc::channel(self.log_capacity + HEADROOM);
+        if self.forgotten > 0 {
+            tracing::debug!(
+                forgotten = self.forgotten,
+                "replay misses the oldest events"
+            );
+        }
+        for e in &self.log {
+            // Cannot fail: the queue is larger than the log and nobody has read from it yet.
+            let _ = tx.try_send(Ok(e.clone()));
+        }
+        self.list.push(tx);
+        ReceiverStream::new(rx)
+    }
+
+    /// Records `event` and hands it to every watcher.
+    pub fn publish(&mut self, event: SessionEvent) {
+        if self.log.len() == self.log_capacity {
+            self.log.pop_front();
+            self.forgotten += 1;
+        }
+        self.log.push_back(event.clone());
+        self.list.retain(|tx| {
+            // Keep the last slot for SessionEnded: a watcher that far behind is dropped, and may reconnect
+            // to get the replay.
+            if tx.capacity() <= 1 {
+                tracing::warn!("dropping a StreamCandidates watcher that stopped reading");
+                return false;
+            }
+            tx.try_send(Ok(event.clone())).is_ok()
+        });
+    }
+
+    /// Forgets watchers whose stream was closed by the caller.
+    pub fn prune(&mut self) {
+        self.list.retain(|tx| !tx.is_closed());
+    }
+
+    /// Whether someone is watching (after [`prune`](Self::prune)).
+    pub fn is_watched(&self) -> bool {
+        !self.list.is_empty()
+    }
+
+    /// Sends the final event to every watcher and ends their streams.
+    pub fn finish(&mut self, ended: SessionEvent) {
+        for tx in self.list.drain(..) {
+            let _ = tx.try_send(Ok(ended.clone()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::events::ended;
+    use media_proto::v1::{EndReason, GatheringDone, session_event::Event};
+    use tokio_stream::StreamExt;
+
+    fn done() -> SessionEvent {
+        SessionEvent {
+            event: Some(Event::GatheringDone(GatheringDone {})),
+        }
+    }
+
+    #[tokio::test]
+    async fn late_watchers_get_the_replay_then_the_end() {
+        let mut w = Watchers::new(2);
+        w.publish(done());
+        w.publish(done());
+        w.publish(done());
+        let mut s = w.subscribe();
+        w.finish(ended(EndReason::Stopped, "bye"));
+        let mut got = Vec::new();
+        while let Some(Ok(e)) = s.next().await {
+            got.push(e);
+        }
+        assert_eq!(got, [done(), done(), ended(EndReason::Stopped, "bye")]);
+    }
+
+    #[tokio::test]
+    async fn closed_watchers_are_pruned() {
+        let mut w = Watchers::new(4);
+        let s = w.subscribe();
+        assert!(w.is_watched());
+        drop(s);
+        w.prune();
+        assert!(!w.is_watched());
+    }
+}
