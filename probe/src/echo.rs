@@ -17,6 +17,8 @@ struct Sent {
 /// Matches echoed frames against the frames sent during one check.
 pub struct EchoTracker {
     started: Instant,
+    /// Random per check, carried in every frame: frames of another peer are counted as mismatches.
+    stream: u32,
     sent: HashMap<(MediaKind, u32), Sent>,
     audio: KindCounts,
     video: KindCounts,
@@ -32,6 +34,7 @@ impl EchoTracker {
     pub fn new(started: Instant) -> Self {
         EchoTracker {
             started,
+            stream: rand::random(),
             sent: HashMap::new(),
             audio: KindCounts::default(),
             video: KindCounts::default(),
@@ -46,7 +49,7 @@ impl EchoTracker {
     /// The bytes of frame `seq` of `kind` when sent at `now`.
     pub fn frame(&self, cfg: &EchoCheckConfig, kind: MediaKind, seq: u32, now: Instant) -> Vec<u8> {
         let sent_us = now.saturating_duration_since(self.started).as_micros() as u64;
-        payload::encode(kind, seq, sent_us, cfg.pattern_len(kind, seq))
+        payload::encode(self.stream, kind, seq, sent_us, cfg.pattern_len(kind, seq))
     }
 
     /// Remembers that `bytes`, frame `seq` of `kind`, went out at `now`.
@@ -68,6 +71,12 @@ impl EchoTracker {
             Ok(id) => id,
             Err(e) => return self.mismatch(format!("{kind} frame of {} bytes: {e}", frame.len())),
         };
+        if id.stream != self.stream {
+            return self.mismatch(format!(
+                "{kind} frame #{} belongs to another peer's stream",
+                id.seq
+            ));
+        }
         let Some(sent) = self.sent.get_mut(&(kind, id.seq)) else {
             return self.mismatch(format!("{kind} frame #{} was never sent", id.seq));
         };
@@ -212,12 +221,12 @@ mod tests {
         let mut v = tr.make_frame(&cfg, MediaKind::Video, 3, t0);
         let a = tr.make_frame(&cfg, MediaKind::Audio, 3, t0);
         // Same header, other send time: decodes, but is not what was sent.
-        let forged = payload::encode(MediaKind::Audio, 3, 1, cfg.audio_payload_bytes);
+        let forged = payload::encode(tr.stream, MediaKind::Audio, 3, 1, cfg.audio_payload_bytes);
         tr.on_echo(MediaKind::Audio, &forged, t0);
         // Never sent.
         tr.on_echo(
             MediaKind::Audio,
-            &payload::encode(MediaKind::Audio, 9, 0, 4),
+            &payload::encode(tr.stream, MediaKind::Audio, 9, 0, 4),
             t0,
         );
         // Audio frame arriving on the video m-line.
@@ -232,6 +241,15 @@ mod tests {
         assert_eq!(r.rtt, None);
         assert!(!r.is_intact(0.0));
         assert!(!tr.all_echoed());
+
+        // Another peer's frame with the same kind and number (a crossed stream) is not ours either.
+        let mut other = EchoTracker::new(t0);
+        other.stream = tr.stream.wrapping_add(1);
+        let theirs = other.make_frame(&cfg, MediaKind::Audio, 3, t0);
+        tr.record_sent(MediaKind::Audio, 3, a.clone(), t0);
+        tr.on_echo(MediaKind::Audio, &theirs, t0);
+        assert_eq!(tr.report(t0).mismatches, 5);
+        assert_eq!(tr.report(t0).audio.echoed, 0);
     }
 
     #[test]

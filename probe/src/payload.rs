@@ -44,12 +44,14 @@ const VP8_START_CODE: [u8; 3] = [0x9d, 0x01, 0x2a];
 const VP8_DIMENSION: u16 = 16;
 const VP8_PREFIX_LEN: usize = 10;
 const MAGIC: [u8; 4] = *b"MPRB";
-/// magic + kind + seq + sent_us + pattern length.
-const HEADER_LEN: usize = 4 + 1 + 4 + 8 + 2;
+/// magic + stream + kind + seq + sent_us + pattern length.
+const HEADER_LEN: usize = 4 + 4 + 1 + 4 + 8 + 2;
 
 /// What the header of a probe frame says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameId {
+    /// Random per echo check: a frame of another peer (a crossed stream) carries another value.
+    pub stream: u32,
     /// The media the frame claims to belong to.
     pub kind: MediaKind,
     /// Per-kind sequence number, from 0.
@@ -75,9 +77,9 @@ pub enum DecodeError {
     BadPattern(usize),
 }
 
-/// Builds the frame for `kind`/`seq`, written `sent_us` after the check started, with `pattern_len`
-/// deterministic bytes after the header.
-pub fn encode(kind: MediaKind, seq: u32, sent_us: u64, pattern_len: u16) -> Vec<u8> {
+/// Builds the frame for `kind`/`seq` of `stream`, written `sent_us` after the check started, with
+/// `pattern_len` deterministic bytes after the header.
+pub fn encode(stream: u32, kind: MediaKind, seq: u32, sent_us: u64, pattern_len: u16) -> Vec<u8> {
     let body_len = HEADER_LEN + usize::from(pattern_len);
     let mut out = Vec::with_capacity(VP8_PREFIX_LEN + body_len);
     match kind {
@@ -85,11 +87,12 @@ pub fn encode(kind: MediaKind, seq: u32, sent_us: u64, pattern_len: u16) -> Vec<
         MediaKind::Video => push_vp8_keyframe_header(&mut out, body_len),
     }
     out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&stream.to_be_bytes());
     out.push(kind.tag());
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(&sent_us.to_be_bytes());
     out.extend_from_slice(&pattern_len.to_be_bytes());
-    let mut rng = Pattern::new(kind, seq);
+    let mut rng = Pattern::new(stream, kind, seq);
     out.extend((0..pattern_len).map(|_| rng.next_byte()));
     out
 }
@@ -117,25 +120,31 @@ pub fn decode(kind: MediaKind, frame: &[u8]) -> Result<FrameId, DecodeError> {
     if header[0..4] != MAGIC {
         return Err(DecodeError::BadMagic);
     }
-    if header[4] != kind.tag() {
-        return Err(DecodeError::BadKind(header[4]));
+    let stream = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    if header[8] != kind.tag() {
+        return Err(DecodeError::BadKind(header[8]));
     }
-    let seq = u32::from_be_bytes([header[5], header[6], header[7], header[8]]);
+    let seq = u32::from_be_bytes([header[9], header[10], header[11], header[12]]);
     let mut sent = [0u8; 8];
-    sent.copy_from_slice(&header[9..17]);
+    sent.copy_from_slice(&header[13..21]);
     let sent_us = u64::from_be_bytes(sent);
-    let announced = usize::from(u16::from_be_bytes([header[17], header[18]]));
+    let announced = usize::from(u16::from_be_bytes([header[21], header[22]]));
     if announced != pattern.len() {
         return Err(DecodeError::BadLength {
             announced,
             actual: pattern.len(),
         });
     }
-    let mut rng = Pattern::new(kind, seq);
+    let mut rng = Pattern::new(stream, kind, seq);
     if let Some(pos) = pattern.iter().position(|b| *b != rng.next_byte()) {
         return Err(DecodeError::BadPattern(pos));
     }
-    Ok(FrameId { kind, seq, sent_us })
+    Ok(FrameId {
+        stream,
+        kind,
+        seq,
+        sent_us,
+    })
 }
 
 /// The 10-byte VP8 keyframe header (RFC 6386 section 9.1): a 3-byte frame tag (keyframe, version 0,
@@ -151,14 +160,15 @@ fn push_vp8_keyframe_header(out: &mut Vec<u8>, first_partition_len: usize) {
     out.extend_from_slice(&VP8_DIMENSION.to_le_bytes());
 }
 
-/// xorshift32 seeded by kind and sequence number: cheap, deterministic, and different for every frame,
-/// so a frame echoed under another frame's header is caught.
+/// xorshift32 seeded by stream, kind and sequence number: cheap, deterministic, and different for every
+/// frame, so a frame echoed under another frame's header is caught.
 struct Pattern(u32);
 
 impl Pattern {
-    fn new(kind: MediaKind, seq: u32) -> Self {
-        let seed =
-            seq.wrapping_mul(0x9E37_79B9) ^ (u32::from(kind.tag()) + 1).wrapping_mul(0x85EB_CA6B);
+    fn new(stream: u32, kind: MediaKind, seq: u32) -> Self {
+        let seed = seq.wrapping_mul(0x9E37_79B9)
+            ^ (u32::from(kind.tag()) + 1).wrapping_mul(0x85EB_CA6B)
+            ^ stream.wrapping_mul(0xC2B2_AE35);
         // xorshift never leaves zero; any other seed works.
         Pattern(if seed == 0 { 0x1234_5678 } else { seed })
     }
@@ -181,10 +191,11 @@ mod tests {
     fn frames_round_trip_for_both_kinds() {
         for kind in [MediaKind::Audio, MediaKind::Video] {
             for seq in [0, 1, 77, u32::MAX] {
-                let frame = encode(kind, seq, 123_456, 40);
+                let frame = encode(7, kind, seq, 123_456, 40);
                 assert_eq!(
                     decode(kind, &frame),
                     Ok(FrameId {
+                        stream: 7,
                         kind,
                         seq,
                         sent_us: 123_456
@@ -196,14 +207,14 @@ mod tests {
 
     #[test]
     fn opus_frame_starts_with_the_toc_byte() {
-        let frame = encode(MediaKind::Audio, 3, 0, 10);
+        let frame = encode(7, MediaKind::Audio, 3, 0, 10);
         assert_eq!(frame[0], 0xF8);
         assert_eq!(frame.len(), 1 + HEADER_LEN + 10);
     }
 
     #[test]
     fn vp8_frame_is_a_keyframe_with_a_consistent_header() {
-        let frame = encode(MediaKind::Video, 9, 0, 100);
+        let frame = encode(7, MediaKind::Video, 9, 0, 100);
         // Bit 0 of the frame tag clear = keyframe; version 0; show_frame set.
         assert_eq!(frame[0] & 0x01, 0);
         assert_eq!((frame[0] >> 1) & 0x07, 0);
@@ -217,7 +228,7 @@ mod tests {
 
     #[test]
     fn every_flipped_byte_is_detected() {
-        let frame = encode(MediaKind::Video, 5, 99, 32);
+        let frame = encode(7, MediaKind::Video, 5, 99, 32);
         for i in 0..frame.len() {
             let mut bad = frame.clone();
             bad[i] ^= 0x40;
@@ -236,7 +247,7 @@ mod tests {
 
     #[test]
     fn truncated_and_foreign_frames_are_rejected() {
-        let frame = encode(MediaKind::Audio, 1, 1, 20);
+        let frame = encode(7, MediaKind::Audio, 1, 1, 20);
         assert_eq!(
             decode(MediaKind::Audio, &frame[..frame.len() - 1]),
             Err(DecodeError::BadLength {
@@ -252,7 +263,7 @@ mod tests {
             decode(MediaKind::Video, &frame),
             Err(DecodeError::BadPrefix(MediaKind::Video))
         );
-        let video = encode(MediaKind::Video, 1, 1, 20);
+        let video = encode(7, MediaKind::Video, 1, 1, 20);
         assert_eq!(
             decode(MediaKind::Audio, &video),
             Err(DecodeError::BadPrefix(MediaKind::Audio))
@@ -261,9 +272,9 @@ mod tests {
 
     #[test]
     fn patterns_differ_between_frames() {
-        let a = encode(MediaKind::Audio, 1, 0, 32);
-        let b = encode(MediaKind::Audio, 2, 0, 32);
-        let v = encode(MediaKind::Video, 1, 0, 32);
+        let a = encode(7, MediaKind::Audio, 1, 0, 32);
+        let b = encode(7, MediaKind::Audio, 2, 0, 32);
+        let v = encode(7, MediaKind::Video, 1, 0, 32);
         assert_ne!(a[HEADER_LEN + 1..], b[HEADER_LEN + 1..]);
         assert_ne!(a[HEADER_LEN + 1..], v[HEADER_LEN + VP8_PREFIX_LEN..]);
     }
