@@ -75,11 +75,14 @@ pub async fn call(ws: &mut Ws, request: Value) -> anyhow::Result<Value> {
     recv(ws, FRAME_TIMEOUT).await
 }
 
-fn offer_binding(b: &mut Bindings) -> anyhow::Result<()> {
+/// The real Chromium offer of `transcripts/chromium-offer-trickle.sdp`, with CRLF line ends as on the wire.
+pub fn chromium_offer() -> anyhow::Result<String> {
     let offer = std::fs::read_to_string(data_path("chromium-offer-trickle.sdp"))?;
-    // The file has LF line ends; SDP on the wire has CRLF.
-    let offer = offer.lines().collect::<Vec<_>>().join("\r\n") + "\r\n";
-    b.bind("OFFER", offer.into());
+    Ok(offer.lines().collect::<Vec<_>>().join("\r\n") + "\r\n")
+}
+
+fn offer_binding(b: &mut Bindings) -> anyhow::Result<()> {
+    b.bind("OFFER", chromium_offer()?.into());
     Ok(())
 }
 
