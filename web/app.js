@@ -14,7 +14,7 @@
   const params = new URLSearchParams(location.search);
   // Test mode: send a canvas filled with this colour instead of the camera, so a test can check pixels.
   const canvasSource = params.get('source') === 'canvas';
-  const canvasColor = params.get('color') || '#00a86b';
+  const canvasColor = params.get('color') || '#f08c14';
 
   const $ = (id) => document.getElementById(id);
   const videoInput = $('videoInput');
@@ -33,19 +33,26 @@
     wsOpen: false,
     source: canvasSource ? 'canvas' : 'camera',
     color: canvasColor,
-    // Reads one pixel of the remote video as [r, g, b], or null before the first frame.
+    // One pixel of the remote (or local) video as [r, g, b], by default its centre; null before a frame.
     sampleRemotePixel(x, y) {
-      if (!videoOutput.videoWidth) return null;
-      const c = document.createElement('canvas');
-      c.width = videoOutput.videoWidth;
-      c.height = videoOutput.videoHeight;
-      const g = c.getContext('2d');
-      g.drawImage(videoOutput, 0, 0);
-      const px = g.getImageData(x ?? c.width >> 1, y ?? c.height >> 1, 1, 1).data;
-      return [px[0], px[1], px[2]];
+      return samplePixel(videoOutput, x, y);
+    },
+    sampleLocalPixel(x, y) {
+      return samplePixel(videoInput, x, y);
     },
   };
   window.__demo = demo;
+
+  function samplePixel(video, x, y) {
+    if (!video.videoWidth) return null;
+    const c = document.createElement('canvas');
+    c.width = video.videoWidth;
+    c.height = video.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(video, 0, 0);
+    const px = g.getImageData(x ?? c.width >> 1, y ?? c.height >> 1, 1, 1).data;
+    return [px[0], px[1], px[2]];
+  }
 
   let state = I_CAN_START;
   let ws = null;

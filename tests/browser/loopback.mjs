@@ -11,7 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const COLOURS = ['#00a86b', '#d6249f']; // tab A green, tab B magenta: far apart, so cross-wiring would show
+// Tab A orange, tab B blue: far apart, so cross-wiring would show, and (unlike saturated greens or reds) they
+// survive Chromium's VP8 colour conversion within the tolerance.
+let COLOURS = ['#f08c14', '#1e90ff'];
 const TOLERANCE = 20; // per channel: the round trip through VP8 and YUV shifts solid colours slightly
 const PLAY_CHECK_MS = 2000;
 
@@ -29,6 +31,7 @@ function parseArgs(argv) {
     else if (flag === '--timeout-ms') args.timeoutMs = Number(value());
     else if (flag === '--chromium') args.chromium = value();
     else if (flag === '--camera') args.camera = true;
+    else if (flag === '--colors') COLOURS = value().split(',');
     else usage(`unknown flag ${flag}`);
   }
   if (!args.url) usage('--url is required');
@@ -85,6 +88,7 @@ async function snapshot(page) {
       packetsLost: d.stats ? d.stats.packetsLost : null,
       rttMs: d.stats ? d.stats.rttMs : null,
       pixel: d.sampleRemotePixel ? d.sampleRemotePixel() : null,
+      localPixel: d.sampleLocalPixel ? d.sampleLocalPixel() : null,
     };
   });
 }
