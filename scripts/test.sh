@@ -9,6 +9,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
@@ -23,6 +24,14 @@ fi
 if [ -f tests/browser/package.json ]; then
   echo "== installing the browser driver (playwright-core, using Debian's Chromium)"
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+echo "== docker compose files (validated without an engine; none runs here)"
+docker-compose -f docker-compose.yml config -q
+KMS_EXTERNAL_IPV4=192.0.2.10 docker-compose -f docker-compose.bridge.yml config -q
+if docker-compose -f docker-compose.bridge.yml config -q 2>/dev/null; then
+  echo "docker-compose.bridge.yml must refuse to run without KMS_EXTERNAL_IPV4" >&2
+  exit 1
 fi
 
 echo "== cargo fmt --check"
