@@ -29,7 +29,7 @@ fi
 echo "== docker compose files (validated without an engine; none runs here)"
 docker-compose -f docker-compose.yml config -q
 KMS_EXTERNAL_IPV4=192.0.2.10 docker-compose -f docker-compose.bridge.yml config -q
-if docker-compose -f docker-compose.bridge.yml config -q 2>/dev/null; then
+if env -u KMS_EXTERNAL_IPV4 docker-compose -f docker-compose.bridge.yml config -q 2>/dev/null; then
   echo "docker-compose.bridge.yml must refuse to run without KMS_EXTERNAL_IPV4" >&2
   exit 1
 fi
