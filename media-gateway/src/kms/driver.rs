@@ -5,7 +5,10 @@ use super::config::LinkConfig;
 use super::error::{KmsError, LinkState};
 use super::routes::Routes;
 use futures_util::{SinkExt, StreamExt};
-use kurento::{Client, ClientConfig, ErrorCode, Id, Method, Output, Request, RequestError, RequestId, RpcError, ServerInfo};
+use kurento::{
+    Client, ClientConfig, ErrorCode, Id, Method, Output, Request, RequestError, RequestId,
+    RpcError, ServerInfo,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,7 +36,11 @@ pub(super) struct Shared {
 
 impl Shared {
     pub(super) fn new(state: watch::Sender<LinkState>, routes: Arc<Routes>) -> Self {
-        Self { state, info: Mutex::new(None), routes }
+        Self {
+            state,
+            info: Mutex::new(None),
+            routes,
+        }
     }
 
     pub(super) fn server_info(&self) -> Option<ServerInfo> {
@@ -89,7 +96,16 @@ impl Driver {
             ping_timeout: config.ping_timeout,
             max_pending: config.max_pending,
         });
-        Self { uri, config, client, commands, calls: HashMap::new(), shared, shutdown, info: None }
+        Self {
+            uri,
+            config,
+            client,
+            commands,
+            calls: HashMap::new(),
+            shared,
+            shutdown,
+            info: None,
+        }
     }
 
     pub(super) async fn run(mut self) {
@@ -118,7 +134,9 @@ impl Driver {
                     }
                 }
             };
-            self.shared.set_state(LinkState::Down { reason: reason.clone() });
+            self.shared.set_state(LinkState::Down {
+                reason: reason.clone(),
+            });
             if self.pause(backoff, &reason).await.is_err() {
                 break;
             }
@@ -175,7 +193,10 @@ impl Driver {
         self.client.on_connected(Instant::now());
         loop {
             while let Some(frame) = self.client.poll_transmit() {
-                let write = tokio::time::timeout(self.config.request_timeout, tx.send(Message::text(frame)));
+                let write = tokio::time::timeout(
+                    self.config.request_timeout,
+                    tx.send(Message::text(frame)),
+                );
                 match write.await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => return End::Dropped(format!("write failed: {e}")),
@@ -234,7 +255,10 @@ impl Driver {
         if size > self.config.max_frame_bytes {
             let e = RpcError::new(
                 ErrorCode::InvalidRequest,
-                format!("request of {size} bytes exceeds max_frame_bytes {}", self.config.max_frame_bytes),
+                format!(
+                    "request of {size} bytes exceeds max_frame_bytes {}",
+                    self.config.max_frame_bytes
+                ),
             );
             let _ = reply.send(Err(KmsError::Rpc(e)));
             return;
@@ -244,7 +268,10 @@ impl Driver {
     }
 
     fn refuse(&self, Command::Call { reply, .. }: Command, reason: &str) {
-        let _ = reply.send(Err(KmsError::Unavailable { uri: self.uri.to_string(), reason: reason.to_owned() }));
+        let _ = reply.send(Err(KmsError::Unavailable {
+            uri: self.uri.to_string(),
+            reason: reason.to_owned(),
+        }));
     }
 
     /// Acts on every client output; returns why the connection must be dropped, if it must.
@@ -258,37 +285,52 @@ impl Driver {
                     }
                 }
                 Output::Event(e) => self.shared.routes().dispatch(&self.uri, e),
-                Output::SessionEstablished { session_id, server_info } => {
+                Output::SessionEstablished {
+                    session_id,
+                    server_info,
+                } => {
                     tracing::info!(uri = %self.uri, %session_id, version = %server_info.version, "media server session established");
                     self.info = Some(server_info.clone());
                     self.shared.set_info(Some(server_info));
                     self.shared.set_state(LinkState::Up);
                 }
-                Output::SessionResumed { session_id, server_id } => {
+                Output::SessionResumed {
+                    session_id,
+                    server_id,
+                } => {
                     tracing::info!(uri = %self.uri, %session_id, %server_id, "media server session resumed");
                     self.shared.set_info(self.info.clone());
                     self.shared.set_state(LinkState::Up);
                 }
                 Output::SessionLost { session_id, reason } => {
                     let message = match reason {
-                        kurento::SessionLostReason::ServerRestarted { previous_server_id, server_id } => format!(
+                        kurento::SessionLostReason::ServerRestarted {
+                            previous_server_id,
+                            server_id,
+                        } => format!(
                             "session {session_id} is gone: the media server restarted (serverId {previous_server_id} -> {server_id})"
                         ),
                         kurento::SessionLostReason::UnknownSession(e) => {
-                            format!("session {session_id} is gone: the media server no longer knows it ({e})")
+                            format!(
+                                "session {session_id} is gone: the media server no longer knows it ({e})"
+                            )
                         }
                     };
                     tracing::warn!(uri = %self.uri, "{message}");
                     self.info = None;
                     self.shared.set_info(None);
                     self.shared.set_state(LinkState::Connecting);
-                    self.shared.routes().broadcast_lost(true, &message, &self.shutdown);
+                    self.shared
+                        .routes()
+                        .broadcast_lost(true, &message, &self.shutdown);
                 }
                 Output::PingTimeout => drop_reason = Some("ping timed out".to_owned()),
                 Output::HandshakeFailed { step, reason } => {
                     drop_reason = Some(format!("session setup failed at {step:?}: {reason}"));
                 }
-                Output::BadFrame(e) => tracing::warn!(uri = %self.uri, "ignored a bad frame from the media server: {e}"),
+                Output::BadFrame(e) => {
+                    tracing::warn!(uri = %self.uri, "ignored a bad frame from the media server: {e}")
+                }
             }
         }
         drop_reason
@@ -300,13 +342,18 @@ impl Driver {
             RequestError::Rpc(e) => KmsError::Rpc(e),
             RequestError::Timeout(_) => KmsError::Timeout { uri, method },
             RequestError::Lost => KmsError::Lost { uri },
-            RequestError::Overloaded(n) => KmsError::Unavailable { uri, reason: format!("{n} requests already in flight") },
+            RequestError::Overloaded(n) => KmsError::Unavailable {
+                uri,
+                reason: format!("{n} requests already in flight"),
+            },
         }
     }
 
     /// Shutdown: every waiting caller and sink hears about it; the state says why calls fail.
     fn finish(mut self) {
-        self.shared.set_state(LinkState::Down { reason: "the link shut down".into() });
+        self.shared.set_state(LinkState::Down {
+            reason: "the link shut down".into(),
+        });
         self.shared.set_info(None);
         for (_, reply) in self.calls.drain() {
             let _ = reply.send(Err(KmsError::ShuttingDown));
@@ -315,7 +362,11 @@ impl Driver {
         while let Ok(Command::Call { reply, .. }) = self.commands.try_recv() {
             let _ = reply.send(Err(KmsError::ShuttingDown));
         }
-        self.shared.routes().broadcast_lost(false, "the media server link shut down", &self.shutdown);
+        self.shared.routes().broadcast_lost(
+            false,
+            "the media server link shut down",
+            &self.shutdown,
+        );
         tracing::info!(uri = %self.uri, "media server link stopped");
     }
 }

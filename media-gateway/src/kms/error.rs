@@ -38,5 +38,8 @@ pub enum LinkNotice {
     Event(Event),
     /// Every object of the link's session is gone. `restarted` is true when the media server lost them
     /// (a new serverId, or 40007 INVALID_SESSION on resume); false when the link itself shut down.
-    SessionLost { restarted: bool, message: String },
+    SessionLost {
+        restarted: bool,
+        message: String,
+    },
 }

@@ -56,7 +56,12 @@ impl KmsLink {
         self.wait_until_up().await?;
         let name = method.name();
         let (reply, rx) = oneshot::channel();
-        match tokio::time::timeout(self.call_wait, self.commands.send(Command::Call { method, reply })).await {
+        match tokio::time::timeout(
+            self.call_wait,
+            self.commands.send(Command::Call { method, reply }),
+        )
+        .await
+        {
             Ok(Ok(())) => {}
             Ok(Err(_)) => return Err(KmsError::ShuttingDown),
             Err(_) => return Err(self.unavailable("the link's command queue is full")),
@@ -65,8 +70,13 @@ impl KmsLink {
         match tokio::time::timeout(self.request_timeout + Duration::from_secs(1), rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) if self.shutdown.is_cancelled() => Err(KmsError::ShuttingDown),
-            Ok(Err(_)) => Err(KmsError::Lost { uri: self.uri.to_string() }),
-            Err(_) => Err(KmsError::Timeout { uri: self.uri.to_string(), method: name }),
+            Ok(Err(_)) => Err(KmsError::Lost {
+                uri: self.uri.to_string(),
+            }),
+            Err(_) => Err(KmsError::Timeout {
+                uri: self.uri.to_string(),
+                method: name,
+            }),
         }
     }
 
@@ -87,7 +97,10 @@ impl KmsLink {
     }
 
     fn unavailable(&self, reason: impl Into<String>) -> KmsError {
-        KmsError::Unavailable { uri: self.uri.to_string(), reason: reason.into() }
+        KmsError::Unavailable {
+            uri: self.uri.to_string(),
+            reason: reason.into(),
+        }
     }
 
     /// Up: go. Down: fail now. Connecting: wait at most `call_wait`, so a caller learns quickly either way.
@@ -101,7 +114,8 @@ impl KmsLink {
                     Ok(Ok(s)) => s.clone(),
                     Ok(Err(_)) => return Err(KmsError::ShuttingDown),
                     Err(_) => {
-                        return Err(self.unavailable(format!("still connecting after {:?}", self.call_wait)));
+                        return Err(self
+                            .unavailable(format!("still connecting after {:?}", self.call_wait)));
                     }
                 }
             }

@@ -53,8 +53,16 @@ impl Routes {
         let mut inner = self.lock();
         let key = inner.next_key;
         inner.next_key += 1;
-        inner.by_object.entry(object.clone()).or_default().push((key, sink));
-        Registration { routes: Arc::downgrade(self), object, key }
+        inner
+            .by_object
+            .entry(object.clone())
+            .or_default()
+            .push((key, sink));
+        Registration {
+            routes: Arc::downgrade(self),
+            object,
+            key,
+        }
     }
 
     fn remove(&self, object: &str, key: u64) {
@@ -89,7 +97,12 @@ impl Routes {
 
     /// Tells every sink, once per channel, that the session is gone. This notice is never dropped: a full
     /// sink gets it from a small task that waits for room (until the sink closes or the link shuts down).
-    pub(super) fn broadcast_lost(&self, restarted: bool, message: &str, shutdown: &CancellationToken) {
+    pub(super) fn broadcast_lost(
+        &self,
+        restarted: bool,
+        message: &str,
+        shutdown: &CancellationToken,
+    ) {
         let mut sinks: Vec<Sender<LinkNotice>> = Vec::new();
         for (_, tx) in self.lock().by_object.values().flatten() {
             if !sinks.iter().any(|s| s.same_channel(tx)) {
@@ -97,7 +110,10 @@ impl Routes {
             }
         }
         for tx in sinks {
-            let notice = LinkNotice::SessionLost { restarted, message: message.to_owned() };
+            let notice = LinkNotice::SessionLost {
+                restarted,
+                message: message.to_owned(),
+            };
             if let Err(TrySendError::Full(notice)) = tx.try_send(notice) {
                 let shutdown = shutdown.clone();
                 tokio::spawn(async move {
