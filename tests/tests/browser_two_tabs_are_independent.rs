@@ -1,0 +1,18 @@
+//! Two tabs of one browser (one cookie jar) each get their own loopback, each sees its own colour, and closing
+//! one tab leaves the other playing (the tutorial shared one session per cookie).
+mod browser_support;
+
+use browser_support::{Stack, run_driver};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_two_tabs_are_independent() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let result = run_driver(&stack.url, "two-tabs", "browser-two-tabs.png").await?;
+    assert_eq!(result["ok"], true, "{result}");
+    assert!(
+        result["failures"].as_array().is_some_and(|f| f.is_empty()),
+        "{result}"
+    );
+    stack.assert_nothing_left().await?;
+    stack.stop().await
+}
