@@ -56,18 +56,28 @@ impl Gateway {
 
     /// Waits until the gateway has shut down (after the `shutdown` token given to [`spawn`] is cancelled).
     pub async fn join(self) -> Result<(), Error> {
-        self.task.await.map_err(|e| Error::Io(std::io::Error::other(e)))?
+        self.task
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e)))?
     }
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then stops accepting, ends every session with
 /// END_REASON_SHUTDOWN, releases their pipelines and returns, all within `config.shutdown_grace`.
-pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<(), Error> {
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
     spawn(listener, config, shutdown).await?.join().await
 }
 
 /// Starts the gateway (and the embedded media server when `config.kms_uris` is empty) and returns at once.
-pub async fn spawn(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<Gateway, Error> {
+pub async fn spawn(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<Gateway, Error> {
     let local_addr = listener.local_addr()?;
     // Links and the embedded media server outlive the sessions: they are cancelled only after every session
     // has released its pipeline through them.
@@ -78,10 +88,17 @@ pub async fn spawn(listener: TcpListener, config: Config, shutdown: Cancellation
     } else {
         config.kms_uris.clone()
     };
-    let link_config = kms::LinkConfig { request_timeout: config.request_timeout, ..kms::LinkConfig::default() };
+    let link_config = kms::LinkConfig {
+        request_timeout: config.request_timeout,
+        ..kms::LinkConfig::default()
+    };
     let links = Arc::new(Links::spawn(&kms_uris, &link_config, &backend));
     let shared = Arc::new(Shared {
-        registry: Registry::new(config.max_sessions, config.tombstone_retention, config.tombstone_capacity),
+        registry: Registry::new(
+            config.max_sessions,
+            config.tombstone_retention,
+            config.tombstone_capacity,
+        ),
         tracker: TaskTracker::new(),
         shutdown: shutdown.child_token(),
         config,
@@ -89,8 +106,21 @@ pub async fn spawn(listener: TcpListener, config: Config, shutdown: Cancellation
     let (reporter, health_server) = tonic_health::server::health_reporter();
     backend_tasks.spawn(health::track(reporter, links.clone(), shutdown.clone()));
     let service = service::Service::new(shared.clone(), links);
-    let task = tokio::spawn(serve(listener, service, health_server, shared.clone(), shutdown, backend, backend_tasks));
-    Ok(Gateway { local_addr, kms_uris, shared, task })
+    let task = tokio::spawn(serve(
+        listener,
+        service,
+        health_server,
+        shared.clone(),
+        shutdown,
+        backend,
+        backend_tasks,
+    ));
+    Ok(Gateway {
+        local_addr,
+        kms_uris,
+        shared,
+        task,
+    })
 }
 
 async fn serve<H: tonic_health::pb::health_server::Health>(
@@ -103,7 +133,12 @@ async fn serve<H: tonic_health::pb::health_server::Health>(
     backend_tasks: TaskTracker,
 ) -> Result<(), Error> {
     let grace = shared.config.shutdown_grace;
-    let server = grpc::serve(listener, service, health, shutdown.clone().cancelled_owned());
+    let server = grpc::serve(
+        listener,
+        service,
+        health,
+        shutdown.clone().cancelled_owned(),
+    );
     tokio::pin!(server);
     let served = tokio::select! {
         r = &mut server => r,
@@ -114,12 +149,21 @@ async fn serve<H: tonic_health::pb::health_server::Health>(
         }
     };
     shared.tracker.close();
-    if tokio::time::timeout(grace, shared.tracker.wait()).await.is_err() {
-        tracing::warn!(sessions = shared.registry.len(), "sessions still releasing after the shutdown grace");
+    if tokio::time::timeout(grace, shared.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            sessions = shared.registry.len(),
+            "sessions still releasing after the shutdown grace"
+        );
     }
     backend.cancel();
     backend_tasks.close();
-    if tokio::time::timeout(grace, backend_tasks.wait()).await.is_err() {
+    if tokio::time::timeout(grace, backend_tasks.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("media server links still closing after the shutdown grace");
     }
     served
