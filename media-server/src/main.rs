@@ -65,11 +65,13 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
-    let mut config = Config::default();
-    config.path = args.path.trim_start_matches('/').to_owned();
-    config.gc_period = Duration::from_secs(args.gc_period_secs.max(1));
-    config.max_frame_bytes = args.max_frame_bytes;
-    config.max_objects = args.max_objects;
+    let mut config = Config {
+        path: args.path.trim_start_matches('/').to_owned(),
+        gc_period: Duration::from_secs(args.gc_period_secs.max(1)),
+        max_frame_bytes: args.max_frame_bytes,
+        max_objects: args.max_objects,
+        ..Config::default()
+    };
     config.engine.interfaces = args.interfaces;
     config.engine.port_range = args.port_range.as_deref().map(parse_range).transpose()?;
 

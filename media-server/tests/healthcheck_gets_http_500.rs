@@ -23,9 +23,15 @@ async fn healthcheck_gets_http_500() -> anyhow::Result<()> {
     let probe = format!(
         "GET /kurento HTTP/1.1\r\nHost: {addr}\r\nOrigin: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
     );
-    assert_eq!(status_of(addr, &probe).await?, "HTTP/1.1 500 Internal Server Error");
+    assert_eq!(
+        status_of(addr, &probe).await?,
+        "HTTP/1.1 500 Internal Server Error"
+    );
     let plain = format!("GET /kurento HTTP/1.1\r\nHost: {addr}\r\n\r\n");
-    assert_eq!(status_of(addr, &plain).await?, "HTTP/1.1 426 Upgrade Required");
+    assert_eq!(
+        status_of(addr, &plain).await?,
+        "HTTP/1.1 426 Upgrade Required"
+    );
     assert_eq!(server.stats().connections, 0);
     server.shutdown().await?;
     Ok(())

@@ -7,7 +7,11 @@ use serde_json::json;
 use std::time::Duration;
 
 async fn pipeline_with_endpoint(ws: &mut common::Ws) -> anyhow::Result<()> {
-    let r = common::call(ws, json!({"jsonrpc":"2.0","method":"create","params":{"type":"MediaPipeline"},"id":1})).await?;
+    let r = common::call(
+        ws,
+        json!({"jsonrpc":"2.0","method":"create","params":{"type":"MediaPipeline"},"id":1}),
+    )
+    .await?;
     let p = r["result"]["value"].clone();
     let r = common::call(
         ws,
@@ -44,7 +48,11 @@ async fn session_gc_collects_abandoned_sessions() -> anyhow::Result<()> {
     .await?;
     // The open connection's session is still usable.
     let r = common::call(&mut stays, json!({"jsonrpc":"2.0","method":"invoke","params":{"object":"manager_ServerManager","operation":"getPipelines"},"id":3})).await?;
-    assert_eq!(r["result"]["value"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(
+        r["result"]["value"].as_array().map(Vec::len),
+        Some(1),
+        "{r}"
+    );
     stays.close(None).await?;
     server.shutdown().await?;
     Ok(())

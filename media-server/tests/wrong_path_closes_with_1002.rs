@@ -24,7 +24,11 @@ async fn wrong_path_closes_with_1002() -> anyhow::Result<()> {
 
     // The right path with a query string (kurento-client-js's access_token) works.
     let mut ok = common::connect(&format!("{base}/kurento?access_token=x")).await?;
-    let pong = common::call(&mut ok, serde_json::json!({"jsonrpc":"2.0","method":"ping","id":1})).await?;
+    let pong = common::call(
+        &mut ok,
+        serde_json::json!({"jsonrpc":"2.0","method":"ping","id":1}),
+    )
+    .await?;
     assert_eq!(pong["result"]["value"], "pong");
     server.shutdown().await?;
     Ok(())

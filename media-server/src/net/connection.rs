@@ -57,11 +57,11 @@ pub async fn run(
             incoming = ws.next() => match incoming {
                 None => break None,
                 Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = core.handle_text(conn, text.as_str(), now_ms()).await {
-                        if let Err(e) = ws.send(Message::text(reply)).await {
-                            tracing::debug!(conn, "send failed: {e}");
-                            break None;
-                        }
+                    if let Some(reply) = core.handle_text(conn, text.as_str(), now_ms()).await
+                        && let Err(e) = ws.send(Message::text(reply)).await
+                    {
+                        tracing::debug!(conn, "send failed: {e}");
+                        break None;
                     }
                 }
                 Some(Ok(Message::Binary(_))) => {

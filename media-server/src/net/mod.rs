@@ -60,6 +60,8 @@ pub async fn serve_socket(
         }
     }
     let mut requested = String::new();
+    // The error type is tungstenite's (`ErrorResponse`), fixed by its `Callback` trait; we never fail here.
+    #[allow(clippy::result_large_err)]
     let callback = |req: &Request, resp: Response| {
         requested = req
             .uri()

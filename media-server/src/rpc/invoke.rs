@@ -40,10 +40,10 @@ impl Core {
             .get(object)
             .map(|o| o.class)
             .ok_or_else(|| not_found(object))?;
-        if class == Class::WebRtcEndpoint {
-            if let Some(v) = self.invoke_webrtc(object, operation, params, ctx).await? {
-                return Ok(v);
-            }
+        if class == Class::WebRtcEndpoint
+            && let Some(v) = self.invoke_webrtc(object, operation, params, ctx).await?
+        {
+            return Ok(v);
         }
         let mut st = self.lock();
         let obj = st

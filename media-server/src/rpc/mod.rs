@@ -114,10 +114,10 @@ impl Core {
         let id = raw.id.clone();
         let raw = self.inject_session(conn, raw);
         let outcome = self.handle_request(&raw, ctx).await;
-        if let Ok(v) = &outcome {
-            if let Some(s) = v.get("sessionId").and_then(Value::as_str) {
-                self.lock().bind(conn, s);
-            }
+        if let Ok(v) = &outcome
+            && let Some(s) = v.get("sessionId").and_then(Value::as_str)
+        {
+            self.lock().bind(conn, s);
         }
         match id {
             Some(id) => Some(reply(Some(id), outcome)),

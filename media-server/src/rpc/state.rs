@@ -68,18 +68,18 @@ impl State {
         let Some(c) = self.connections.get_mut(&conn) else {
             return;
         };
-        if let Some(old) = c.session.replace(session.to_owned()) {
-            if old != session && self.bindings.get(&old) == Some(&conn) {
-                self.bindings.remove(&old);
-            }
+        if let Some(old) = c.session.replace(session.to_owned())
+            && old != session
+            && self.bindings.get(&old) == Some(&conn)
+        {
+            self.bindings.remove(&old);
         }
-        if let Some(prev) = self.bindings.insert(session.to_owned(), conn) {
-            if prev != conn {
-                if let Some(p) = self.connections.get_mut(&prev) {
-                    // The older connection keeps talking, but without its session (KMS: newest wins).
-                    p.session = None;
-                }
-            }
+        if let Some(prev) = self.bindings.insert(session.to_owned(), conn)
+            && prev != conn
+            && let Some(p) = self.connections.get_mut(&prev)
+        {
+            // The older connection keeps talking, but without its session (KMS: newest wins).
+            p.session = None;
         }
         self.mark(session);
     }
@@ -93,12 +93,11 @@ impl State {
 
     /// Forgets a closed connection; its session stays until the garbage collector takes it.
     pub fn remove_connection(&mut self, conn: ConnId) {
-        if let Some(c) = self.connections.remove(&conn) {
-            if let Some(s) = c.session {
-                if self.bindings.get(&s) == Some(&conn) {
-                    self.bindings.remove(&s);
-                }
-            }
+        if let Some(c) = self.connections.remove(&conn)
+            && let Some(s) = c.session
+            && self.bindings.get(&s) == Some(&conn)
+        {
+            self.bindings.remove(&s);
         }
     }
 
@@ -186,10 +185,10 @@ impl State {
         for subs in self.manager_subscriptions.values_mut() {
             subs.remove(session);
         }
-        if let Some(conn) = self.bindings.remove(session) {
-            if let Some(c) = self.connections.get_mut(&conn) {
-                c.session = None;
-            }
+        if let Some(conn) = self.bindings.remove(session)
+            && let Some(c) = self.connections.get_mut(&conn)
+        {
+            c.session = None;
         }
         out
     }
