@@ -72,6 +72,9 @@ pub enum RequestError {
     Lost,
     #[error("too many requests pending (limit {0})")]
     Overloaded(usize),
+    /// Given up by [`Client::abandon_waiting`] before it was ever written.
+    #[error("abandoned before it was sent")]
+    NotSent,
 }
 
 /// Why every object of the old session is gone.
@@ -294,6 +297,39 @@ impl Client {
         requeue.extend(self.held.drain(..));
         requeue.sort_by_key(|h| h.id);
         self.held = requeue.into();
+    }
+
+    /// Fails every request not yet written (held while disconnected or setting up) with
+    /// [`RequestError::NotSent`]. For callers that fail fast while down rather than let requests wait for
+    /// the next connection, where they would run long after their caller gave up.
+    pub fn abandon_waiting(&mut self) {
+        let unsent: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| !p.sent && matches!(p.purpose, Purpose::User(_)))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut abandoned: Vec<(u64, &'static str)> = Vec::new();
+        for id in unsent {
+            if let Some(Pending {
+                purpose: Purpose::User(m),
+                ..
+            }) = self.pending.remove(&id)
+            {
+                abandoned.push((id, m.name()));
+            }
+        }
+        self.transmit
+            .retain(|(id, _)| !abandoned.iter().any(|(a, _)| a == id));
+        abandoned.extend(self.held.drain(..).map(|h| (h.id, h.method.name())));
+        abandoned.sort_by_key(|(id, _)| *id);
+        for (id, method) in abandoned {
+            self.outputs.push_back(Output::Response {
+                id: RequestId(id),
+                method,
+                result: Err(RequestError::NotSent),
+            });
+        }
     }
 
     /// One text frame from the media server. Never panics; bad frames become [`Output::BadFrame`].

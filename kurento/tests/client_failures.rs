@@ -46,3 +46,8 @@ fn the_helper_rejects_wrong_frames_and_unexpected_output() {
             .contains("expected an output")
     );
 }
+
+#[test]
+fn abandoned_requests_fail_and_are_never_sent() {
+    run_transcript("abandon_waiting.txt");
+}

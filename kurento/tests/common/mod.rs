@@ -4,7 +4,7 @@
 //! * `A> {"method":…,"params":{…}}`: the application calls `request` with that method (no id, no sessionId);
 //! * `O> {…}`: the next output must match (rendered as JSON by [`render`]; `$NAME` and `"*"` work as in frames);
 //! * `K! <text>`: feed the raw text as one frame (for malformed input);
-//! * `@connect`, `@disconnect`, `@wait <n>ms|s`, `@let NAME = <json>`, `@config {…}`, `@include <file>`,
+//! * `@connect`, `@disconnect`, `@abandon`, `@wait <n>ms|s`, `@let NAME = <json>`, `@config {…}`, `@include <file>`,
 //!   `@next-timeout <n>ms|s` (what `poll_timeout` must say, relative to the start).
 //!
 //! Strict: before every input, every frame the client transmitted and every output must have been matched
@@ -153,6 +153,10 @@ impl Player {
                 self.expect_idle(false)?;
                 self.client.on_disconnected(self.now);
             }
+            "abandon" => {
+                self.expect_idle(false)?;
+                self.client.abandon_waiting();
+            }
             "wait" => {
                 self.expect_idle(true)?;
                 self.now += duration(arg)?;
@@ -239,6 +243,7 @@ pub fn render(o: &Output) -> Value {
                 Err(RequestError::Timeout(_)) => r["failed"] = "timeout".into(),
                 Err(RequestError::Lost) => r["failed"] = "lost".into(),
                 Err(RequestError::Overloaded(_)) => r["failed"] = "overloaded".into(),
+                Err(RequestError::NotSent) => r["failed"] = "notSent".into(),
             }
             json!({ "response": r })
         }

@@ -120,6 +120,8 @@ impl Driver {
                     let end = self.serve(ws).await;
                     let was_up = matches!(*self.shared.state.borrow(), LinkState::Up);
                     self.client.on_disconnected(Instant::now());
+                    // Calls fail fast while down; nothing may run later on behalf of a caller who gave up.
+                    self.client.abandon_waiting();
                     self.shared.set_info(None);
                     self.drain_outputs();
                     match end {
@@ -342,6 +344,10 @@ impl Driver {
             RequestError::Rpc(e) => KmsError::Rpc(e),
             RequestError::Timeout(_) => KmsError::Timeout { uri, method },
             RequestError::Lost => KmsError::Lost { uri },
+            RequestError::NotSent => KmsError::Unavailable {
+                uri,
+                reason: "the connection dropped before the request was sent".into(),
+            },
             RequestError::Overloaded(n) => KmsError::Unavailable {
                 uri,
                 reason: format!("{n} requests already in flight"),
