@@ -1,12 +1,14 @@
-//! The harness for tests across services: a gateway with its embedded media server on 127.0.0.1, and a
-//! small Kurento client that asks the media server itself what it holds (so leaks are counted where they
-//! would live, not in the gateway's own bookkeeping).
+//! The harness for tests across services: a gateway with its embedded media server on 127.0.0.1, the web
+//! bridge in front of it, a run of the browser driver (tests/browser/loopback.mjs, Debian's headless
+//! Chromium), and a small Kurento client that asks the media server itself what it holds (so leaks are
+//! counted where they would live, not in the gateway's own bookkeeping).
 #![forbid(unsafe_code)]
 
 use anyhow::{Context as _, bail};
 use futures_util::{SinkExt as _, StreamExt as _};
 use kurento::{Message, Method, Request, SERVER_MANAGER};
 use serde_json::Value;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite;
@@ -80,6 +82,107 @@ impl Gateway {
     }
 }
 
+/// The gateway (with its embedded media server) and the web bridge over HTTPS with a self-signed
+/// certificate, both serving until [`Stack::stop`].
+pub struct Stack {
+    /// The page, e.g. `https://127.0.0.1:40123/`.
+    pub url: String,
+    pub bridge_counters: web_bridge::Counters,
+    pub gateway: Gateway,
+    shutdown: CancellationToken,
+    bridge: tokio::task::JoinHandle<Result<(), web_bridge::Error>>,
+}
+
+impl Stack {
+    pub async fn start() -> anyhow::Result<Self> {
+        let gateway = Gateway::start().await?;
+        let shutdown = CancellationToken::new();
+        let web = TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("https://127.0.0.1:{}/", web.local_addr()?.port());
+        let config = web_bridge::Config {
+            gateway: gateway.grpc_uri.clone(),
+            ..Default::default()
+        };
+        let bridge_counters = config.counters.clone();
+        let bridge = tokio::spawn(web_bridge::run(web, config, shutdown.clone()));
+        Ok(Self {
+            url,
+            bridge_counters,
+            gateway,
+            shutdown,
+            bridge,
+        })
+    }
+
+    /// Waits (up to 5 s) until the bridge holds no socket or session, the gateway no session, and the media
+    /// server no pipeline.
+    pub async fn assert_nothing_left(&self) -> anyhow::Result<()> {
+        for _ in 0..100 {
+            if self.bridge_counters.open_sockets() == 0 && self.bridge_counters.live_sessions() == 0
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if self.bridge_counters.open_sockets() + self.bridge_counters.live_sessions() > 0 {
+            bail!(
+                "the bridge still holds {} sockets and {} sessions",
+                self.bridge_counters.open_sockets(),
+                self.bridge_counters.live_sessions()
+            );
+        }
+        self.gateway.assert_released().await
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.bridge.await??;
+        self.gateway.stop().await
+    }
+}
+
+/// Runs the browser driver in `mode` (`single` or `two-tabs`) against `url`, saving a screenshot as
+/// `target/tmp/<screenshot>`; returns the driver's JSON result (whatever its `ok` says).
+pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Result<Value> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        bail!(
+            "playwright-core is not installed: run `npm ci --prefix {}`",
+            dir.display()
+        );
+    }
+    if !std::path::Path::new("/usr/bin/chromium").exists() {
+        bail!("/usr/bin/chromium is missing: run `apt-get install -y chromium`");
+    }
+    let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tmp");
+    std::fs::create_dir_all(&artifacts)?;
+    let screenshot = artifacts.join(screenshot);
+    let output = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new("node")
+            .arg(dir.join("loopback.mjs"))
+            .args(["--url", url, "--mode", mode, "--screenshot"])
+            .arg(&screenshot)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .context("the browser driver ran for more than 120 s")??;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .with_context(|| {
+            format!(
+                "the driver printed no JSON; stderr: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+    println!("screenshot: {}\n{line}", screenshot.display());
+    Ok(serde_json::from_str(line)?)
+}
+
 /// Asks a Kurento media server for `ServerManager.getPipelines` over its own JSON-RPC, on a fresh connection.
 pub async fn pipelines(kms_uri: &str) -> anyhow::Result<usize> {
     let value = kms_call(
@@ -104,12 +207,11 @@ pub async fn kms_call(kms_uri: &str, method: Method) -> anyhow::Result<Value> {
     .await?;
     let reply = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(frame) = ws.next().await {
-            if let tungstenite::Message::Text(text) = frame? {
-                if let Ok(Message::Response(r)) = Message::decode(&text) {
-                    if r.id.as_ref().and_then(kurento::Id::as_u64) == Some(1) {
-                        return Ok(r.outcome);
-                    }
-                }
+            if let tungstenite::Message::Text(text) = frame?
+                && let Ok(Message::Response(r)) = Message::decode(&text)
+                && r.id.as_ref().and_then(kurento::Id::as_u64) == Some(1)
+            {
+                return Ok(r.outcome);
             }
         }
         bail!("{kms_uri} closed before answering")

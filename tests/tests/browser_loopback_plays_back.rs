@@ -1,9 +1,7 @@
 //! In headless Chromium, the page's own picture comes back from the media server: the remote video plays,
 //! frames keep being decoded with no loss, its centre pixel is the colour the page drew, and Stop releases
 //! everything.
-mod browser_support;
-
-use browser_support::{Stack, run_driver};
+use e2e_tests::{Stack, run_driver};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_loopback_plays_back() -> anyhow::Result<()> {

@@ -1,8 +1,6 @@
 //! Two tabs of one browser (one cookie jar) each get their own loopback, each sees its own colour, and closing
 //! one tab leaves the other playing (the tutorial shared one session per cookie).
-mod browser_support;
-
-use browser_support::{Stack, run_driver};
+use e2e_tests::{Stack, run_driver};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_two_tabs_are_independent() -> anyhow::Result<()> {
