@@ -1,0 +1,38 @@
+//! A session nobody calls or watches for the lease is released with END_REASON_LEASE_EXPIRED; one that is
+//! watched lives on, and a dropped stream only starts the countdown.
+
+mod common;
+mod support;
+
+use common::{OFFER, Script, on_peer_with, released};
+use media_proto::v1::{StartRequest, StopRequest, StreamCandidatesRequest};
+use std::time::Duration;
+
+const LEASE: Duration = Duration::from_millis(400);
+
+#[tokio::test]
+async fn abandoned_sessions_are_released_and_watched_ones_live() {
+    let (mut gw, peer) = on_peer_with(Script::default(), |mut c| {
+        c.lease = LEASE;
+        c
+    })
+    .await;
+    let start = || StartRequest { sdp_offer: OFFER.into(), wait_for_candidates: false };
+    let abandoned = gw.client.start(start()).await.expect("Start").into_inner().session_id;
+    let watched = gw.client.start(start()).await.expect("Start").into_inner().session_id;
+    let stream = gw.client.stream_candidates(StreamCandidatesRequest { session_id: watched.clone() }).await.expect("stream").into_inner();
+
+    assert!(support::eventually(Duration::from_secs(3), || released(&peer).len() == 1).await, "the abandoned session is released");
+    tokio::time::sleep(LEASE * 2).await;
+    assert_eq!(released(&peer).len(), 1, "the watched session lives past its lease");
+    assert_eq!(gw.gateway.sessions(), 1);
+    let r = gw.client.stop(StopRequest { session_id: abandoned }).await.expect("Stop").into_inner();
+    assert!(!r.released, "the lease already ended it");
+
+    // Dropping the stream does not end the session at once, only after the lease.
+    drop(stream);
+    tokio::time::sleep(LEASE / 4).await;
+    assert_eq!(gw.gateway.sessions(), 1);
+    assert!(support::eventually(Duration::from_secs(3), || released(&peer).len() == 2).await);
+    assert_eq!(gw.gateway.sessions(), 0);
+}

@@ -1,0 +1,49 @@
+//! When the media server restarts (a new serverId, or 40007 for the old Kurento session), every session on
+//! it ends: its StreamCandidates streams get SessionEnded{MEDIA_SERVER_RESTARTED} naming the server, then
+//! close, and the ids are gone.
+
+mod common;
+mod support;
+
+use common::{OFFER, Script, hello_world, on_peer};
+use media_proto::v1::{EndReason, StartRequest, StopRequest, StreamCandidatesRequest, session_event::Event};
+use std::time::Duration;
+use support::peer::Peer;
+use tokio_stream::StreamExt;
+
+#[tokio::test]
+async fn restart_ends_the_streams_with_a_reason() {
+    let (mut gw, peer) = on_peer(Script::default()).await;
+    let uri = peer.uri();
+    let mut streams = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = gw.client.start(StartRequest { sdp_offer: OFFER.into(), wait_for_candidates: false }).await.expect("Start").into_inner().session_id;
+        let s = gw.client.stream_candidates(StreamCandidatesRequest { session_id: id.clone() }).await.expect("stream").into_inner();
+        streams.push(s);
+        ids.push(id);
+    }
+    let port = peer.port();
+    peer.kill().await;
+    let _restarted = Peer::start_on(port, "server-2", Some(hello_world(Script::default()))).await;
+
+    for mut s in streams {
+        let last = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut last = None;
+            while let Some(item) = s.next().await {
+                last = Some(item.expect("no stream error"));
+            }
+            last
+        })
+        .await
+        .expect("the stream ends");
+        let Some(Event::Ended(ended)) = last.and_then(|e| e.event) else { panic!("the last event must be SessionEnded") };
+        assert_eq!(ended.reason, EndReason::MediaServerRestarted as i32, "{ended:?}");
+        assert!(ended.message.contains(&uri), "{ended:?}");
+    }
+    assert_eq!(gw.gateway.sessions(), 0);
+    for id in ids {
+        let r = gw.client.stop(StopRequest { session_id: id }).await.expect("Stop of an ended session").into_inner();
+        assert!(!r.released);
+    }
+}
