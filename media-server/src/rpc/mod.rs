@@ -10,6 +10,7 @@ mod manager;
 mod methods;
 pub mod objects;
 mod params;
+mod properties;
 pub mod state;
 mod sysinfo;
 mod transaction;

@@ -4,54 +4,13 @@
 use super::invoke::Outcome;
 use super::methods::not_found;
 use super::objects::{Class, MediaObject, WebRtcState, new_object_id};
-use super::params::{Params, marshall, upper_first};
+use super::params::{Params, marshall};
+use super::properties::property_op;
 use super::{Core, Ctx};
 use crate::engine::{Endpoint, EngineError};
 use kurento::{ErrorCode, IceCandidate, RpcError};
 use serde_json::{Map, Value};
 use std::sync::Arc;
-
-/// Settable properties the server stores and returns. They do not change the media path: the engine
-/// gathers host candidates on its configured interfaces only (no STUN/TURN, no bandwidth shaping).
-const PROPERTIES: &[(&str, Kind, Initial)] = &[
-    ("stunServerAddress", Kind::Str, Initial::Str("")),
-    ("stunServerPort", Kind::Int, Initial::Int(0)),
-    ("turnUrl", Kind::Str, Initial::Str("")),
-    ("networkInterfaces", Kind::Str, Initial::Str("")),
-    ("iceTcp", Kind::Bool, Initial::Bool(true)),
-    ("externalIPv4", Kind::Str, Initial::Str("")),
-    ("externalIPv6", Kind::Str, Initial::Str("")),
-    ("minVideoRecvBandwidth", Kind::Int, Initial::Int(0)),
-    ("minVideoSendBandwidth", Kind::Int, Initial::Int(100)),
-    ("maxVideoSendBandwidth", Kind::Int, Initial::Int(500)),
-    ("maxAudioRecvBandwidth", Kind::Int, Initial::Int(0)),
-    ("maxVideoRecvBandwidth", Kind::Int, Initial::Int(0)),
-    ("mtu", Kind::Int, Initial::Int(1200)),
-];
-
-#[derive(Clone, Copy)]
-enum Kind {
-    Str,
-    Int,
-    Bool,
-}
-
-#[derive(Clone, Copy)]
-enum Initial {
-    Str(&'static str),
-    Int(i64),
-    Bool(bool),
-}
-
-impl Initial {
-    fn value(self) -> Value {
-        match self {
-            Initial::Str(s) => s.into(),
-            Initial::Int(n) => n.into(),
-            Initial::Bool(b) => b.into(),
-        }
-    }
-}
 
 fn engine_error(e: EngineError, object: &str, fallback: ErrorCode) -> RpcError {
     match e {
@@ -283,36 +242,7 @@ impl Core {
             }
             _ => {}
         }
-        for (name, kind, default) in PROPERTIES {
-            let cap = upper_first(name);
-            if operation.strip_prefix("get") == Some(cap.as_str()) {
-                return Ok(Some(
-                    w.properties
-                        .get(name)
-                        .cloned()
-                        .unwrap_or_else(|| default.value()),
-                ));
-            }
-            if operation.strip_prefix("set") == Some(cap.as_str()) {
-                let v = p.value(name)?;
-                let ok = match kind {
-                    Kind::Str => v.is_string(),
-                    Kind::Int => v.is_i64(),
-                    Kind::Bool => v.is_boolean(),
-                };
-                if !ok {
-                    let ty = match kind {
-                        Kind::Str => "a string",
-                        Kind::Int => "an integer",
-                        Kind::Bool => "a boolean",
-                    };
-                    return Err(marshall(format!("'{name}' parameter should be {ty}")));
-                }
-                w.properties.insert(name, v.clone());
-                return Ok(Some(Value::Null));
-            }
-        }
-        Ok(None)
+        property_op(&mut w.properties, operation, p)
     }
 }
 
