@@ -63,6 +63,8 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // stdout carries only the URL, for scripts.
+        .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
     let mut config = Config {
