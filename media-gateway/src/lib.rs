@@ -148,6 +148,8 @@ async fn serve<H: tonic_health::pb::health_server::Health>(
             Ok(())
         }
     };
+    // Also when the server stopped on its own (an accept error): sessions must not outlive it.
+    shared.shutdown.cancel();
     shared.tracker.close();
     if tokio::time::timeout(grace, shared.tracker.wait())
         .await

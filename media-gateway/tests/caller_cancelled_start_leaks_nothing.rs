@@ -9,13 +9,19 @@ use media_proto::v1::StartRequest;
 use std::time::Duration;
 
 fn start() -> StartRequest {
-    StartRequest { sdp_offer: OFFER.into(), wait_for_candidates: false }
+    StartRequest {
+        sdp_offer: OFFER.into(),
+        wait_for_candidates: false,
+    }
 }
 
 #[tokio::test]
 async fn cancelled_start_releases_its_pipeline() {
     // processOffer is never answered: the caller gives up while Start is in the middle of its work.
-    let script = Script { silent: vec!["processOffer"], ..Script::default() };
+    let script = Script {
+        silent: vec!["processOffer"],
+        ..Script::default()
+    };
     let (gw, peer) = on_peer_with(script, |c| c).await;
     let mut client = gw.client.clone();
     let call = tokio::spawn(async move { client.start(start()).await });
@@ -31,7 +37,10 @@ async fn cancelled_start_releases_its_pipeline() {
 
 #[tokio::test]
 async fn start_past_its_deadline_is_deadline_exceeded_and_releases() {
-    let script = Script { silent: vec!["processOffer"], ..Script::default() };
+    let script = Script {
+        silent: vec!["processOffer"],
+        ..Script::default()
+    };
     let (mut gw, peer) = on_peer_with(script, |mut c| {
         c.start_timeout = Duration::from_millis(300);
         c

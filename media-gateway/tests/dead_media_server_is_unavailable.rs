@@ -14,11 +14,22 @@ async fn start_fails_fast_naming_the_address() {
     let began = Instant::now();
     let e = gw
         .client
-        .start(StartRequest { sdp_offer: common::OFFER.into(), wait_for_candidates: false })
+        .start(StartRequest {
+            sdp_offer: common::OFFER.into(),
+            wait_for_candidates: false,
+        })
         .await
         .unwrap_err();
-    assert!(began.elapsed() < Duration::from_secs(2), "took {:?}", began.elapsed());
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        began.elapsed()
+    );
     assert_eq!(e.code(), tonic::Code::Unavailable, "{e:?}");
-    assert!(e.message().contains(&uri), "message should name {uri}: {}", e.message());
+    assert!(
+        e.message().contains(&uri),
+        "message should name {uri}: {}",
+        e.message()
+    );
     assert_eq!(gw.gateway.sessions(), 0);
 }

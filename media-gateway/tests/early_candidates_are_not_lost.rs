@@ -12,42 +12,95 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn early_candidates_reach_add_ice_candidate_in_order() {
-    let (mut gw, peer) = on_peer(Script { silent: vec!["gatherCandidates"], ..Script::default() }).await;
+    let (mut gw, peer) = on_peer(Script {
+        silent: vec!["gatherCandidates"],
+        ..Script::default()
+    })
+    .await;
     let id = gw
         .client
-        .start(StartRequest { sdp_offer: OFFER.into(), wait_for_candidates: false })
+        .start(StartRequest {
+            sdp_offer: OFFER.into(),
+            wait_for_candidates: false,
+        })
         .await
         .expect("Start")
         .into_inner()
         .session_id;
-    let gathering = || peer.received().iter().any(|r| what(r) == "gatherCandidates");
+    let gathering = || {
+        peer.received()
+            .iter()
+            .any(|r| what(r) == "gatherCandidates")
+    };
     assert!(support::eventually(Duration::from_secs(2), gathering).await);
 
-    let lines: Vec<String> = (1..=3).map(|i| format!("candidate:{i} 1 udp 2122260223 127.0.0.1 5440{i} typ host")).collect();
+    let lines: Vec<String> = (1..=3)
+        .map(|i| format!("candidate:{i} 1 udp 2122260223 127.0.0.1 5440{i} typ host"))
+        .collect();
     for line in lines.iter().map(String::as_str).chain([""]) {
-        let c = IceCandidate { candidate: line.into(), sdp_mid: "0".into(), sdp_m_line_index: 0 };
+        let c = IceCandidate {
+            candidate: line.into(),
+            sdp_mid: "0".into(),
+            sdp_m_line_index: 0,
+        };
         gw.client
-            .add_ice_candidate(AddIceCandidateRequest { session_id: id.clone(), candidate: Some(c) })
+            .add_ice_candidate(AddIceCandidateRequest {
+                session_id: id.clone(),
+                candidate: Some(c),
+            })
             .await
             .expect("queued");
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let added = || peer.received().into_iter().filter(|r| what(r) == "addIceCandidate").collect::<Vec<_>>();
-    assert!(added().is_empty(), "nothing may reach the endpoint before gatherCandidates returns");
+    let added = || {
+        peer.received()
+            .into_iter()
+            .filter(|r| what(r) == "addIceCandidate")
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        added().is_empty(),
+        "nothing may reach the endpoint before gatherCandidates returns"
+    );
 
     // Now the media server answers gatherCandidates.
-    let gather = peer.received().into_iter().find(|r| what(r) == "gatherCandidates").expect("gatherCandidates");
+    let gather = peer
+        .received()
+        .into_iter()
+        .find(|r| what(r) == "gatherCandidates")
+        .expect("gatherCandidates");
     peer.push(json!({"id": gather["id"], "jsonrpc":"2.0", "result": {"sessionId": gather["params"]["sessionId"], "value": null}}).to_string());
-    assert!(support::eventually(Duration::from_secs(2), || added().len() >= 3).await, "queued candidates flushed");
+    assert!(
+        support::eventually(Duration::from_secs(2), || added().len() >= 3).await,
+        "queued candidates flushed"
+    );
     tokio::time::sleep(Duration::from_millis(100)).await;
     let sent: Vec<String> = added()
         .iter()
-        .map(|r| r["params"]["operationParams"]["candidate"]["candidate"].as_str().unwrap_or_default().to_owned())
+        .map(|r| {
+            r["params"]["operationParams"]["candidate"]["candidate"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect();
-    assert_eq!(sent, lines, "in order, and the end-of-candidates marker is not forwarded");
+    assert_eq!(
+        sent, lines,
+        "in order, and the end-of-candidates marker is not forwarded"
+    );
 
     // Later candidates go straight through.
-    let c = IceCandidate { candidate: "candidate:9 1 udp 1 127.0.0.1 9 typ host".into(), sdp_mid: "0".into(), sdp_m_line_index: 0 };
-    gw.client.add_ice_candidate(AddIceCandidateRequest { session_id: id, candidate: Some(c) }).await.expect("added");
+    let c = IceCandidate {
+        candidate: "candidate:9 1 udp 1 127.0.0.1 9 typ host".into(),
+        sdp_mid: "0".into(),
+        sdp_m_line_index: 0,
+    };
+    gw.client
+        .add_ice_candidate(AddIceCandidateRequest {
+            session_id: id,
+            candidate: Some(c),
+        })
+        .await
+        .expect("added");
     assert_eq!(added().len(), 4);
 }

@@ -17,16 +17,52 @@ async fn abandoned_sessions_are_released_and_watched_ones_live() {
         c
     })
     .await;
-    let start = || StartRequest { sdp_offer: OFFER.into(), wait_for_candidates: false };
-    let abandoned = gw.client.start(start()).await.expect("Start").into_inner().session_id;
-    let watched = gw.client.start(start()).await.expect("Start").into_inner().session_id;
-    let stream = gw.client.stream_candidates(StreamCandidatesRequest { session_id: watched.clone() }).await.expect("stream").into_inner();
+    let start = || StartRequest {
+        sdp_offer: OFFER.into(),
+        wait_for_candidates: false,
+    };
+    let abandoned = gw
+        .client
+        .start(start())
+        .await
+        .expect("Start")
+        .into_inner()
+        .session_id;
+    let watched = gw
+        .client
+        .start(start())
+        .await
+        .expect("Start")
+        .into_inner()
+        .session_id;
+    let stream = gw
+        .client
+        .stream_candidates(StreamCandidatesRequest {
+            session_id: watched.clone(),
+        })
+        .await
+        .expect("stream")
+        .into_inner();
 
-    assert!(support::eventually(Duration::from_secs(3), || released(&peer).len() == 1).await, "the abandoned session is released");
+    assert!(
+        support::eventually(Duration::from_secs(3), || released(&peer).len() == 1).await,
+        "the abandoned session is released"
+    );
     tokio::time::sleep(LEASE * 2).await;
-    assert_eq!(released(&peer).len(), 1, "the watched session lives past its lease");
+    assert_eq!(
+        released(&peer).len(),
+        1,
+        "the watched session lives past its lease"
+    );
     assert_eq!(gw.gateway.sessions(), 1);
-    let r = gw.client.stop(StopRequest { session_id: abandoned }).await.expect("Stop").into_inner();
+    let r = gw
+        .client
+        .stop(StopRequest {
+            session_id: abandoned,
+        })
+        .await
+        .expect("Stop")
+        .into_inner();
     assert!(!r.released, "the lease already ended it");
 
     // Dropping the stream does not end the session at once, only after the lease.

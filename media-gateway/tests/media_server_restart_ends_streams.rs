@@ -6,7 +6,9 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, hello_world, on_peer};
-use media_proto::v1::{EndReason, StartRequest, StopRequest, StreamCandidatesRequest, session_event::Event};
+use media_proto::v1::{
+    EndReason, StartRequest, StopRequest, StreamCandidatesRequest, session_event::Event,
+};
 use std::time::Duration;
 use support::peer::Peer;
 use tokio_stream::StreamExt;
@@ -18,8 +20,24 @@ async fn restart_ends_the_streams_with_a_reason() {
     let mut streams = Vec::new();
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let id = gw.client.start(StartRequest { sdp_offer: OFFER.into(), wait_for_candidates: false }).await.expect("Start").into_inner().session_id;
-        let s = gw.client.stream_candidates(StreamCandidatesRequest { session_id: id.clone() }).await.expect("stream").into_inner();
+        let id = gw
+            .client
+            .start(StartRequest {
+                sdp_offer: OFFER.into(),
+                wait_for_candidates: false,
+            })
+            .await
+            .expect("Start")
+            .into_inner()
+            .session_id;
+        let s = gw
+            .client
+            .stream_candidates(StreamCandidatesRequest {
+                session_id: id.clone(),
+            })
+            .await
+            .expect("stream")
+            .into_inner();
         streams.push(s);
         ids.push(id);
     }
@@ -37,13 +55,24 @@ async fn restart_ends_the_streams_with_a_reason() {
         })
         .await
         .expect("the stream ends");
-        let Some(Event::Ended(ended)) = last.and_then(|e| e.event) else { panic!("the last event must be SessionEnded") };
-        assert_eq!(ended.reason, EndReason::MediaServerRestarted as i32, "{ended:?}");
+        let Some(Event::Ended(ended)) = last.and_then(|e| e.event) else {
+            panic!("the last event must be SessionEnded")
+        };
+        assert_eq!(
+            ended.reason,
+            EndReason::MediaServerRestarted as i32,
+            "{ended:?}"
+        );
         assert!(ended.message.contains(&uri), "{ended:?}");
     }
     assert_eq!(gw.gateway.sessions(), 0);
     for id in ids {
-        let r = gw.client.stop(StopRequest { session_id: id }).await.expect("Stop of an ended session").into_inner();
+        let r = gw
+            .client
+            .stop(StopRequest { session_id: id })
+            .await
+            .expect("Stop of an ended session")
+            .into_inner();
         assert!(!r.released);
     }
 }

@@ -5,28 +5,72 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, on_peer, released};
-use media_proto::v1::{AddIceCandidateRequest, IceCandidate, StartRequest, StopRequest, StreamCandidatesRequest};
+use media_proto::v1::{
+    AddIceCandidateRequest, IceCandidate, StartRequest, StopRequest, StreamCandidatesRequest,
+};
 
 #[tokio::test]
 async fn stop_twice_is_fine() {
     let (mut gw, peer) = on_peer(Script::default()).await;
-    let id = gw.client.start(StartRequest { sdp_offer: OFFER.into(), wait_for_candidates: false }).await.expect("Start").into_inner().session_id;
+    let id = gw
+        .client
+        .start(StartRequest {
+            sdp_offer: OFFER.into(),
+            wait_for_candidates: false,
+        })
+        .await
+        .expect("Start")
+        .into_inner()
+        .session_id;
     assert_eq!(gw.gateway.sessions(), 1);
 
-    let first = gw.client.stop(StopRequest { session_id: id.clone() }).await.expect("Stop").into_inner();
+    let first = gw
+        .client
+        .stop(StopRequest {
+            session_id: id.clone(),
+        })
+        .await
+        .expect("Stop")
+        .into_inner();
     assert!(first.released);
     let pipelines = released(&peer);
-    assert_eq!(pipelines.len(), 1, "the pipeline release was sent before Stop answered");
+    assert_eq!(
+        pipelines.len(),
+        1,
+        "the pipeline release was sent before Stop answered"
+    );
     assert!(pipelines[0].ends_with("_kurento.MediaPipeline"));
     assert_eq!(gw.gateway.sessions(), 0);
 
-    let second = gw.client.stop(StopRequest { session_id: id.clone() }).await.expect("second Stop").into_inner();
+    let second = gw
+        .client
+        .stop(StopRequest {
+            session_id: id.clone(),
+        })
+        .await
+        .expect("second Stop")
+        .into_inner();
     assert!(!second.released);
     assert_eq!(released(&peer).len(), 1, "released exactly once");
 
-    let c = IceCandidate { candidate: String::new(), sdp_mid: "0".into(), sdp_m_line_index: 0 };
-    let e = gw.client.add_ice_candidate(AddIceCandidateRequest { session_id: id.clone(), candidate: Some(c) }).await.unwrap_err();
+    let c = IceCandidate {
+        candidate: String::new(),
+        sdp_mid: "0".into(),
+        sdp_m_line_index: 0,
+    };
+    let e = gw
+        .client
+        .add_ice_candidate(AddIceCandidateRequest {
+            session_id: id.clone(),
+            candidate: Some(c),
+        })
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), tonic::Code::NotFound);
-    let e = gw.client.stream_candidates(StreamCandidatesRequest { session_id: id }).await.unwrap_err();
+    let e = gw
+        .client
+        .stream_candidates(StreamCandidatesRequest { session_id: id })
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), tonic::Code::NotFound);
 }

@@ -6,14 +6,21 @@ mod support;
 
 use common::{OFFER, Script, candidate_event, endpoint, on_peer};
 use media_proto::v1::session_event::Event;
-use media_proto::v1::{EndReason, SessionEvent, StartRequest, StopRequest, StreamCandidatesRequest};
+use media_proto::v1::{
+    EndReason, SessionEvent, StartRequest, StopRequest, StreamCandidatesRequest,
+};
 use std::time::Duration;
 use tokio_stream::StreamExt;
 use tonic::Streaming;
 
 async fn next(s: &mut Streaming<SessionEvent>) -> Event {
-    let item = tokio::time::timeout(Duration::from_secs(3), s.next()).await.expect("an event in time");
-    item.expect("stream open").expect("no error").event.expect("event set")
+    let item = tokio::time::timeout(Duration::from_secs(3), s.next())
+        .await
+        .expect("an event in time");
+    item.expect("stream open")
+        .expect("no error")
+        .event
+        .expect("event set")
 }
 
 fn candidate(e: &Event) -> &str {
@@ -26,7 +33,16 @@ fn candidate(e: &Event) -> &str {
 #[tokio::test]
 async fn late_watchers_get_the_replay_then_live_events_then_the_end() {
     let (mut gw, peer) = on_peer(Script::default()).await;
-    let id = gw.client.start(StartRequest { sdp_offer: OFFER.into(), wait_for_candidates: false }).await.expect("Start").into_inner().session_id;
+    let id = gw
+        .client
+        .start(StartRequest {
+            sdp_offer: OFFER.into(),
+            wait_for_candidates: false,
+        })
+        .await
+        .expect("Start")
+        .into_inner()
+        .session_id;
     let ep = endpoint(&peer).expect("processOffer seen");
     let first = "candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host";
     let second = "candidate:2 1 UDP 2015363327 127.0.0.1 40002 typ host";
@@ -36,12 +52,26 @@ async fn late_watchers_get_the_replay_then_live_events_then_the_end() {
     // Nobody watches yet; give the events time to reach the session.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let mut a = gw.client.stream_candidates(StreamCandidatesRequest { session_id: id.clone() }).await.expect("stream").into_inner();
+    let mut a = gw
+        .client
+        .stream_candidates(StreamCandidatesRequest {
+            session_id: id.clone(),
+        })
+        .await
+        .expect("stream")
+        .into_inner();
     assert_eq!(candidate(&next(&mut a).await), first);
     assert_eq!(candidate(&next(&mut a).await), second);
     assert!(matches!(next(&mut a).await, Event::GatheringDone(_)));
 
-    let mut b = gw.client.stream_candidates(StreamCandidatesRequest { session_id: id.clone() }).await.expect("second stream").into_inner();
+    let mut b = gw
+        .client
+        .stream_candidates(StreamCandidatesRequest {
+            session_id: id.clone(),
+        })
+        .await
+        .expect("second stream")
+        .into_inner();
     for _ in 0..3 {
         next(&mut b).await;
     }
@@ -50,13 +80,18 @@ async fn late_watchers_get_the_replay_then_live_events_then_the_end() {
     assert_eq!(candidate(&next(&mut a).await), third);
     assert_eq!(candidate(&next(&mut b).await), third);
 
-    gw.client.stop(StopRequest { session_id: id }).await.expect("Stop");
+    gw.client
+        .stop(StopRequest { session_id: id })
+        .await
+        .expect("Stop");
     for s in [&mut a, &mut b] {
         match next(s).await {
             Event::Ended(e) => assert_eq!(e.reason, EndReason::Stopped as i32),
             other => panic!("expected SessionEnded, got {other:?}"),
         }
-        let end = tokio::time::timeout(Duration::from_secs(2), s.next()).await.expect("closes");
+        let end = tokio::time::timeout(Duration::from_secs(2), s.next())
+            .await
+            .expect("closes");
         assert!(end.is_none(), "the stream closes after SessionEnded");
     }
 }

@@ -14,7 +14,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
-pub const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
+pub const OFFER: &str =
+    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
 pub const ANSWER: &str = "v=0\r\no=- 3 3 IN IP4 0.0.0.0\r\ns=Kurento Media Server\r\nt=0 0\r\n";
 
 /// How the scripted media server behaves beyond plain KMS answers.
@@ -31,18 +32,25 @@ pub struct Script {
 /// The operation name of an invoke, else the method name.
 pub fn what(req: &Value) -> String {
     match req["method"].as_str() {
-        Some("invoke") => req["params"]["operation"].as_str().unwrap_or_default().to_owned(),
+        Some("invoke") => req["params"]["operation"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         Some(m) => m.to_owned(),
         None => String::new(),
     }
 }
 
 /// The value a KMS would give `req` (a method without sessionId handling), or an error.
-fn value_of(script: &Script, req: &Value, next: &AtomicUsize) -> Result<Value, (i64, &'static str)> {
-    if let Some((w, code, kind)) = script.fail {
-        if what(req) == w {
-            return Err((code, kind));
-        }
+fn value_of(
+    script: &Script,
+    req: &Value,
+    next: &AtomicUsize,
+) -> Result<Value, (i64, &'static str)> {
+    if let Some((w, code, kind)) = script.fail
+        && what(req) == w
+    {
+        return Err((code, kind));
     }
     let p = &req["params"];
     let n = next.fetch_add(1, Ordering::SeqCst);
@@ -70,10 +78,17 @@ pub fn hello_world(script: Script) -> Handler {
     Arc::new(move |req: &Value, _ctx: &Ctx| {
         let w = what(req);
         if w == "getInfo" {
-            let caps: Vec<&str> = if script.transactions { vec!["transactions"] } else { vec![] };
-            return Some(peer::result(req, json!({"sessionId": req["params"]["sessionId"], "value": {
+            let caps: Vec<&str> = if script.transactions {
+                vec!["transactions"]
+            } else {
+                vec![]
+            };
+            return Some(peer::result(
+                req,
+                json!({"sessionId": req["params"]["sessionId"], "value": {
                 "__module__":"kurento","__type__":"ServerInfo","capabilities":caps,"type":"KMS","version":"7.2.0",
-                "modules":[{"name":"core","version":"7.2.0"},{"name":"elements","version":"7.2.0"},{"name":"filters","version":"7.2.0"}]}})));
+                "modules":[{"name":"core","version":"7.2.0"},{"name":"elements","version":"7.2.0"},{"name":"filters","version":"7.2.0"}]}}),
+            ));
         }
         if matches!(w.as_str(), "ping" | "describe" | "connect") {
             return None;
@@ -96,7 +111,11 @@ pub fn hello_world(script: Script) -> Handler {
 fn transaction(script: &Script, req: &Value, next: &AtomicUsize, session: &Value) -> Reply {
     let mut results: Vec<Value> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
-    for op in req["params"]["operations"].as_array().cloned().unwrap_or_default() {
+    for op in req["params"]["operations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
         let text = op.to_string();
         let resolved = values.iter().enumerate().rev().fold(text, |t, (i, v)| {
             t.replace(&format!("\"newref:{i}\""), &v.to_string())
@@ -118,11 +137,20 @@ fn transaction(script: &Script, req: &Value, next: &AtomicUsize, session: &Value
 
 /// The pipelines and endpoints the peer created, from its recorded traffic.
 pub fn created(peer: &Peer, kind: &str) -> usize {
-    let direct = peer.requests("create").iter().filter(|r| r["params"]["type"] == kind).count();
+    let direct = peer
+        .requests("create")
+        .iter()
+        .filter(|r| r["params"]["type"] == kind)
+        .count();
     let batched: usize = peer
         .requests("transaction")
         .iter()
-        .flat_map(|t| t["params"]["operations"].as_array().cloned().unwrap_or_default())
+        .flat_map(|t| {
+            t["params"]["operations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter(|op| op["method"] == "create" && op["params"]["type"] == kind)
         .count();
     direct + batched
@@ -130,7 +158,10 @@ pub fn created(peer: &Peer, kind: &str) -> usize {
 
 /// The objects released so far.
 pub fn released(peer: &Peer) -> Vec<String> {
-    peer.requests("release").iter().filter_map(|r| r["params"]["object"].as_str().map(str::to_owned)).collect()
+    peer.requests("release")
+        .iter()
+        .filter_map(|r| r["params"]["object"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// The endpoint id the gateway negotiated on (from its processOffer).
@@ -168,11 +199,21 @@ pub fn config(kms_uris: Vec<String>) -> Config {
 }
 
 pub async fn gateway(config: Config) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
     let shutdown = CancellationToken::new();
-    let gateway = media_gateway::spawn(listener, config, shutdown.clone()).await.expect("gateway starts");
-    let client = MediaSessionClient::connect(format!("http://{}", gateway.local_addr())).await.expect("connect");
-    Running { gateway, shutdown, client }
+    let gateway = media_gateway::spawn(listener, config, shutdown.clone())
+        .await
+        .expect("gateway starts");
+    let client = MediaSessionClient::connect(format!("http://{}", gateway.local_addr()))
+        .await
+        .expect("connect");
+    Running {
+        gateway,
+        shutdown,
+        client,
+    }
 }
 
 /// A gateway on a scripted peer that is up (its link connected) before the test starts.
@@ -184,7 +225,10 @@ pub async fn on_peer_with(script: Script, tweak: impl FnOnce(Config) -> Config) 
     let peer = Peer::with_handler("server-1", hello_world(script)).await;
     let running = gateway(tweak(config(vec![peer.uri()]))).await;
     // The link connects on its own; wait for the getInfo that ends its set-up.
-    let up = crate::support::eventually(Duration::from_secs(5), || !peer.requests("invoke").is_empty()).await;
+    let up = crate::support::eventually(Duration::from_secs(5), || {
+        !peer.requests("invoke").is_empty()
+    })
+    .await;
     assert!(up, "the gateway never set up its Kurento session");
     tokio::time::sleep(Duration::from_millis(50)).await;
     (running, peer)

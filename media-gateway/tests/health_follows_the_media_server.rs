@@ -1,0 +1,55 @@
+//! grpc.health.v1 says SERVING, for "" and for the MediaSession service, only while the media server
+//! link is up.
+
+mod common;
+mod support;
+
+use std::time::Duration;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+async fn status(client: &mut HealthClient<tonic::transport::Channel>, service: &str) -> i32 {
+    client
+        .check(HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .expect("health check")
+        .into_inner()
+        .status
+}
+
+#[tokio::test]
+async fn health_tracks_the_link() {
+    let (gw, peer) = common::on_peer(common::Script::default()).await;
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", gw.gateway.local_addr()))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+    let mut health = HealthClient::new(channel);
+    for service in ["", "mediasession.v1.MediaSession"] {
+        assert_eq!(
+            status(&mut health, service).await,
+            ServingStatus::Serving as i32,
+            "{service:?}"
+        );
+    }
+    peer.kill().await;
+    let mut down = false;
+    for _ in 0..50 {
+        if status(&mut health, "mediasession.v1.MediaSession").await
+            == ServingStatus::NotServing as i32
+        {
+            down = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(down, "still SERVING with the media server gone");
+    assert_eq!(
+        status(&mut health, "").await,
+        ServingStatus::NotServing as i32
+    );
+}
