@@ -13,6 +13,8 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // Logs on stderr; stdout carries only the lines saying where the gateway listens.
+        .with_writer(std::io::stderr)
         .init();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
