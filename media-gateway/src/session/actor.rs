@@ -2,14 +2,13 @@
 //! starts gathering, queues early candidates, fans events out to watchers, keeps the lease, and releases
 //! the pipeline exactly once however the session ends.
 
+use super::Command;
 use super::events::{self, Meaning};
 use super::setup::{Failed, Objects, Setup};
+use super::start::Shared;
 use super::watchers::Watchers;
-use super::{Command, SessionHandle};
-use crate::config::Config;
 use crate::error::Error;
 use crate::kms::{KmsError, KmsLink, LinkNotice, LinkState, Registration};
-use crate::registry::Registry;
 use kurento::Method;
 use media_proto::v1::{self as pb, EndReason};
 use serde_json::{Value, json};
@@ -21,98 +20,27 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 
-/// Link notices a session's queue holds; the link decides what to do when it is full.
-const NOTICE_QUEUE: usize = 256;
-
-/// What every session shares with the gateway.
-pub struct Shared {
-    pub config: Config,
-    pub registry: Registry,
-    /// Every session task, so shutdown can wait for their releases.
-    pub tracker: TaskTracker,
-    /// Cancelled when the gateway shuts down: sessions end with END_REASON_SHUTDOWN.
-    pub shutdown: CancellationToken,
-}
-
-type StartReply = oneshot::Sender<Result<String, Error>>;
+pub(super) type StartReply = oneshot::Sender<Result<String, Error>>;
 type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// Opens a session on `link`: returns once the offer is negotiated and gathering started (or, with
-/// `wait_for_candidates`, once gathering is done). If the caller goes away or the deadline passes first,
-/// the session releases whatever it created.
-pub async fn start(
-    shared: Arc<Shared>,
-    link: KmsLink,
-    offer: String,
-    wait: bool,
-) -> Result<pb::StartResponse, Error> {
-    let id = crate::ids::session_id();
-    let (handle, commands) = SessionHandle::new(id.clone());
-    shared.registry.insert(&id, handle)?;
-    let (reply, answer) = oneshot::channel();
-    let (sink, notices) = mpsc::channel(NOTICE_QUEUE);
-    let states = link.state();
-    let lease = shared.config.lease;
-    let actor = Actor {
-        id: id.clone(),
-        link,
-        shared: shared.clone(),
-        commands,
-        notices,
-        sink,
-        states,
-        registrations: Vec::new(),
-        watchers: Watchers::new(shared.config.event_log_capacity),
-        pending: VecDeque::new(),
-        ready: false,
-        last_touch: Instant::now(),
-        down_since: None,
-        lease,
-    };
-    // A spawned task, not this future: tonic drops this future when the caller cancels, and the actor must
-    // still release what it created.
-    let span = tracing::info_span!("session", id = %id, kms = %actor.link.uri());
-    shared
-        .tracker
-        .spawn(actor.run(offer, wait, reply).instrument(span));
-    let deadline = shared.config.start_timeout;
-    match tokio::time::timeout(deadline, answer).await {
-        Ok(Ok(Ok(sdp_answer))) => Ok(pb::StartResponse {
-            session_id: id,
-            sdp_answer,
-        }),
-        Ok(Ok(Err(e))) => Err(e),
-        Ok(Err(_)) => Err(Error::Unavailable(
-            "the session ended while starting".into(),
-        )),
-        // Dropping `answer` tells the actor nobody waits any more; it releases on its own.
-        Err(_) => Err(Error::Timeout(format!(
-            "Start took longer than {} ms",
-            deadline.as_millis()
-        ))),
-    }
-}
-
-struct Actor {
-    id: String,
-    link: KmsLink,
-    shared: Arc<Shared>,
-    commands: mpsc::Receiver<Command>,
-    notices: mpsc::Receiver<LinkNotice>,
-    sink: mpsc::Sender<LinkNotice>,
-    states: tokio::sync::watch::Receiver<LinkState>,
+pub(super) struct Actor {
+    pub(super) id: String,
+    pub(super) link: KmsLink,
+    pub(super) shared: Arc<Shared>,
+    pub(super) commands: mpsc::Receiver<Command>,
+    pub(super) notices: mpsc::Receiver<LinkNotice>,
+    pub(super) sink: mpsc::Sender<LinkNotice>,
+    pub(super) states: tokio::sync::watch::Receiver<LinkState>,
     /// Dropped when the actor ends, which unregisters its objects from the link.
-    registrations: Vec<Registration>,
-    watchers: Watchers,
+    pub(super) registrations: Vec<Registration>,
+    pub(super) watchers: Watchers,
     /// Caller candidates that arrived before gatherCandidates returned, in arrival order.
-    pending: VecDeque<kurento::IceCandidate>,
-    ready: bool,
-    last_touch: Instant,
-    down_since: Option<Instant>,
-    lease: Duration,
+    pub(super) pending: VecDeque<kurento::IceCandidate>,
+    pub(super) ready: bool,
+    pub(super) last_touch: Instant,
+    pub(super) down_since: Option<Instant>,
+    pub(super) lease: Duration,
 }
 
 /// Why the loop stopped, and who is waiting to hear that the session ended.
@@ -133,7 +61,7 @@ impl End {
 }
 
 impl Actor {
-    async fn run(mut self, offer: String, wait: bool, reply: StartReply) {
+    pub(super) async fn run(mut self, offer: String, wait: bool, reply: StartReply) {
         let setup = Setup {
             link: &self.link,
             sink: &self.sink,

@@ -4,6 +4,7 @@
 mod actor;
 pub mod events;
 mod setup;
+mod start;
 pub mod watchers;
 
 use crate::error::Error;
@@ -11,7 +12,7 @@ use media_proto::v1 as pb;
 use tokio::sync::{mpsc, oneshot};
 use watchers::WatchStream;
 
-pub use actor::{Shared, start};
+pub use start::{Shared, start};
 
 /// Commands a session's queue holds at most; senders wait for room (backpressure, never loss).
 const COMMAND_QUEUE: usize = 64;

@@ -1,0 +1,86 @@
+//! Opening a session: registers it, spawns its actor, and waits (bounded) for the actor's answer.
+
+use super::SessionHandle;
+use super::actor::Actor;
+use super::watchers::Watchers;
+use crate::config::Config;
+use crate::error::Error;
+use crate::kms::KmsLink;
+use crate::registry::Registry;
+use media_proto::v1 as pb;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+/// Link notices a session's queue holds; the link decides what to do when it is full.
+const NOTICE_QUEUE: usize = 256;
+
+/// What every session shares with the gateway.
+pub struct Shared {
+    pub config: Config,
+    pub registry: Registry,
+    /// Every session task, so shutdown can wait for their releases.
+    pub tracker: TaskTracker,
+    /// Cancelled when the gateway shuts down: sessions end with END_REASON_SHUTDOWN.
+    pub shutdown: CancellationToken,
+}
+
+/// Opens a session on `link`: returns once the offer is negotiated and gathering started (or, with
+/// `wait_for_candidates`, once gathering is done). If the caller goes away or the deadline passes first,
+/// the session releases whatever it created.
+pub async fn start(
+    shared: Arc<Shared>,
+    link: KmsLink,
+    offer: String,
+    wait: bool,
+) -> Result<pb::StartResponse, Error> {
+    let id = crate::ids::session_id();
+    let (handle, commands) = SessionHandle::new(id.clone());
+    shared.registry.insert(&id, handle)?;
+    let (reply, answer) = oneshot::channel();
+    let (sink, notices) = mpsc::channel(NOTICE_QUEUE);
+    let states = link.state();
+    let lease = shared.config.lease;
+    let actor = Actor {
+        id: id.clone(),
+        link,
+        shared: shared.clone(),
+        commands,
+        notices,
+        sink,
+        states,
+        registrations: Vec::new(),
+        watchers: Watchers::new(shared.config.event_log_capacity),
+        pending: VecDeque::new(),
+        ready: false,
+        last_touch: Instant::now(),
+        down_since: None,
+        lease,
+    };
+    // A spawned task, not this future: tonic drops this future when the caller cancels, and the actor must
+    // still release what it created.
+    let span = tracing::info_span!("session", id = %id, kms = %actor.link.uri());
+    shared
+        .tracker
+        .spawn(actor.run(offer, wait, reply).instrument(span));
+    let deadline = shared.config.start_timeout;
+    match tokio::time::timeout(deadline, answer).await {
+        Ok(Ok(Ok(sdp_answer))) => Ok(pb::StartResponse {
+            session_id: id,
+            sdp_answer,
+        }),
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Err(_)) => Err(Error::Unavailable(
+            "the session ended while starting".into(),
+        )),
+        // Dropping `answer` tells the actor nobody waits any more; it releases on its own.
+        Err(_) => Err(Error::Timeout(format!(
+            "Start took longer than {} ms",
+            deadline.as_millis()
+        ))),
+    }
+}
