@@ -1,4 +1,5 @@
-//! The state every request handler shares: configuration, the gateway client, the page's files and the limits.
+//! The state every request handler shares: configuration, the gateway client, readiness, the page's files and
+//! the limits.
 
 use std::sync::Arc;
 
@@ -9,15 +10,18 @@ use tokio_util::task::TaskTracker;
 use crate::assets::Assets;
 use crate::config::Config;
 use crate::gateway::Gateway;
+use crate::readiness::Readiness;
 
 #[derive(Debug)]
 pub(crate) struct App {
     pub(crate) config: Config,
     pub(crate) gateway: Gateway,
+    pub(crate) readiness: Readiness,
     pub(crate) assets: Assets,
     /// Caps open WebSockets at `limits.max_sockets`.
     pub(crate) sockets: Arc<Semaphore>,
-    /// Every connection and socket task, so shutdown can wait for them to stop their sessions.
+    /// Every WebSocket and Start task, so the drain can wait until they have stopped their sessions.
     pub(crate) tasks: TaskTracker,
+    /// Cancelled when the drain begins: sockets close, upgrades and `/readyz` answer 503.
     pub(crate) shutdown: CancellationToken,
 }

@@ -8,8 +8,12 @@ use crate::counters::Counters;
 /// Everything `run` needs besides its listener. `Config::default()` is a working local setup.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The MediaSession gRPC endpoint, e.g. `http://127.0.0.1:50051`.
+    /// The MediaSession gRPC endpoint, e.g. `http://127.0.0.1:50051`; `https://` uses TLS.
     pub gateway: String,
+    /// Sent as `authorization: Bearer <token>` on every gateway call when set.
+    pub gateway_token: Option<GatewayToken>,
+    /// A PEM CA certificate to trust for an `https://` gateway besides the system's roots (a private CA).
+    pub gateway_ca: Option<PathBuf>,
     /// How HTTP is served.
     pub tls: TlsMode,
     /// Serve the page from this folder instead of the copy embedded in the binary (for editing the page live).
@@ -27,6 +31,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             gateway: DEFAULT_GATEWAY.to_owned(),
+            gateway_token: None,
+            gateway_ca: None,
             tls: TlsMode::SelfSigned,
             static_dir: None,
             allowed_origins: Vec::new(),
@@ -39,6 +45,26 @@ impl Default for Config {
 
 /// Where the gateway listens unless told otherwise.
 pub const DEFAULT_GATEWAY: &str = "http://127.0.0.1:50051";
+
+/// The gateway's bearer token. Its `Debug` hides the value, so configs can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GatewayToken(String);
+
+impl GatewayToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for GatewayToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GatewayToken(<redacted>)")
+    }
+}
 
 /// How the HTTP listener is secured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +144,10 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// How long `run` waits, after shutdown, for sockets to stop their sessions.
     pub shutdown_grace: Duration,
+    /// How long `/readyz` reuses the gateway's last health answer, so frequent probes do not each cost a call.
+    pub readiness_cache: Duration,
+    /// How long the gateway's health Check may take before `/readyz` reports it as not answering.
+    pub readiness_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -134,6 +164,8 @@ impl Default for Limits {
             tls_handshake_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(15),
+            readiness_cache: Duration::from_secs(2),
+            readiness_timeout: Duration::from_secs(1),
         }
     }
 }

@@ -1,33 +1,36 @@
-//! Live counts of what the bridge holds open, shared between the server and whoever watches it (tests, metrics).
+//! Live counts of what the bridge holds open, shared between the server, `/metrics` and whoever watches it
+//! (tests). Backed by the Prometheus metrics, so the exported numbers and the ones tests see are the same.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::metrics::{KindLabel, Metrics, TypeLabel};
+use crate::protocol::ErrorKind;
 
 /// A cloneable handle on the bridge's counters. Clone it out of [`crate::Config`] before calling `run`.
 #[derive(Debug, Clone, Default)]
 pub struct Counters {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    sockets: AtomicUsize,
-    sessions: AtomicUsize,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl Counters {
     /// WebSockets on /helloworld that are open right now.
     pub fn open_sockets(&self) -> usize {
-        self.inner.sockets.load(Ordering::SeqCst)
+        usize::try_from(self.metrics.sockets_open.get()).unwrap_or(0)
     }
 
     /// Gateway sessions the bridge has started and not yet stopped (including Starts still in flight).
     pub fn live_sessions(&self) -> usize {
-        self.inner.sessions.load(Ordering::SeqCst)
+        usize::try_from(self.metrics.sessions_open.get()).unwrap_or(0)
+    }
+
+    /// The Prometheus text exposition served at `GET /metrics`.
+    pub fn prometheus_text(&self) -> String {
+        self.metrics.encode()
     }
 
     pub(crate) fn socket_opened(&self) -> Guard {
-        self.inner.sockets.fetch_add(1, Ordering::SeqCst);
+        self.metrics.sockets_open.inc();
+        self.metrics.sockets_total.inc();
         Guard {
             counters: self.clone(),
             which: Which::Socket,
@@ -35,11 +38,27 @@ impl Counters {
     }
 
     pub(crate) fn session_opened(&self) -> Guard {
-        self.inner.sessions.fetch_add(1, Ordering::SeqCst);
+        self.metrics.sessions_open.inc();
         Guard {
             counters: self.clone(),
             which: Which::Session,
         }
+    }
+
+    pub(crate) fn message_received(&self, id: &'static str) {
+        self.metrics
+            .browser_messages
+            .get_or_create(&TypeLabel { r#type: id })
+            .inc();
+    }
+
+    pub(crate) fn error_sent(&self, kind: ErrorKind) {
+        self.metrics
+            .browser_errors
+            .get_or_create(&KindLabel {
+                kind: kind.as_str(),
+            })
+            .inc();
     }
 }
 
@@ -49,7 +68,7 @@ enum Which {
     Session,
 }
 
-/// Decrements its counter when dropped, so every exit path (including a panic or a cancelled task) is counted.
+/// Decrements its gauge when dropped, so every exit path (including a panic or a cancelled task) is counted.
 #[derive(Debug)]
 pub(crate) struct Guard {
     counters: Counters,
@@ -58,10 +77,10 @@ pub(crate) struct Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let counter = match self.which {
-            Which::Socket => &self.counters.inner.sockets,
-            Which::Session => &self.counters.inner.sessions,
+        let gauge = match self.which {
+            Which::Socket => &self.counters.metrics.sockets_open,
+            Which::Session => &self.counters.metrics.sessions_open,
         };
-        counter.fetch_sub(1, Ordering::SeqCst);
+        gauge.dec();
     }
 }

@@ -19,6 +19,16 @@ pub enum Error {
     SelfSigned(#[from] rcgen::Error),
     #[error("invalid gateway address {uri}: {reason}")]
     GatewayUri { uri: String, reason: String },
+    #[error("the gateway token cannot be sent as a gRPC header: {0}")]
+    GatewayToken(String),
+    #[error("cannot read the gateway CA certificate {path}: {source}")]
+    GatewayCa {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot set up TLS towards the gateway: {0}")]
+    GatewayTls(String),
     #[error("static directory {path} is not readable: {source}")]
     StaticDir {
         path: PathBuf,

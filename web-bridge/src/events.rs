@@ -7,7 +7,7 @@ use media_proto::v1::{
 };
 use serde_json::json;
 
-use crate::protocol::{Candidate, ServerMessage};
+use crate::protocol::{Candidate, ErrorKind, ServerMessage};
 
 /// What one gateway event means for the browser.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,9 +77,10 @@ pub(crate) fn forward(event: SessionEvent) -> Forward {
             } else {
                 e.message
             };
-            Forward::Always(ServerMessage::Error(format!(
-                "the media session ended: {why}"
-            )))
+            Forward::Always(ServerMessage::Error(
+                ErrorKind::SessionEnded,
+                format!("the media session ended: {why}"),
+            ))
         }
     }
 }
@@ -140,6 +141,7 @@ mod tests {
         assert_eq!(
             forward(ev(Event::Ended(lost))),
             Forward::Always(ServerMessage::Error(
+                ErrorKind::SessionEnded,
                 "the media session ended: media server at ws://x lost".into()
             ))
         );

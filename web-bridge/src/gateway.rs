@@ -1,24 +1,34 @@
-//! The bridge's gRPC client for MediaSession: one lazily connected channel, per-call deadlines, and clear-text
-//! errors (through `status_text`).
+//! The bridge's gRPC client for MediaSession and grpc.health.v1: one lazily connected channel, per-call
+//! deadlines, every outcome counted by method and code, and clear-text errors (through `status_text`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use media_proto::v1::media_session_client::MediaSessionClient;
 use media_proto::v1::{
     AddIceCandidateRequest, IceCandidate, SessionEvent, StartRequest, StartResponse, StopRequest,
     StreamCandidatesRequest,
 };
-use tonic::transport::{Channel, Endpoint};
-use tonic::{Request, Streaming};
+use tonic::{Code, Request, Status, Streaming};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
 
 use crate::Error;
+use crate::channel::{self, GatewayChannel};
+use crate::config::Config;
+use crate::counters::Counters;
 use crate::protocol::Candidate;
 use crate::status_text;
+
+/// The service name the gateway reports health for.
+const SERVICE: &str = "mediasession.v1.MediaSession";
 
 /// A cheap-to-clone handle on the gateway; every call names the gateway in its error text.
 #[derive(Debug, Clone)]
 pub(crate) struct Gateway {
-    client: MediaSessionClient<Channel>,
+    client: MediaSessionClient<GatewayChannel>,
+    health: HealthClient<GatewayChannel>,
+    counters: Counters,
     uri: String,
     start_timeout: Duration,
     call_timeout: Duration,
@@ -27,22 +37,19 @@ pub(crate) struct Gateway {
 impl Gateway {
     /// Prepares the channel without connecting: the bridge serves the page even while the gateway is down,
     /// and each Start then says why it failed.
-    pub(crate) fn new(
-        uri: &str,
-        start_timeout: Duration,
-        call_timeout: Duration,
-    ) -> Result<Self, Error> {
-        let endpoint = Endpoint::from_shared(uri.to_owned())
-            .map_err(|e| Error::GatewayUri {
-                uri: uri.to_owned(),
-                reason: e.to_string(),
-            })?
-            .connect_timeout(Duration::from_secs(5));
+    pub(crate) fn new(config: &Config) -> Result<Self, Error> {
+        let channel = channel::open(
+            &config.gateway,
+            config.gateway_token.as_ref(),
+            config.gateway_ca.as_deref(),
+        )?;
         Ok(Self {
-            client: MediaSessionClient::new(endpoint.connect_lazy()),
-            uri: uri.to_owned(),
-            start_timeout,
-            call_timeout,
+            client: MediaSessionClient::new(channel.clone()),
+            health: HealthClient::new(channel),
+            counters: config.counters.clone(),
+            uri: config.gateway.clone(),
+            start_timeout: config.limits.start_timeout,
+            call_timeout: config.limits.call_timeout,
         })
     }
 
@@ -52,12 +59,13 @@ impl Gateway {
             wait_for_candidates: false,
         });
         request.set_timeout(self.start_timeout);
-        self.client
-            .clone()
-            .start(request)
-            .await
-            .map(|r| r.into_inner())
-            .map_err(|s| self.describe(&s))
+        let began = Instant::now();
+        let result = self.client.clone().start(request).await;
+        self.counters
+            .metrics
+            .start_seconds
+            .observe(began.elapsed().as_secs_f64());
+        self.outcome("Start", result.map(|r| r.into_inner()))
     }
 
     pub(crate) async fn add_ice_candidate(
@@ -74,12 +82,8 @@ impl Gateway {
             }),
         });
         request.set_timeout(self.call_timeout);
-        self.client
-            .clone()
-            .add_ice_candidate(request)
-            .await
-            .map(|_| ())
-            .map_err(|s| self.describe(&s))
+        let result = self.client.clone().add_ice_candidate(request).await;
+        self.outcome("AddIceCandidate", result.map(|_| ()))
     }
 
     /// Opens the session's event stream; no deadline, because it lives as long as the session.
@@ -90,12 +94,16 @@ impl Gateway {
         let request = Request::new(StreamCandidatesRequest {
             session_id: session_id.to_owned(),
         });
-        self.client
-            .clone()
-            .stream_candidates(request)
-            .await
-            .map(|r| r.into_inner())
-            .map_err(|s| self.describe(&s))
+        let result = self.client.clone().stream_candidates(request).await;
+        self.outcome("StreamCandidates", result.map(|r| r.into_inner()))
+    }
+
+    /// Counts and describes an error that ended an open event stream.
+    pub(crate) fn stream_failed(&self, status: &Status) -> String {
+        self.counters
+            .metrics
+            .gateway_call("StreamCandidates", status.code());
+        self.describe(status)
     }
 
     pub(crate) async fn stop(&self, session_id: &str) -> Result<(), String> {
@@ -103,15 +111,38 @@ impl Gateway {
             session_id: session_id.to_owned(),
         });
         request.set_timeout(self.call_timeout);
-        self.client
-            .clone()
-            .stop(request)
-            .await
-            .map(|_| ())
-            .map_err(|s| self.describe(&s))
+        let result = self.client.clone().stop(request).await;
+        self.outcome("Stop", result.map(|_| ()))
     }
 
-    pub(crate) fn describe(&self, status: &tonic::Status) -> String {
+    /// grpc.health.v1 Check for the MediaSession service: `Ok` only for SERVING, otherwise a short reason.
+    pub(crate) async fn health(&self, timeout: Duration) -> Result<(), String> {
+        let mut request = Request::new(HealthCheckRequest {
+            service: SERVICE.to_owned(),
+        });
+        request.set_timeout(timeout);
+        // The header only bounds the server; a gateway that never accepts the connection is bounded here.
+        let result = match tokio::time::timeout(timeout, self.health.clone().check(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(Status::deadline_exceeded(format!(
+                "no health answer within {} ms",
+                timeout.as_millis()
+            ))),
+        };
+        match self.outcome("Check", result.map(|r| r.into_inner().status())) {
+            Ok(ServingStatus::Serving) => Ok(()),
+            Ok(other) => Err(format!("media gateway reports {}", other.as_str_name())),
+            Err(text) => Err(text),
+        }
+    }
+
+    fn outcome<T>(&self, method: &'static str, result: Result<T, Status>) -> Result<T, String> {
+        let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
+        self.counters.metrics.gateway_call(method, code);
+        result.map_err(|s| self.describe(&s))
+    }
+
+    pub(crate) fn describe(&self, status: &Status) -> String {
         status_text::describe(status, &self.uri)
     }
 }

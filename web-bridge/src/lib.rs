@@ -7,14 +7,18 @@
 
 mod app;
 mod assets;
+mod channel;
 mod config;
 mod counters;
 mod error;
 mod events;
 mod gateway;
+mod metrics;
+mod ops;
 mod origin;
 pub mod protocol;
 mod rate;
+mod readiness;
 mod routes;
 mod serve;
 mod session;
@@ -26,16 +30,18 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{Config, DEFAULT_GATEWAY, IceServer, Limits, TlsMode};
+pub use config::{Config, DEFAULT_GATEWAY, GatewayToken, IceServer, Limits, TlsMode};
 pub use counters::Counters;
 pub use error::Error;
 
-/// Serves until `shutdown` is cancelled, then stops accepting, closes every WebSocket (stopping its gateway
-/// session) and returns once they are done or `limits.shutdown_grace` has passed.
+/// Serves until `shutdown` is cancelled, then drains: `/readyz` and new WebSocket upgrades answer 503 at
+/// once, every open socket gets an `error` ("the server is shutting down") and is closed after its gateway
+/// session is stopped. Returns once that is done, or when `limits.shutdown_grace` has passed.
 pub async fn run(
     listener: TcpListener,
     config: Config,
@@ -47,35 +53,61 @@ pub async fn run(
         TlsMode::Files { cert, key } => Some(TlsAcceptor::from(tls::from_files(cert, key)?)),
     };
     let limits = config.limits.clone();
-    let gateway =
-        gateway::Gateway::new(&config.gateway, limits.start_timeout, limits.call_timeout)?;
+    let gateway = gateway::Gateway::new(&config)?;
+    let readiness = readiness::Readiness::new(
+        gateway.clone(),
+        shutdown.clone(),
+        limits.readiness_cache,
+        limits.readiness_timeout,
+    );
     let assets = assets::Assets::new(config.static_dir.as_deref())?;
     let tasks = TaskTracker::new();
     let app = Arc::new(app::App {
         sockets: Arc::new(Semaphore::new(limits.max_sockets)),
         config,
         gateway,
+        readiness,
         assets,
         tasks: tasks.clone(),
         shutdown: shutdown.clone(),
     });
     tracing::info!(addr = ?listener.local_addr().ok(), tls = tls.is_some(), "web-bridge serving");
     let router = routes::router(app);
-    serve::accept_loop(
+
+    // The listener stays open while draining, so probes see 503 instead of a refused connection, and closes
+    // (`closed`) only when the sockets are done.
+    let closed = CancellationToken::new();
+    let connections = TaskTracker::new();
+    let accept = serve::accept_loop(
         listener,
         tls,
         router,
-        tasks.clone(),
-        shutdown,
+        connections.clone(),
+        closed.clone(),
         limits.tls_handshake_timeout,
-    )
-    .await;
-    tasks.close();
-    if tokio::time::timeout(limits.shutdown_grace, tasks.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some connections were still open after the shutdown grace period");
-    }
+    );
+    let drain = async {
+        shutdown.cancelled().await;
+        let deadline = Instant::now() + limits.shutdown_grace;
+        tracing::info!(grace = ?limits.shutdown_grace, "draining: closing WebSockets and stopping their sessions");
+        tasks.close();
+        if tokio::time::timeout_at(deadline, tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "some sockets or Starts were still running after the shutdown grace period"
+            );
+        }
+        closed.cancel();
+        connections.close();
+        if tokio::time::timeout_at(deadline, connections.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some HTTP connections were still open after the shutdown grace period");
+        }
+    };
+    tokio::join!(accept, drain);
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
-use web_bridge::{Config, IceServer, Limits, TlsMode};
+use web_bridge::{Config, GatewayToken, IceServer, Limits, TlsMode};
 
 /// Serves the WebRTC loopback demo page and bridges its WebSocket to the media gateway.
 #[derive(Debug, Parser)]
@@ -22,9 +22,16 @@ struct Args {
         default_value = "0.0.0.0:8443"
     )]
     listen: String,
-    /// The media gateway's gRPC address.
+    /// The media gateway's gRPC address; `https://` connects with TLS.
     #[arg(long, env = "WEB_BRIDGE_GATEWAY", default_value = web_bridge::DEFAULT_GATEWAY)]
     gateway: String,
+    /// Bearer token sent as `authorization: Bearer <token>` on every gateway call (the gateway's
+    /// MEDIA_GATEWAY_AUTH_TOKEN). Empty means none.
+    #[arg(long, env = "WEB_BRIDGE_GATEWAY_TOKEN", hide_env_values = true)]
+    gateway_token: Option<String>,
+    /// PEM CA certificate to trust for an `https://` gateway, besides the system's roots.
+    #[arg(long, env = "WEB_BRIDGE_GATEWAY_CA")]
+    gateway_ca: Option<PathBuf>,
     /// PEM certificate chain for HTTPS (with --tls-key). Without both, a self-signed one for localhost is made.
     #[arg(long, env = "WEB_BRIDGE_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -54,19 +61,39 @@ struct Args {
     /// WebSocket connections open at once.
     #[arg(long, env = "WEB_BRIDGE_MAX_SOCKETS", default_value_t = Limits::default().max_sockets)]
     max_sockets: usize,
+    /// Seconds to finish open sockets (stop their sessions) after SIGTERM before exiting.
+    #[arg(long, env = "WEB_BRIDGE_SHUTDOWN_GRACE_SECS", default_value_t = Limits::default().shutdown_grace.as_secs())]
+    shutdown_grace_secs: u64,
+    /// Log line format; the filter comes from RUST_LOG (default `info`).
+    #[arg(long, env = "WEB_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Seconds a Start may take.
     #[arg(long, env = "WEB_BRIDGE_START_TIMEOUT_SECS", default_value_t = Limits::default().start_timeout.as_secs())]
     start_timeout_secs: u64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the span fields (e.g. `session_id`) of every enclosing span.
+    Json,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let args = Args::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    match args.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .with_env_filter(filter)
+            .init(),
+    }
     let addr = listen_address(&args.listen)?;
     let tls = match (args.plain_http, args.tls_cert, args.tls_key) {
         (true, _, _) => TlsMode::Plain,
@@ -80,6 +107,12 @@ async fn main() -> anyhow::Result<()> {
     };
     let config = Config {
         gateway: args.gateway,
+        // Compose passes `${MEDIA_GATEWAY_AUTH_TOKEN:-}`: an empty value means no token.
+        gateway_token: args
+            .gateway_token
+            .filter(|t| !t.trim().is_empty())
+            .map(GatewayToken::new),
+        gateway_ca: args.gateway_ca,
         tls,
         static_dir: args.static_dir,
         allowed_origins: args.allowed_origin,
@@ -89,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
             messages_per_second: args.messages_per_second,
             max_sockets: args.max_sockets,
             start_timeout: Duration::from_secs(args.start_timeout_secs),
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             ..Limits::default()
         },
         ..Config::default()

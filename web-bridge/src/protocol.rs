@@ -26,6 +26,52 @@ pub enum ClientMessage {
     SubscribeEvents,
 }
 
+impl ClientMessage {
+    /// The message's `id`, as the page sent it.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Self::Start { .. } => "start",
+            Self::OnIceCandidate(_) => "onIceCandidate",
+            Self::Stop => "stop",
+            Self::SubscribeEvents => "subscribeEvents",
+        }
+    }
+}
+
+/// Why the bridge sent an `error`, for counting (the page only sees the sentence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Unparseable, binary, over the answered size limit, or out of order (a candidate before start).
+    BadMessage,
+    /// A frame over the hard size limit; the socket is closed.
+    TooBig,
+    /// Over the message rate; the socket is closed.
+    RateLimited,
+    /// More browser candidates than the bridge holds for one session.
+    TooManyCandidates,
+    /// A gateway call failed (Start, AddIceCandidate, the event stream).
+    Gateway,
+    /// The gateway ended the session for a reason other than our Stop.
+    SessionEnded,
+    /// The bridge is draining.
+    ShuttingDown,
+}
+
+impl ErrorKind {
+    /// The metric label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadMessage => "bad_message",
+            Self::TooBig => "too_big",
+            Self::RateLimited => "rate_limited",
+            Self::TooManyCandidates => "too_many_candidates",
+            Self::Gateway => "gateway",
+            Self::SessionEnded => "session_ended",
+            Self::ShuttingDown => "shutting_down",
+        }
+    }
+}
+
 /// A message to the browser.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerMessage {
@@ -33,8 +79,9 @@ pub enum ServerMessage {
         sdp_answer: String,
     },
     IceCandidate(Candidate),
-    /// Always a plain sentence (the tutorial's server sometimes sent an object here).
-    Error(String),
+    /// Always a plain sentence (the tutorial's server sometimes sent an object here); the kind is not sent, it
+    /// labels the `web_bridge_browser_errors_total` metric.
+    Error(ErrorKind, String),
     /// Only for sockets that sent `subscribeEvents`: `{"id":"sessionEvent","event":{"type":…,…}}`.
     SessionEvent(Value),
 }
@@ -56,7 +103,7 @@ impl ServerMessage {
                     "__type__": "IceCandidate",
                 },
             }),
-            Self::Error(message) => json!({"id": "error", "message": message}),
+            Self::Error(_, message) => json!({"id": "error", "message": message}),
             Self::SessionEvent(event) => json!({"id": "sessionEvent", "event": event}),
         };
         value.to_string()

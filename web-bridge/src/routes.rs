@@ -1,4 +1,5 @@
-//! The HTTP surface: the page, `GET /config.json` for the page's ICE servers, and the `/helloworld` WebSocket.
+//! The HTTP surface: the page, `GET /config.json` for the page's ICE servers, the `/helloworld` WebSocket, and
+//! the operator endpoints (`ops.rs`).
 
 use std::sync::Arc;
 
@@ -10,8 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
+use tracing::Instrument as _;
+
 use crate::app::App;
-use crate::socket;
+use crate::{ops, socket};
 
 /// The tungstenite hard limit, above the answered limit so that messages a little too big get a clear `error`
 /// while the socket stays usable; beyond this the socket is closed (after an `error`, when possible).
@@ -21,6 +24,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/helloworld", get(helloworld))
         .route("/config.json", get(config_json))
+        .route("/metrics", get(ops::metrics))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
         .fallback(get(asset))
         .with_state(app)
 }
@@ -30,6 +36,13 @@ async fn helloworld(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if app.shutdown.is_cancelled() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        )
+            .into_response();
+    }
     if let Err(why) = crate::origin::check(&headers, &app.config.allowed_origins) {
         tracing::warn!("refused a WebSocket: {why}");
         return (StatusCode::FORBIDDEN, why).into_response();
@@ -47,17 +60,23 @@ async fn helloworld(
         .max_message_bytes
         .saturating_mul(HARD_LIMIT_FACTOR);
     let guard = app.config.counters.socket_opened();
-    let tasks = app.tasks.clone();
+    // Held from here (not only once upgraded), so a drain that starts between this answer and the upgrade
+    // still waits for this socket.
+    let tracked = app.tasks.token();
+    // Every log line about this socket carries its gateway session id once Start has returned, the same id
+    // the gateway logs, so one session can be followed across both services.
+    let span = tracing::info_span!("socket", session_id = tracing::field::Empty);
     upgrade
         .max_message_size(hard)
         .max_frame_size(hard)
         .on_failed_upgrade(|e| tracing::debug!("WebSocket upgrade failed: {e}"))
         .on_upgrade(move |ws| {
-            // Tracked so shutdown waits until the socket has stopped its session.
-            tasks.track_future(async move {
+            async move {
                 socket::serve(ws, app, guard).await;
                 drop(permit);
-            })
+                drop(tracked);
+            }
+            .instrument(span)
         })
 }
 

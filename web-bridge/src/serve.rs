@@ -13,7 +13,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Accepts until `shutdown`; each connection runs in its own task tracked by `tasks`.
+/// Accepts until `shutdown` (the end of the drain); each connection runs in its own task tracked by `tasks`,
+/// and finishes its request in flight before closing once `shutdown` is cancelled.
 pub(crate) async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,

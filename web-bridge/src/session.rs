@@ -8,11 +8,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_stream::StreamExt;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument as _;
 
 use crate::counters::{Counters, Guard};
 use crate::events::{self, Forward};
 use crate::gateway::Gateway;
-use crate::protocol::{Candidate, ServerMessage};
+use crate::protocol::{Candidate, ErrorKind, ServerMessage};
 
 /// What a Start in flight hands back: the answer and the session it now belongs to the socket to stop.
 pub(crate) type StartOutcome = Result<Started, String>;
@@ -36,7 +37,9 @@ pub(crate) fn spawn_start(
 ) -> oneshot::Receiver<StartOutcome> {
     let (reply, outcome) = oneshot::channel();
     let guard = counters.session_opened();
-    tasks.spawn(async move {
+    let counters = counters.clone();
+    tasks.spawn(
+        async move {
         let started = match gateway.start(sdp_offer).await {
             Ok(r) => Ok(Started {
                 session_id: r.session_id,
@@ -46,13 +49,17 @@ pub(crate) fn spawn_start(
             Err(text) => Err(text),
         };
         if let Err(Ok(orphan)) = reply.send(started) {
-            tracing::info!(session = %short(&orphan.session_id), "Start returned after its socket gave it up; stopping it");
+            counters.metrics.sessions_orphaned.inc();
+            // The socket's span has no session id (it never learnt it), so this line names it itself.
+            tracing::info!(session_id = %orphan.session_id, "Start returned after its socket gave it up; stopping it");
             if let Err(text) = gateway.stop(&orphan.session_id).await {
-                tracing::warn!(session = %short(&orphan.session_id), "stopping an orphaned session failed: {text}");
+                tracing::warn!(session_id = %orphan.session_id, "stopping an orphaned session failed: {text}");
             }
             drop(orphan.guard);
         }
-    });
+    }
+        .in_current_span(),
+    );
     outcome
 }
 
@@ -87,22 +94,26 @@ impl Session {
             let gateway = gateway.clone();
             let outgoing = outgoing.clone();
             let id = id.clone();
-            tokio::spawn(async move {
-                while let Some(candidate) = queue.recv().await {
-                    if let Err(text) = gateway.add_ice_candidate(&id, candidate).await {
-                        let _ = outgoing
-                            .send(ServerMessage::Error(format!(
-                                "cannot add ICE candidate: {text}"
-                            )))
-                            .await;
+            tokio::spawn(
+                async move {
+                    while let Some(candidate) = queue.recv().await {
+                        if let Err(text) = gateway.add_ice_candidate(&id, candidate).await {
+                            let _ = outgoing
+                                .send(ServerMessage::Error(
+                                    ErrorKind::Gateway,
+                                    format!("cannot add ICE candidate: {text}"),
+                                ))
+                                .await;
+                        }
                     }
                 }
-            })
+                .in_current_span(),
+            )
         };
         let forwarder = {
             let gateway = gateway.clone();
             let id = id.clone();
-            tokio::spawn(async move { forward_events(gateway, id, outgoing, subscribed).await })
+            tokio::spawn(forward_events(gateway, id, outgoing, subscribed).in_current_span())
         };
         Self {
             id,
@@ -131,7 +142,9 @@ impl Session {
             task.abort();
         }
         if let Err(text) = self.gateway.stop(&self.id).await {
-            tracing::warn!(session = %short(&self.id), "Stop failed: {text}");
+            tracing::warn!("Stop failed: {text}");
+        } else {
+            tracing::info!("session stopped");
         }
     }
 }
@@ -154,9 +167,10 @@ async fn forward_events(
         Ok(stream) => stream,
         Err(text) => {
             let _ = outgoing
-                .send(ServerMessage::Error(format!(
-                    "cannot watch the media session: {text}"
-                )))
+                .send(ServerMessage::Error(
+                    ErrorKind::Gateway,
+                    format!("cannot watch the media session: {text}"),
+                ))
                 .await;
             return;
         }
@@ -168,18 +182,16 @@ async fn forward_events(
                 Forward::Subscribed(m) if subscribed.load(Ordering::Relaxed) => m,
                 Forward::Subscribed(_) | Forward::Nothing => continue,
             },
-            Err(status) => ServerMessage::Error(format!(
-                "lost the media session's events: {}",
-                gateway.describe(&status)
-            )),
+            Err(status) => ServerMessage::Error(
+                ErrorKind::Gateway,
+                format!(
+                    "lost the media session's events: {}",
+                    gateway.stream_failed(&status)
+                ),
+            ),
         };
         if outgoing.send(message).await.is_err() {
             return; // The socket is gone; its owner stops the session.
         }
     }
-}
-
-/// Enough of a session id to follow it in logs without printing the whole bearer capability.
-pub(crate) fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }

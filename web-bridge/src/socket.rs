@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::app::App;
-use crate::counters::Guard;
-use crate::protocol::{self, Candidate, ClientMessage, ServerMessage};
+use crate::counters::{Counters, Guard};
+use crate::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage};
 use crate::rate::TokenBucket;
 use crate::session::{self, Session, StartOutcome, Started};
 
@@ -35,6 +35,8 @@ enum Exit {
 
 pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
     let limits = &app.config.limits;
+    let counters = &app.config.counters;
+    tracing::debug!("WebSocket opened");
     let (outgoing, mut queued) = mpsc::channel::<ServerMessage>(limits.outgoing_queue.max(1));
     let subscribed = Arc::new(AtomicBool::new(false));
     let mut bucket = TokenBucket::new(limits.messages_per_second, limits.message_burst);
@@ -56,32 +58,37 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
                     None | Some(Ok(Message::Close(_))) => break Exit::ClientLeft,
                     Some(Err(err)) => {
                         // Typically a frame over the hard size limit: say why before the socket goes.
-                        let _ = send(&mut ws, ServerMessage::Error(format!("closing the connection: {err}"))).await;
+                        counters.message_received("invalid");
+                        let error = ServerMessage::Error(ErrorKind::TooBig, format!("closing the connection: {err}"));
+                        let _ = send(&mut ws, counters, error).await;
                         break Exit::Violation("message too big or malformed");
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Binary(_))) => Err("binary messages are not supported; send JSON text".to_owned()),
-                    Some(Ok(Message::Text(text))) => Ok(text),
+                    Some(Ok(Message::Text(text))) if text.len() > limits.max_message_bytes => Err(format!(
+                        "message of {} bytes is over the limit of {} bytes",
+                        text.len(),
+                        limits.max_message_bytes
+                    )),
+                    Some(Ok(Message::Text(text))) => protocol::parse(text.as_str()),
                 };
                 if !bucket.take(Instant::now()) {
                     let limit = format!("too many messages: the limit is {} per second", limits.messages_per_second);
-                    let _ = send(&mut ws, ServerMessage::Error(limit)).await;
+                    let _ = send(&mut ws, counters, ServerMessage::Error(ErrorKind::RateLimited, limit)).await;
                     break Exit::Violation("too many messages");
                 }
                 let reply = match text {
-                    Err(e) => Some(ServerMessage::Error(e)),
-                    Ok(t) if t.len() > limits.max_message_bytes => Some(ServerMessage::Error(format!(
-                        "message of {} bytes is over the limit of {} bytes",
-                        t.len(),
-                        limits.max_message_bytes
-                    ))),
-                    Ok(t) => match protocol::parse(t.as_str()) {
-                        Err(e) => Some(ServerMessage::Error(e)),
-                        Ok(message) => handle(message, &mut state, &app, &subscribed).await,
-                    },
+                    Err(e) => {
+                        counters.message_received("invalid");
+                        Some(ServerMessage::Error(ErrorKind::BadMessage, e))
+                    }
+                    Ok(message) => {
+                        counters.message_received(message.id());
+                        handle(message, &mut state, &app, &subscribed).await
+                    }
                 };
                 if let Some(reply) = reply
-                    && send(&mut ws, reply).await.is_err()
+                    && send(&mut ws, counters, reply).await.is_err()
                 {
                     break Exit::ClientLeft;
                 }
@@ -94,10 +101,12 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
                 match outcome {
                     Ok(started) => {
                         let answer = ServerMessage::StartResponse { sdp_answer: started.sdp_answer.clone() };
+                        tracing::Span::current().record("session_id", started.session_id.as_str());
+                        tracing::info!("session started");
                         let session = open(started, &app, &outgoing, &subscribed);
                         // The answer goes out before any server candidate: the forwarder writes into `queued`,
                         // which this loop drains only after this branch.
-                        let sent = send(&mut ws, answer).await;
+                        let sent = send(&mut ws, counters, answer).await;
                         let mut overflow = None;
                         for candidate in early {
                             if let Err(e) = session.add_candidate(candidate) {
@@ -107,22 +116,31 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
                         state = State::Active(Box::new(session));
                         if sent.is_err() { break Exit::ClientLeft; }
                         if let Some(e) = overflow
-                                && send(&mut ws, ServerMessage::Error(e)).await.is_err()
+                                && send(&mut ws, counters, ServerMessage::Error(ErrorKind::TooManyCandidates, e)).await.is_err()
                             {
                                 break Exit::ClientLeft;
                             }
                     }
                     Err(text) => {
-                        if send(&mut ws, ServerMessage::Error(text)).await.is_err() { break Exit::ClientLeft; }
+                        tracing::info!("Start failed: {text}");
+                        if send(&mut ws, counters, ServerMessage::Error(ErrorKind::Gateway, text)).await.is_err() { break Exit::ClientLeft; }
                     }
                 }
             }
             Some(message) = queued.recv() => {
-                if send(&mut ws, message).await.is_err() { break Exit::ClientLeft; }
+                if send(&mut ws, counters, message).await.is_err() { break Exit::ClientLeft; }
             }
         }
     };
 
+    if matches!(exit, Exit::Shutdown) {
+        // Said before the (possibly slow) Stop, so the page learns at once why its media is about to end.
+        let bye = ServerMessage::Error(
+            ErrorKind::ShuttingDown,
+            "the server is shutting down".to_owned(),
+        );
+        let _ = send(&mut ws, counters, bye).await;
+    }
     // Dropping a pending Start's receiver makes its task stop the session when it returns.
     if let State::Active(session) = state {
         session.stop().await;
@@ -140,6 +158,7 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
             })))
             .await;
     }
+    tracing::debug!("WebSocket closed");
 }
 
 /// Acts on one parsed message; returns an immediate reply, if any.
@@ -173,12 +192,14 @@ async fn handle(
         }
         ClientMessage::OnIceCandidate(candidate) => match state {
             State::Idle => Some(ServerMessage::Error(
+                ErrorKind::BadMessage,
                 "onIceCandidate before start: send start first".to_owned(),
             )),
             State::Starting { early, .. }
                 if early.len() >= app.config.limits.max_pending_candidates =>
             {
                 Some(ServerMessage::Error(
+                    ErrorKind::TooManyCandidates,
                     "too many ICE candidates before the session started".to_owned(),
                 ))
             }
@@ -189,7 +210,7 @@ async fn handle(
             State::Active(session) => session
                 .add_candidate(candidate)
                 .err()
-                .map(ServerMessage::Error),
+                .map(|e| ServerMessage::Error(ErrorKind::TooManyCandidates, e)),
         },
         ClientMessage::Stop => {
             if let State::Active(session) = std::mem::replace(state, State::Idle) {
@@ -227,6 +248,14 @@ async fn start_outcome(state: &mut State) -> StartOutcome {
     }
 }
 
-async fn send(ws: &mut WebSocket, message: ServerMessage) -> Result<(), axum::Error> {
+/// Sends one message, counting errors by kind.
+async fn send(
+    ws: &mut WebSocket,
+    counters: &Counters,
+    message: ServerMessage,
+) -> Result<(), axum::Error> {
+    if let ServerMessage::Error(kind, _) = &message {
+        counters.error_sent(*kind);
+    }
     ws.send(Message::Text(message.to_text().into())).await
 }

@@ -22,6 +22,9 @@ pub(crate) fn describe(status: &Status, gateway: &str) -> String {
         Code::Unimplemented => {
             format!("the media gateway at {gateway} does not speak mediasession.v1: {detail}")
         }
+        Code::Unauthenticated | Code::PermissionDenied => format!(
+            "the media gateway at {gateway} refused the bridge's credentials (check --gateway-token): {detail}"
+        ),
         code => format!("media gateway error ({code:?}): {detail}"),
     }
 }
