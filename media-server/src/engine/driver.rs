@@ -46,12 +46,17 @@ impl Driver {
         let mut buf = vec![0u8; RECV_BUFFER];
         let sleep = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(sleep);
+        let mut armed: Option<Instant> = None;
         loop {
             let mut deadline = self.drain_output();
             if let Some(at) = self.session.next_flow_check() {
                 deadline = deadline.min(at);
             }
-            sleep.as_mut().reset(deadline.into());
+            // Re-arming the timer costs a timer-wheel update; most packets leave the deadline as it was.
+            if armed != Some(deadline) {
+                sleep.as_mut().reset(deadline.into());
+                armed = Some(deadline);
+            }
             tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => break,
@@ -69,6 +74,7 @@ impl Driver {
                     Err(e) => tracing::debug!(endpoint = %self.session.id, "udp receive: {e}"),
                 },
                 () = &mut sleep => {
+                    armed = None;
                     let now = Instant::now();
                     self.session.check_flows(now);
                     self.input(Input::Timeout(now));

@@ -24,10 +24,10 @@ pub(crate) fn mlines(sdp: &str) -> Vec<MLine> {
                 index: u32::try_from(out.len()).unwrap_or(u32::MAX),
                 active: port != "0",
             });
-        } else if let Some(mid) = line.strip_prefix("a=mid:") {
-            if let Some(last) = out.last_mut() {
-                last.mid = mid.trim().to_string();
-            }
+        } else if let Some(mid) = line.strip_prefix("a=mid:")
+            && let Some(last) = out.last_mut()
+        {
+            last.mid = mid.trim().to_string();
         }
     }
     out
@@ -62,10 +62,10 @@ pub(crate) fn with_candidates(sdp: &str, candidates: &[String]) -> String {
                 active: port != "0",
                 has_candidates: false,
             };
-        } else if line.starts_with("a=candidate:") {
-            if let Section::Media { has_candidates, .. } = &mut section {
-                *has_candidates = true;
-            }
+        } else if line.starts_with("a=candidate:")
+            && let Section::Media { has_candidates, .. } = &mut section
+        {
+            *has_candidates = true;
         }
         out.push_str(line);
         out.push_str("\r\n");

@@ -86,15 +86,13 @@ async fn run(mut rtc: Rtc, socket: UdpSocket, reflected: Arc<AtomicU64>) {
                     let _ = socket.send_to(&t.contents, t.destination).await;
                 }
                 Ok(Output::Event(Event::MediaData(data))) => {
-                    if let Some(writer) = rtc.writer(data.mid) {
-                        if let Some(pt) = writer.match_params(data.params) {
-                            if writer
-                                .write(pt, data.network_time, data.time, data.data)
-                                .is_ok()
-                            {
-                                reflected.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
+                    if let Some(writer) = rtc.writer(data.mid)
+                        && let Some(pt) = writer.match_params(data.params)
+                        && writer
+                            .write(pt, data.network_time, data.time, data.data)
+                            .is_ok()
+                    {
+                        reflected.fetch_add(1, Ordering::Relaxed);
                     }
                     // Keep asking the sender (through the forwarding endpoints) for keyframes.
                     if !data.params.spec().codec.is_audio() && Instant::now() >= next_pli {
