@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["mediasession/v1/media_session.proto"];
+    let protos = [
+        "mediasession/v1/media_session.proto",
+        "mediasession/v1/session_admin.proto",
+    ];
     for p in &protos {
         println!("cargo:rerun-if-changed={p}");
     }

@@ -1,7 +1,7 @@
-//! The MediaSession gRPC API: generated messages, client and server for `mediasession.v1`.
+//! The MediaSession gRPC API: generated messages, clients and servers for `mediasession.v1`.
 //!
-//! `proto/mediasession/v1/media_session.proto` is the only definition of the public API; this crate only
-//! compiles it.
+//! `proto/mediasession/v1/media_session.proto` (the MediaSession service) and `session_admin.proto` (the
+//! operators' SessionAdmin service) are the only definition of the public API; this crate only compiles them.
 #![forbid(unsafe_code)]
 
 /// Generated code for package `mediasession.v1`.
