@@ -26,6 +26,8 @@ pub struct ServerStats {
     pub pipelines: usize,
     pub endpoints: usize,
     pub connections: usize,
+    /// Events dropped because a connection's queue was full.
+    pub events_dropped: u64,
     pub engine: EngineStats,
 }
 
@@ -51,6 +53,7 @@ fn stats_of(core: &Core) -> ServerStats {
         pipelines,
         endpoints,
         connections,
+        events_dropped: core.events_dropped(),
         engine: core.engine().stats(),
     }
 }

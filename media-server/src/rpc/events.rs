@@ -6,6 +6,8 @@ use crate::engine::{self, EndpointEvent};
 use kurento::types::{IceCandidate, IceCandidatePair, IceComponentState, MediaType};
 use kurento::{Event, EventData, SERVER_MANAGER};
 use serde_json::{Map, Value};
+use std::sync::atomic::Ordering;
+use tokio::sync::mpsc::error::TrySendError;
 
 fn media_type(m: engine::MediaType) -> MediaType {
     match m {
@@ -106,7 +108,7 @@ impl Core {
                 },
             }
         };
-        self.deliver(Event::new(object, now_ms, data)).await;
+        self.deliver(Event::new(object, now_ms, data));
     }
 
     /// `ObjectCreated {object}` / `ObjectDestroyed {objectId}` raised by the ServerManager.
@@ -117,11 +119,11 @@ impl Core {
             event_type: event_type.into(),
             data,
         };
-        self.deliver(Event::new(SERVER_MANAGER, now_ms, data)).await;
+        self.deliver(Event::new(SERVER_MANAGER, now_ms, data));
     }
 
     /// Sends `event` to every subscribed session's connection (once per session).
-    async fn deliver(&self, event: Event) {
+    fn deliver(&self, event: Event) {
         let (targets, frame) = {
             let st = self.lock();
             let targets = st.event_targets(&event.object, event.data.event_type());
@@ -144,10 +146,20 @@ impl Core {
             (targets, msg.to_string())
         };
         for t in targets {
-            // A full queue means a slow client: wait (the engine never waits for us, it drops and
-            // counts instead). A closed queue means the connection just went away.
-            if t.send(frame.clone()).await.is_err() {
-                tracing::debug!(object = %event.object, "event dropped: connection closed");
+            // Never wait on a full queue: the connection's own task drains it, so waiting while that
+            // task runs a request (a transaction creating objects, say) would deadlock it, and a
+            // client that stops reading would stall everyone else's requests. Drop and count instead,
+            // as the engine does with its own events.
+            match t.try_send(frame.clone()) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => {
+                    self.events_dropped.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(object = %event.object, event = event.data.event_type(),
+                        "event dropped: the connection's queue is full");
+                }
+                Err(TrySendError::Closed(_)) => {
+                    tracing::debug!(object = %event.object, "event dropped: connection closed");
+                }
             }
         }
     }

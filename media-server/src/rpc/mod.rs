@@ -22,6 +22,7 @@ use kurento::{ErrorCode, RpcError};
 use objects::MediaObject;
 use serde_json::Value;
 use state::{ConnId, Connection, Counts, State};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 
@@ -39,6 +40,8 @@ pub struct Core {
     limits: CoreLimits,
     /// Made at start; a client seeing a new one after `connect` knows the server restarted.
     server_id: String,
+    /// Events not delivered because a connection's queue was full.
+    events_dropped: AtomicU64,
 }
 
 /// Per-request context.
@@ -54,6 +57,7 @@ impl Core {
             engine,
             limits,
             server_id: uuid::Uuid::new_v4().to_string(),
+            events_dropped: AtomicU64::new(0),
         })
     }
 
@@ -73,6 +77,11 @@ impl Core {
 
     pub fn counts(&self) -> Counts {
         self.lock().counts()
+    }
+
+    /// Events dropped so far because a connection's queue was full (a client not reading).
+    pub fn events_dropped(&self) -> u64 {
+        self.events_dropped.load(Ordering::Relaxed)
     }
 
     /// A new connection whose events go to `events`.
