@@ -1,5 +1,6 @@
 //! A recording MediaSession gRPC server for bridge tests: remembers every call, can hold Start open until the
-//! test releases it, and streams one server candidate per session until that session is stopped.
+//! test releases it, streams one server candidate per session until that session is stopped, answers
+//! grpc.health.v1 (SERVING until told otherwise), and optionally demands a bearer token or serves TLS.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,7 +15,9 @@ use media_proto::v1::{
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::transport::ServerTlsConfig;
 use tonic::{Request, Response, Status};
+use tonic_health::server::HealthReporter;
 
 /// One call as the fake saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +48,25 @@ pub struct FakeGateway {
     /// Start waits for a permit when `hold_start` was asked for.
     gate: Option<Arc<Semaphore>>,
     pub task: tokio::task::JoinHandle<()>,
+    health: HealthReporter,
+    scheme: &'static str,
 }
 
+/// How the fake serves.
+#[derive(Default)]
+pub struct Options {
+    /// Every Start blocks until [`FakeGateway::release_start`].
+    pub hold_start: bool,
+    /// MediaSession calls without `authorization: Bearer <token>` get UNAUTHENTICATED.
+    pub token: Option<String>,
+    /// Serve gRPC over TLS (the URI becomes `https://`).
+    pub tls: Option<ServerTlsConfig>,
+}
+
+/// The health service name the bridge checks.
+pub const SERVICE: &str = "mediasession.v1.MediaSession";
+
+#[derive(Clone)]
 struct Service {
     shared: Shared,
     gate: Option<Arc<Semaphore>>,
@@ -55,17 +75,53 @@ struct Service {
 impl FakeGateway {
     /// Serves on 127.0.0.1; with `hold_start`, every Start blocks until [`FakeGateway::release_start`].
     pub async fn start(hold_start: bool) -> anyhow::Result<Self> {
+        Self::start_with(Options {
+            hold_start,
+            ..Options::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(options: Options) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let shared = Shared::default();
-        let gate = hold_start.then(|| Arc::new(Semaphore::new(0)));
+        let gate = options.hold_start.then(|| Arc::new(Semaphore::new(0)));
         let service = Service {
             shared: shared.clone(),
             gate: gate.clone(),
         };
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_service_status(SERVICE, tonic_health::ServingStatus::Serving)
+            .await;
+        let scheme = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = options.tls {
+            builder = builder.tls_config(tls)?;
+        }
+        let expected = options.token.map(|t| format!("Bearer {t}"));
+        let checked = MediaSessionServer::with_interceptor(service, move |request: Request<()>| {
+            let Some(expected) = &expected else {
+                return Ok(request);
+            };
+            let given = request
+                .metadata()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok());
+            if given == Some(expected.as_str()) {
+                Ok(request)
+            } else {
+                Err(Status::unauthenticated("missing or wrong bearer token"))
+            }
+        });
+        let router = builder.add_service(health_service).add_service(checked);
         let task = tokio::spawn(async move {
-            let _ = tonic::transport::Server::builder()
-                .add_service(MediaSessionServer::new(service))
+            let _ = router
                 .serve_with_incoming(TcpListenerStream::new(listener))
                 .await;
         });
@@ -74,11 +130,23 @@ impl FakeGateway {
             shared,
             gate,
             task,
+            health,
+            scheme,
         })
     }
 
     pub fn uri(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// What grpc.health.v1 answers for the MediaSession service from now on.
+    pub async fn set_serving(&self, serving: bool) {
+        let status = if serving {
+            tonic_health::ServingStatus::Serving
+        } else {
+            tonic_health::ServingStatus::NotServing
+        };
+        self.health.set_service_status(SERVICE, status).await;
     }
 
     pub fn calls(&self) -> Vec<Call> {

@@ -128,6 +128,27 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, Stri
     Ok((status, head, raw[split + 4..].to_vec()))
 }
 
+/// `GET /metrics` as text.
+pub async fn metrics(addr: SocketAddr) -> anyhow::Result<String> {
+    let (status, _, body) = http_get(addr, "/metrics").await?;
+    if status != 200 {
+        bail!("GET /metrics answered {status}");
+    }
+    Ok(String::from_utf8(body)?)
+}
+
+/// The value of one sample in a Prometheus text exposition, named exactly as printed (with its labels), or 0
+/// when the series has not been created yet.
+pub fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+        .unwrap_or(0.0)
+}
+
 /// A minimal offer shape; the fake gateway does not parse SDP.
 pub const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
 

@@ -1,0 +1,38 @@
+//! A drain never waits longer than the grace period, even for a Start the gateway never answers.
+mod support;
+
+use std::time::Duration;
+
+use support::fake_gateway::{Call, FakeGateway};
+use support::{Bridge, OFFER, send};
+
+#[tokio::test]
+async fn drain_ends_within_grace_period() -> anyhow::Result<()> {
+    // Start is held for the whole test: only the grace period can end the drain.
+    let gateway = FakeGateway::start(true).await?;
+    let bridge = Bridge::start(&gateway.uri(), |c| {
+        c.limits.shutdown_grace = Duration::from_millis(300);
+    })
+    .await?;
+    let mut ws = bridge.connect(None).await?;
+    send(
+        &mut ws,
+        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
+    )
+    .await?;
+    support::eventually("Start to reach the gateway", || {
+        gateway.calls().contains(&Call::Start)
+    })
+    .await?;
+
+    bridge.shutdown.cancel();
+    // Far below the 30 s Start timeout that would otherwise bound it.
+    tokio::time::timeout(Duration::from_secs(5), bridge.task)
+        .await
+        .map_err(|_| anyhow::anyhow!("run did not return after the grace period"))???;
+    assert!(
+        tokio::net::TcpStream::connect(bridge.addr).await.is_err(),
+        "the listener is closed once run returns"
+    );
+    Ok(())
+}
