@@ -14,6 +14,8 @@
 // Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod mutate;
+
 use kurento::transcript::{self, Bindings, Direction};
 use kurento::{Client, ClientConfig, Output, RawRequest, Request, RequestError, SessionLostReason};
 use serde_json::{Value, json};
