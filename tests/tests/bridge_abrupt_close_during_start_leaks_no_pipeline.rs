@@ -55,7 +55,10 @@ async fn bridge_abrupt_close_during_start_leaks_no_pipeline() -> anyhow::Result<
     // Every Start succeeded and returned to a socket that was already gone: the path under test ran.
     let metrics = get_metrics(addr).await?;
     assert_eq!(
-        sample(&metrics, r#"web_bridge_gateway_calls_total{method="Start",code="OK"}"#),
+        sample(
+            &metrics,
+            r#"web_bridge_gateway_calls_total{method="Start",code="OK"}"#
+        ),
         BROWSERS as f64,
         "{metrics}"
     );
@@ -65,7 +68,10 @@ async fn bridge_abrupt_close_during_start_leaks_no_pipeline() -> anyhow::Result<
         "{metrics}"
     );
     assert_eq!(
-        sample(&metrics, r#"web_bridge_gateway_calls_total{method="Stop",code="OK"}"#),
+        sample(
+            &metrics,
+            r#"web_bridge_gateway_calls_total{method="Stop",code="OK"}"#
+        ),
         BROWSERS as f64,
         "{metrics}"
     );
