@@ -20,6 +20,10 @@ pub struct Config {
     /// Most media objects (pipelines plus endpoints) alive at once; `create` beyond it gets 40009.
     /// Default: 10,000.
     pub max_objects: usize,
+    /// Most registered sessions at once; a request that would register another gets 40009. Clients
+    /// choose session ids, so without a bound a client could fill memory with them until the garbage
+    /// collector runs. Default: 10,000.
+    pub max_sessions: usize,
     /// Most WebSocket connections open at once; more wait in the listen backlog. Default: 1,024.
     pub max_connections: usize,
     /// Capacity of each connection's queue of outgoing events. Default: 256.
@@ -36,6 +40,7 @@ impl Default for Config {
             gc_period: Duration::from_secs(240),
             max_frame_bytes: 32_000_000,
             max_objects: 10_000,
+            max_sessions: 10_000,
             max_connections: 1024,
             connection_queue: 256,
             handshake_timeout: Duration::from_secs(10),

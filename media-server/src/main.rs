@@ -44,6 +44,9 @@ struct Args {
     /// Most media objects (pipelines and endpoints) alive at once.
     #[arg(long, env = "MEDIA_SERVER_MAX_OBJECTS", default_value_t = 10_000)]
     max_objects: usize,
+    /// Most sessions registered at once (clients choose session ids, so this bounds them).
+    #[arg(long, env = "MEDIA_SERVER_MAX_SESSIONS", default_value_t = 10_000)]
+    max_sessions: usize,
 }
 
 fn parse_range(s: &str) -> anyhow::Result<RangeInclusive<u16>> {
@@ -72,6 +75,7 @@ async fn main() -> anyhow::Result<()> {
         gc_period: Duration::from_secs(args.gc_period_secs.max(1)),
         max_frame_bytes: args.max_frame_bytes,
         max_objects: args.max_objects,
+        max_sessions: args.max_sessions,
         ..Config::default()
     };
     config.engine.interfaces = args.interfaces;

@@ -37,6 +37,7 @@ fn build(config: &Config) -> Result<Arc<Core>, Error> {
         engine,
         CoreLimits {
             max_objects: config.max_objects,
+            max_sessions: config.max_sessions,
         },
     ))
 }

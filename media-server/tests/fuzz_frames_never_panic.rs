@@ -138,7 +138,10 @@ async fn fuzz_frames_never_panic() -> anyhow::Result<()> {
     let seeds = seeds()?;
     let core = Core::new(
         Engine::new(EngineConfig::default())?,
-        CoreLimits { max_objects: 40 },
+        CoreLimits {
+            max_objects: 40,
+            max_sessions: 100,
+        },
     );
     let (tx, mut events) = mpsc::channel(64);
     core.open_connection(CONN, tx);

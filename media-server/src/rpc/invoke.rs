@@ -4,7 +4,7 @@
 use super::methods::not_found;
 use super::objects::{Class, MediaObject};
 use super::params::Params;
-use super::{Core, Ctx};
+use super::{Core, Ctx, MAX_TAGS_PER_OBJECT, too_many};
 use kurento::{ErrorCode, RpcError, SERVER_MANAGER};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -77,6 +77,9 @@ fn media_object_op(obj: &mut MediaObject, operation: &str, p: Params<'_>) -> Out
         }
         "addTag" => {
             let (k, v) = (p.str("key")?, p.str("value")?);
+            if !obj.tags.contains_key(k) && obj.tags.len() >= MAX_TAGS_PER_OBJECT {
+                return Err(too_many("tags", MAX_TAGS_PER_OBJECT));
+            }
             obj.tags.insert(k.to_owned(), v.to_owned());
             Value::Null
         }

@@ -2,7 +2,9 @@
 //! `invoke` and `transaction` have their own files.
 
 use super::objects::{Class, MediaObject, new_object_id};
-use super::{Core, Ctx, new_session_id};
+use super::{
+    Core, Ctx, MAX_SESSION_ID_BYTES, MAX_SUBSCRIPTIONS_PER_EVENT, new_session_id, too_many,
+};
 use kurento::jsonrpc::RawRequest;
 use kurento::{ErrorCode, Method, Request, RpcError, SERVER_MANAGER};
 use serde_json::{Map, Value, json};
@@ -44,6 +46,26 @@ impl Core {
     ) -> Result<Value, RpcError> {
         let req = Request::parse(raw)?;
         let given = req.session_id;
+        if given
+            .as_ref()
+            .is_some_and(|s| s.len() > MAX_SESSION_ID_BYTES)
+        {
+            return Err(RpcError::new(
+                ErrorCode::ServerError,
+                format!("'sessionId' parameter is too long (limit {MAX_SESSION_ID_BYTES} bytes)"),
+            ));
+        }
+        if matches!(
+            req.method,
+            Method::Describe { .. }
+                | Method::Create { .. }
+                | Method::Invoke { .. }
+                | Method::Subscribe { .. }
+                | Method::Ref { .. }
+                | Method::Transaction { .. }
+        ) {
+            self.admit_session(given.as_deref())?;
+        }
         let session = || given.clone().unwrap_or_else(new_session_id);
         match req.method {
             Method::Ping { .. } => Ok(match &given {
@@ -148,6 +170,16 @@ impl Core {
         }
     }
 
+    /// Refuses a request that would register one session too many (`None`: a fresh one).
+    fn admit_session(&self, session: Option<&str>) -> Result<(), RpcError> {
+        let st = self.lock();
+        let known = session.is_some_and(|s| st.sessions.contains_key(s));
+        if !known && st.sessions.len() >= self.limits.max_sessions {
+            return Err(too_many("sessions", self.limits.max_sessions));
+        }
+        Ok(())
+    }
+
     fn connect(&self, given: Option<String>) -> Result<Value, RpcError> {
         let s = match given {
             Some(s) => {
@@ -246,12 +278,18 @@ impl Core {
         }
         let sub = uuid::Uuid::new_v4().to_string();
         if let Some(table) = st.subscriptions_mut(object) {
-            table
+            let ids = table
                 .entry(event_type.to_owned())
                 .or_default()
                 .entry(session.to_owned())
-                .or_default()
-                .insert(sub.clone());
+                .or_default();
+            if ids.len() >= MAX_SUBSCRIPTIONS_PER_EVENT {
+                return Err(too_many(
+                    "subscriptions to one event",
+                    MAX_SUBSCRIPTIONS_PER_EVENT,
+                ));
+            }
+            ids.insert(sub.clone());
         }
         Ok(sub)
     }

@@ -31,6 +31,24 @@ use tokio::sync::mpsc;
 pub struct CoreLimits {
     /// Most live media objects; `create` beyond it gets 40009.
     pub max_objects: usize,
+    /// Most registered sessions; a request that would register another gets 40009.
+    pub max_sessions: usize,
+}
+
+/// Longest session id accepted. Real ones are UUIDs (36 bytes); KMS takes any string, but every id is
+/// stored and echoed, so an unbounded one would let one request pin megabytes per session.
+pub const MAX_SESSION_ID_BYTES: usize = 256;
+/// Most subscription ids one session holds for one event of one object (kurento-client-js holds one).
+pub const MAX_SUBSCRIPTIONS_PER_EVENT: usize = 64;
+/// Most tags on one object.
+pub const MAX_TAGS_PER_OBJECT: usize = 256;
+
+/// 40009, for every bound on what clients make the server remember.
+pub(crate) fn too_many(what: &str, limit: usize) -> RpcError {
+    RpcError::new(
+        ErrorCode::NotEnoughResources,
+        format!("Too many {what} (limit {limit})"),
+    )
 }
 
 /// Shared protocol state and the engine it drives.
