@@ -146,7 +146,7 @@ async fn fuzz_frames_never_panic() -> anyhow::Result<()> {
     let (tx, mut events) = mpsc::channel(64);
     core.open_connection(CONN, tx);
     let mut live = setup(&core, &offer).await?;
-    let mut m = mutate::Mutator::new(0x6b75_7265_6e74_6f);
+    let mut m = mutate::Mutator::new(0x006b_7572_656e_746f);
     let (mut successes, mut codes) = (0, std::collections::BTreeSet::new());
     for i in 0..ITERATIONS {
         if i % 500 == 499 {
