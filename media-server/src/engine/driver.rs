@@ -24,6 +24,12 @@ use super::stats::{Counters, LiveGuard};
 const RECV_BUFFER: usize = 2048;
 /// How far ahead to sleep when nothing is scheduled (dead `Rtc`, or str0m asks for nothing sooner).
 const IDLE: Duration = Duration::from_secs(3600);
+/// Most datagrams (or forwarded media units) handled per wakeup before the other sources get a turn.
+const RECV_BATCH: usize = 64;
+/// How late the backstop timer may fire while media flows (see `Driver::run`).
+const TIMER_SLACK: Duration = Duration::from_millis(10);
+/// Rounds of due timeouts handled in one go before leaving the rest to the timer.
+const MAX_INLINE_TIMEOUTS: usize = 4;
 
 /// A socket with its counted lifetime; dropping it closes the socket and decrements the gauge.
 pub(crate) struct BoundSocket {
@@ -48,14 +54,15 @@ impl Driver {
         tokio::pin!(sleep);
         let mut armed: Option<Instant> = None;
         loop {
-            let mut deadline = self.drain_output();
-            if let Some(at) = self.session.next_flow_check() {
-                deadline = deadline.min(at);
-            }
-            // Re-arming the timer costs a timer-wheel update; most packets leave the deadline as it was.
-            if armed != Some(deadline) {
-                sleep.as_mut().reset(deadline.into());
-                armed = Some(deadline);
+            let deadline = self.advance(Instant::now());
+            // While media flows, datagrams arrive every few milliseconds and each one services whatever
+            // str0m has due (`advance`), so the timer is only a backstop and may fire a little late: that
+            // saves a wakeup per str0m timeout (NACK, TWCC, reports). Re-arming also costs a timer-wheel
+            // update, so an armed time inside the allowed window is kept.
+            let latest = deadline + self.slack();
+            if armed.is_none_or(|at| at < deadline || at > latest) {
+                sleep.as_mut().reset(latest.into());
+                armed = Some(latest);
             }
             tokio::select! {
                 biased;
@@ -65,24 +72,84 @@ impl Driver {
                     None => break,
                 },
                 forwarded = self.media.recv() => match forwarded {
-                    Some(forwarded) => self.session.handle_forwarded(forwarded, Instant::now()),
+                    Some(forwarded) => self.on_forwarded(forwarded),
                     None => break,
                 },
                 (index, received) = recv_any(&self.sockets, &mut buf) => match received {
-                    Ok(len) => self.on_datagram(index, &buf[..len.0], len.1),
+                    Ok((len, source)) => {
+                        self.on_datagram(index, &buf[..len], source);
+                        self.recv_ready(index, &mut buf);
+                    }
                     // Unconnected UDP sockets report little; whatever it was concerned one datagram.
                     Err(e) => tracing::debug!(endpoint = %self.session.id, "udp receive: {e}"),
                 },
-                () = &mut sleep => {
-                    armed = None;
-                    let now = Instant::now();
-                    self.session.check_flows(now);
-                    self.input(Input::Timeout(now));
-                }
+                () = &mut sleep => armed = None,
             }
         }
         self.session.rtc.disconnect();
         tracing::debug!(endpoint = %self.session.id, "endpoint task ended");
+    }
+
+    /// How late the backstop timer may fire: only while media flows, when traffic wakes the task anyway;
+    /// during ICE and DTLS set-up str0m's timeouts are the only thing that moves it forward.
+    fn slack(&self) -> Duration {
+        if self.session.media_flowing() {
+            TIMER_SLACK
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// Reads the datagrams already queued on socket `index` (one wakeup for a burst), each handled and
+    /// its output sent before the next, as str0m expects.
+    fn recv_ready(&mut self, index: usize, buf: &mut [u8]) {
+        for _ in 0..RECV_BATCH {
+            let Some(bound) = self.sockets.get(index) else {
+                return;
+            };
+            match bound.socket.try_recv_from(buf) {
+                Ok((len, source)) => {
+                    self.drain_output(Instant::now());
+                    self.on_datagram(index, &buf[..len], source);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => tracing::debug!(endpoint = %self.session.id, "udp receive: {e}"),
+            }
+        }
+    }
+
+    /// Media forwarded by other endpoints, with whatever else is already queued.
+    fn on_forwarded(&mut self, forwarded: Forwarded) {
+        self.session.handle_forwarded(forwarded, Instant::now());
+        for _ in 0..RECV_BATCH {
+            let Ok(forwarded) = self.media.try_recv() else {
+                return;
+            };
+            self.drain_output(Instant::now());
+            self.session.handle_forwarded(forwarded, Instant::now());
+        }
+    }
+
+    /// Hands str0m and the flow checks whatever is due at `now` and sends what results; returns when the
+    /// task must wake next. Due timeouts are handled here rather than by arming a timer for "now": str0m
+    /// asks for one after every written frame (packetizing), and a timer round trip per frame would
+    /// cost a wakeup each.
+    fn advance(&mut self, now: Instant) -> Instant {
+        let mut deadline = self.drain_output(now);
+        // A bound, so a timeout str0m keeps reporting as due cannot spin here; the timer then takes over.
+        for _ in 0..MAX_INLINE_TIMEOUTS {
+            if deadline > now {
+                break;
+            }
+            self.input(Input::Timeout(now));
+            deadline = self.drain_output(now);
+        }
+        // Does nothing until the next flow check is due.
+        self.session.check_flows(now);
+        match self.session.next_flow_check() {
+            Some(at) => deadline.min(at),
+            None => deadline,
+        }
     }
 
     fn on_datagram(&mut self, index: usize, data: &[u8], source: SocketAddr) {
@@ -118,15 +185,15 @@ impl Driver {
     }
 
     /// Polls str0m until it only has a timeout left; returns that deadline.
-    fn drain_output(&mut self) -> Instant {
+    fn drain_output(&mut self, now: Instant) -> Instant {
         loop {
             if !self.session.rtc.is_alive() {
-                return Instant::now() + IDLE;
+                return now + IDLE;
             }
             match self.session.rtc.poll_output() {
-                Ok(Output::Timeout(at)) => return at.min(Instant::now() + IDLE),
+                Ok(Output::Timeout(at)) => return at.min(now + IDLE),
                 Ok(Output::Transmit(transmit)) => self.send(&transmit),
-                Ok(Output::Event(event)) => self.session.handle_rtc_event(event, Instant::now()),
+                Ok(Output::Event(event)) => self.session.handle_rtc_event(event, now),
                 Err(e) => self.fail(e),
             }
         }

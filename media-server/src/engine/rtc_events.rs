@@ -190,6 +190,11 @@ impl Session {
         }
     }
 
+    /// Whether media arrives from the peer (so datagrams will wake the driver soon anyway).
+    pub fn media_flowing(&self) -> bool {
+        self.status.flow_in.iter().any(|f| f.flowing)
+    }
+
     /// When the driver must wake up for flow timeouts, if anything flows.
     pub fn next_flow_check(&self) -> Option<Instant> {
         self.status.next_flow_check
