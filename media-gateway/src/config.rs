@@ -1,7 +1,7 @@
-//! The gateway's configuration: every limit and timeout as a named value with a documented default, and the
-//! command-line/environment flags that fill it in.
+//! The gateway's configuration: every limit and timeout as a named value with a documented default. The
+//! command-line/environment flags that fill it in are in `flags.rs`.
 
-use std::net::SocketAddr;
+use std::fmt;
 use std::time::Duration;
 
 /// Everything [`crate::run`] needs besides its listener and shutdown token.
@@ -30,8 +30,44 @@ pub struct Config {
     pub gathering_timeout: Duration,
     /// How long a media server link may stay down before its sessions end with END_REASON_MEDIA_SERVER_LOST.
     pub link_lost_grace: Duration,
-    /// How long shutdown waits for sessions to release their pipelines.
+    /// How long a drain (shutdown) may take in all: sessions end and release their pipelines, open calls
+    /// finish, the media server links close. The process exits within it (plus at most a second).
     pub shutdown_grace: Duration,
+    /// How long one connection attempt to a media server (TCP + WebSocket upgrade) may take.
+    pub connect_timeout: Duration,
+    /// Time between keep-alive pings on each media server link.
+    pub ping_interval: Duration,
+    /// Serve gRPC over TLS with this certificate chain and key (PEM). None: plaintext (h2c).
+    pub tls: Option<TlsIdentity>,
+    /// Require `authorization: Bearer <token>` on MediaSession and SessionAdmin. None: no authentication.
+    /// Health and reflection stay open either way.
+    pub auth_token: Option<Secret>,
+}
+
+/// A server certificate chain and its private key, both PEM.
+#[derive(Clone)]
+pub struct TlsIdentity {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Secret<Vec<u8>>,
+}
+
+impl fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field("cert_pem", &format_args!("{} bytes", self.cert_pem.len()))
+            .field("key_pem", &self.key_pem)
+            .finish()
+    }
+}
+
+/// A value that must never reach a log: its Debug prints a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T = String>(pub T);
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for Config {
@@ -49,67 +85,10 @@ impl Default for Config {
             gathering_timeout: Duration::from_secs(10),
             link_lost_grace: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
-        }
-    }
-}
-
-/// Command-line flags (each also read from the environment).
-#[derive(Clone, Debug, clap::Parser)]
-#[command(
-    name = "media-gateway",
-    version,
-    about = "MediaSession gRPC service in front of Kurento"
-)]
-pub struct Args {
-    /// Address to serve gRPC on.
-    #[arg(long, env = "MEDIA_GATEWAY_LISTEN", default_value = "0.0.0.0:50051")]
-    pub listen: SocketAddr,
-    /// Kurento media server WebSocket URI(s); repeat the flag or separate with commas. None: use the
-    /// embedded media server. `--ws_uri` is the hello-world tutorial's name for it.
-    #[arg(
-        long = "kms-uri",
-        alias = "ws_uri",
-        env = "KMS_URI",
-        value_delimiter = ','
-    )]
-    pub kms_uri: Vec<String>,
-    /// Seconds a Start may take.
-    #[arg(long, env = "MEDIA_GATEWAY_START_TIMEOUT_SECS", default_value_t = 15)]
-    pub start_timeout_secs: u64,
-    /// Seconds one Kurento request may go unanswered.
-    #[arg(long, env = "MEDIA_GATEWAY_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
-    pub request_timeout_secs: u64,
-    /// Seconds a session nobody calls or watches lives on.
-    #[arg(long, env = "MEDIA_GATEWAY_LEASE_SECS", default_value_t = 60)]
-    pub lease_secs: u64,
-    /// Live sessions at most.
-    #[arg(long, env = "MEDIA_GATEWAY_MAX_SESSIONS", default_value_t = 1000)]
-    pub max_sessions: usize,
-    /// Seconds ended session ids are remembered for idempotent Stop.
-    #[arg(long, env = "MEDIA_GATEWAY_TOMBSTONE_SECS", default_value_t = 600)]
-    pub tombstone_secs: u64,
-    /// Seconds shutdown waits for pipelines to be released.
-    #[arg(long, env = "MEDIA_GATEWAY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
-    pub shutdown_grace_secs: u64,
-}
-
-impl Args {
-    /// The library configuration these flags describe (limits not exposed as flags keep their defaults).
-    pub fn config(&self) -> Config {
-        Config {
-            kms_uris: self
-                .kms_uri
-                .iter()
-                .map(|u| u.trim().to_owned())
-                .filter(|u| !u.is_empty())
-                .collect(),
-            start_timeout: Duration::from_secs(self.start_timeout_secs),
-            request_timeout: Duration::from_secs(self.request_timeout_secs),
-            lease: Duration::from_secs(self.lease_secs),
-            max_sessions: self.max_sessions,
-            tombstone_retention: Duration::from_secs(self.tombstone_secs),
-            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
-            ..Config::default()
+            connect_timeout: Duration::from_secs(1),
+            ping_interval: Duration::from_secs(10),
+            tls: None,
+            auth_token: None,
         }
     }
 }
@@ -117,28 +96,21 @@ impl Args {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     #[test]
-    fn kms_uris_accept_the_tutorial_flag_lists_and_repeats() {
-        let a = Args::try_parse_from([
-            "media-gateway",
-            "--ws_uri",
-            "ws://127.0.0.1:8888/kurento",
-            "--kms-uri",
-            "ws://127.0.0.1:8889/kurento,ws://127.0.0.1:8890/kurento",
-        ])
-        .unwrap();
-        assert_eq!(
-            a.config().kms_uris,
-            [
-                "ws://127.0.0.1:8888/kurento",
-                "ws://127.0.0.1:8889/kurento",
-                "ws://127.0.0.1:8890/kurento"
-            ]
+    fn secrets_stay_out_of_debug_output() {
+        let c = Config {
+            auth_token: Some(Secret("hunter2".into())),
+            tls: Some(TlsIdentity {
+                cert_pem: b"cert".to_vec(),
+                key_pem: Secret(b"private".to_vec()),
+            }),
+            ..Config::default()
+        };
+        let text = format!("{c:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("private"),
+            "{text}"
         );
-        let none = Args::try_parse_from(["media-gateway"]).unwrap();
-        assert!(none.config().kms_uris.is_empty());
-        assert_eq!(none.listen, "0.0.0.0:50051".parse().unwrap());
     }
 }

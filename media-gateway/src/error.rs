@@ -51,6 +51,9 @@ pub enum Error {
     /// The embedded media server failed to start.
     #[error("embedded media server: {0}")]
     Embedded(String),
+    /// The configuration cannot be used (a TLS file missing or malformed).
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 impl Error {
@@ -107,7 +110,11 @@ impl From<Error> for Status {
                 Code::Internal,
                 format!("media server at {uri} answered unexpectedly; see the gateway log"),
             ),
-            Error::Serve(_) | Error::Reflection(_) | Error::Io(_) | Error::Embedded(_) => (
+            Error::Serve(_)
+            | Error::Reflection(_)
+            | Error::Io(_)
+            | Error::Embedded(_)
+            | Error::Config(_) => (
                 Code::Internal,
                 "internal error; see the gateway log".to_owned(),
             ),

@@ -1,19 +1,39 @@
-//! The gRPC server: MediaSession, server reflection (v1 and v1alpha, since grpcurl 1.8.6 asks v1alpha) and
-//! grpc.health.v1 on one listener, with graceful shutdown.
+//! The gRPC server: MediaSession and SessionAdmin (behind the bearer token when one is set), server
+//! reflection (v1 and v1alpha, since grpcurl 1.8.6 asks v1alpha) and grpc.health.v1 on one listener, with
+//! optional TLS, grpc-web over HTTP/1.1 on the same port, one metrics layer around everything, and
+//! graceful shutdown.
 
+use crate::admin::Admin;
+use crate::auth::Auth;
+use crate::config::TlsIdentity;
 use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::rpc_metrics::RpcMetricsLayer;
 use crate::service::Service;
 use media_proto::v1::media_session_server::MediaSessionServer;
+use media_proto::v1::session_admin_server::SessionAdminServer;
 use std::future::Future;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, ServerTlsConfig};
 use tonic_health::pb::health_server::HealthServer;
+use tonic_web::GrpcWebLayer;
+
+/// What the gRPC port serves.
+pub struct Services<H> {
+    pub session: Service,
+    pub admin: Admin,
+    pub health: HealthServer<H>,
+    pub auth: Auth,
+    pub metrics: Arc<Metrics>,
+    pub tls: Option<TlsIdentity>,
+}
 
 /// Serves until `stop` resolves, then stops accepting and lets open calls finish.
 pub async fn serve<H>(
     listener: TcpListener,
-    service: Service,
-    health: HealthServer<H>,
+    services: Services<H>,
     stop: impl Future<Output = ()> + Send,
 ) -> Result<(), Error>
 where
@@ -26,9 +46,24 @@ where
     };
     let v1 = reflection().build_v1()?;
     let v1alpha = reflection().build_v1alpha()?;
-    tonic::transport::Server::builder()
-        .add_service(MediaSessionServer::new(service))
-        .add_service(health)
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = &services.tls {
+        let identity = Identity::from_pem(&tls.cert_pem, &tls.key_pem.0);
+        builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
+    }
+    let auth = services.auth;
+    builder
+        // grpc-web clients (browsers, Envoy-less setups) speak HTTP/1.1; gRPC clients keep HTTP/2.
+        .accept_http1(true)
+        // Outermost first: grpc-web is translated to gRPC before the metrics layer reads its status.
+        .layer(GrpcWebLayer::new())
+        .layer(RpcMetricsLayer::new(services.metrics))
+        .add_service(MediaSessionServer::with_interceptor(
+            services.session,
+            auth.clone(),
+        ))
+        .add_service(SessionAdminServer::with_interceptor(services.admin, auth))
+        .add_service(services.health)
         .add_service(v1)
         .add_service(v1alpha)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop)

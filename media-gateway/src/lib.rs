@@ -1,24 +1,32 @@
 //! The media gateway: the MediaSession gRPC service in front of Kurento-compatible media servers, reached
 //! over Kurento JSON-RPC on WebSocket (the embedded media server included: there is no in-process shortcut).
 //!
-//! [`spawn`] starts everything on a listener and returns a [`Gateway`] handle; [`run`] does the same and
-//! waits until shutdown is complete.
+//! [`spawn`] starts everything on a listener and returns a [`Gateway`] handle; [`spawn_with_metrics`] also
+//! serves /metrics, /healthz and /readyz on a second listener; [`run`] waits until shutdown is complete.
 #![forbid(unsafe_code)]
 
+mod admin;
+mod auth;
 pub mod config;
+mod drain;
 mod embedded;
 pub mod error;
+pub mod flags;
 mod grpc;
 mod health;
 mod ids;
 pub mod kms;
 mod links;
+mod metrics;
+mod probes;
 mod registry;
+mod rpc_metrics;
 mod service;
 mod session;
 
-pub use config::{Args, Config};
+pub use config::{Config, Secret, TlsIdentity};
 pub use error::Error;
+pub use flags::{Args, LogFormat};
 
 use links::Links;
 use registry::Registry;
@@ -33,6 +41,7 @@ use tokio_util::task::TaskTracker;
 /// A running gateway.
 pub struct Gateway {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     kms_uris: Vec<String>,
     shared: Arc<Shared>,
     task: JoinHandle<Result<(), Error>>,
@@ -42,6 +51,11 @@ impl Gateway {
     /// Where gRPC is served.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where /metrics, /healthz and /readyz are served, when a listener was given for them.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The media servers in use (the embedded one's address when none was configured).
@@ -62,8 +76,8 @@ impl Gateway {
     }
 }
 
-/// Serves on `listener` until `shutdown` is cancelled, then stops accepting, ends every session with
-/// END_REASON_SHUTDOWN, releases their pipelines and returns, all within `config.shutdown_grace`.
+/// Serves on `listener` until `shutdown` is cancelled, then drains (see [`spawn_with_metrics`]) and
+/// returns, all within `config.shutdown_grace`.
 pub async fn run(
     listener: TcpListener,
     config: Config,
@@ -72,13 +86,31 @@ pub async fn run(
     spawn(listener, config, shutdown).await?.join().await
 }
 
-/// Starts the gateway (and the embedded media server when `config.kms_uris` is empty) and returns at once.
+/// [`spawn_with_metrics`] without the metrics listener.
 pub async fn spawn(
     listener: TcpListener,
     config: Config,
     shutdown: CancellationToken,
 ) -> Result<Gateway, Error> {
+    spawn_with_metrics(listener, None, config, shutdown).await
+}
+
+/// Starts the gateway (and the embedded media server when `config.kms_uris` is empty) and returns at once.
+///
+/// When `shutdown` is cancelled the gateway drains: health says NOT_SERVING and /readyz 503 at once, Start
+/// is refused with UNAVAILABLE, every session ends with END_REASON_SHUTDOWN and releases its pipeline, then
+/// the listeners close and the media server links stop, all within `config.shutdown_grace`.
+pub async fn spawn_with_metrics(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<Gateway, Error> {
     let local_addr = listener.local_addr()?;
+    let metrics_addr = metrics_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()?;
     // Links and the embedded media server outlive the sessions: they are cancelled only after every session
     // has released its pipeline through them.
     let backend = CancellationToken::new();
@@ -90,6 +122,8 @@ pub async fn spawn(
     };
     let link_config = kms::LinkConfig {
         request_timeout: config.request_timeout,
+        connect_timeout: config.connect_timeout,
+        ping_interval: config.ping_interval,
         ..kms::LinkConfig::default()
     };
     let links = Arc::new(Links::spawn(&kms_uris, &link_config, &backend));
@@ -101,72 +135,34 @@ pub async fn spawn(
         ),
         tracker: TaskTracker::new(),
         shutdown: shutdown.child_token(),
+        metrics: Arc::default(),
         config,
     });
-    let (reporter, health_server) = tonic_health::server::health_reporter();
+    let (reporter, health) = tonic_health::server::health_reporter();
     backend_tasks.spawn(health::track(reporter, links.clone(), shutdown.clone()));
-    let service = service::Service::new(shared.clone(), links);
-    let task = tokio::spawn(serve(
+    let services = grpc::Services {
+        session: service::Service::new(shared.clone(), links.clone()),
+        admin: admin::Admin::new(shared.clone()),
+        health,
+        auth: auth::Auth::new(shared.config.auth_token.as_ref()),
+        metrics: shared.metrics.clone(),
+        tls: shared.config.tls.clone(),
+    };
+    let task = tokio::spawn(drain::serve(drain::Parts {
         listener,
-        service,
-        health_server,
-        shared.clone(),
+        metrics_listener,
+        services,
+        links,
+        shared: shared.clone(),
         shutdown,
         backend,
         backend_tasks,
-    ));
+    }));
     Ok(Gateway {
         local_addr,
+        metrics_addr,
         kms_uris,
         shared,
         task,
     })
-}
-
-async fn serve<H: tonic_health::pb::health_server::Health>(
-    listener: TcpListener,
-    service: service::Service,
-    health: tonic_health::pb::health_server::HealthServer<H>,
-    shared: Arc<Shared>,
-    shutdown: CancellationToken,
-    backend: CancellationToken,
-    backend_tasks: TaskTracker,
-) -> Result<(), Error> {
-    let grace = shared.config.shutdown_grace;
-    let server = grpc::serve(
-        listener,
-        service,
-        health,
-        shutdown.clone().cancelled_owned(),
-    );
-    tokio::pin!(server);
-    let served = tokio::select! {
-        r = &mut server => r,
-        // Open streams end when their sessions end; a client that never lets go must not hold us.
-        () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!("gRPC calls still open after the shutdown grace; closing anyway");
-            Ok(())
-        }
-    };
-    // Also when the server stopped on its own (an accept error): sessions must not outlive it.
-    shared.shutdown.cancel();
-    shared.tracker.close();
-    if tokio::time::timeout(grace, shared.tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            sessions = shared.registry.len(),
-            "sessions still releasing after the shutdown grace"
-        );
-    }
-    backend.cancel();
-    backend_tasks.close();
-    if tokio::time::timeout(grace, backend_tasks.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("media server links still closing after the shutdown grace");
-    }
-    served
 }

@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::session::SessionHandle;
+use media_proto::v1::SessionSummary;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -79,6 +80,19 @@ impl Registry {
             inner.order.push_back((id.to_owned(), now));
         }
         self.forget_old(&mut inner, now);
+    }
+
+    /// What operators see of every live session, oldest first.
+    pub fn summaries(&self) -> Vec<SessionSummary> {
+        let mut live: Vec<(String, SessionHandle)> = self
+            .lock()
+            .live
+            .iter()
+            .map(|(id, h)| (id.clone(), h.clone()))
+            .collect();
+        // Summaries take each session's own lock: not while holding the registry's.
+        live.sort_by_key(|(_, h)| h.status().started());
+        live.iter().map(|(id, h)| h.status().summary(id)).collect()
     }
 
     /// Live sessions (including those still starting).

@@ -11,6 +11,7 @@ use media_proto::v1::{
 };
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 /// Largest SDP offer accepted; real offers are a few KiB.
 const MAX_OFFER_BYTES: usize = 64 * 1024;
@@ -33,6 +34,13 @@ impl Service {
             Lookup::Ended | Lookup::Unknown => Err(Error::SessionNotFound(id.to_owned())),
         }
     }
+}
+
+/// A call about one session logs under its id, the same `session_id` field the session's own lines carry.
+fn span(rpc: &'static str, session_id: &str) -> tracing::Span {
+    // Ids come from callers: cap what a made-up one can put in a log line.
+    let id = session_id.get(..64).unwrap_or(session_id);
+    tracing::info_span!("rpc", rpc, session_id = %id)
 }
 
 fn check_offer(sdp: &str) -> Result<(), Error> {
@@ -81,13 +89,23 @@ impl MediaSession for Service {
         } = request.into_inner();
         check_offer(&sdp_offer)?;
         if self.shared.shutdown.is_cancelled() {
-            return Err(Error::Unavailable("the gateway is shutting down".into()).into());
+            return Err(Error::Unavailable(
+                "the gateway is draining (shutting down); start the session on another instance"
+                    .into(),
+            )
+            .into());
         }
-        let link = self
+        let placement = self
             .links
             .pick()
             .ok_or_else(|| Error::Unavailable("no media server is configured".into()))?;
-        let r = session::start(self.shared.clone(), link, sdp_offer, wait_for_candidates).await?;
+        let r = session::start(
+            self.shared.clone(),
+            placement,
+            sdp_offer,
+            wait_for_candidates,
+        )
+        .await?;
         Ok(Response::new(r))
     }
 
@@ -99,9 +117,13 @@ impl MediaSession for Service {
             session_id,
             candidate,
         } = request.into_inner();
-        let candidate = check_candidate(candidate)?;
-        self.live(&session_id)?.add_candidate(candidate).await?;
-        Ok(Response::new(AddIceCandidateResponse {}))
+        async {
+            let candidate = check_candidate(candidate)?;
+            self.live(&session_id)?.add_candidate(candidate).await?;
+            Ok(Response::new(AddIceCandidateResponse {}))
+        }
+        .instrument(span("AddIceCandidate", &session_id))
+        .await
     }
 
     type StreamCandidatesStream = WatchStream;
@@ -111,17 +133,23 @@ impl MediaSession for Service {
         request: Request<StreamCandidatesRequest>,
     ) -> Result<Response<Self::StreamCandidatesStream>, Status> {
         let id = request.into_inner().session_id;
-        Ok(Response::new(self.live(&id)?.watch().await?))
+        async { Ok(Response::new(self.live(&id)?.watch().await?)) }
+            .instrument(span("StreamCandidates", &id))
+            .await
     }
 
     async fn stop(&self, request: Request<StopRequest>) -> Result<Response<StopResponse>, Status> {
         let id = request.into_inner().session_id;
-        let released = match self.shared.registry.lookup(&id) {
-            Lookup::Live(h) => h.stop().await,
-            Lookup::Ended => false,
-            Lookup::Unknown => return Err(Error::SessionNotFound(id).into()),
-        };
-        Ok(Response::new(StopResponse { released }))
+        async {
+            let released = match self.shared.registry.lookup(&id) {
+                Lookup::Live(h) => h.stop().await,
+                Lookup::Ended => false,
+                Lookup::Unknown => return Err(Error::SessionNotFound(id.clone()).into()),
+            };
+            Ok(Response::new(StopResponse { released }))
+        }
+        .instrument(span("Stop", &id))
+        .await
     }
 }
 

@@ -1,14 +1,16 @@
 //! The session actor: the single owner of one session's pipeline. It runs the setup, answers Start,
 //! starts gathering, queues early candidates, fans events out to watchers, keeps the lease, and releases
-//! the pipeline exactly once however the session ends.
+//! the pipeline exactly once however the session ends (`finish.rs`).
 
 use super::Command;
 use super::events::{self, Meaning};
 use super::setup::{Failed, Objects, Setup};
 use super::start::Shared;
+use super::status::Status;
 use super::watchers::Watchers;
 use crate::error::Error;
 use crate::kms::{KmsError, KmsLink, LinkNotice, LinkState, Registration};
+use crate::links::Placement;
 use kurento::Method;
 use media_proto::v1::{self as pb, EndReason};
 use serde_json::{Value, json};
@@ -19,7 +21,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 pub(super) type StartReply = oneshot::Sender<Result<String, Error>>;
 type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -27,6 +28,9 @@ type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub(super) struct Actor {
     pub(super) id: String,
     pub(super) link: KmsLink,
+    /// Counts this session towards its link's load until the session has ended.
+    pub(super) placement: Placement,
+    pub(super) status: Status,
     pub(super) shared: Arc<Shared>,
     pub(super) commands: mpsc::Receiver<Command>,
     pub(super) notices: mpsc::Receiver<LinkNotice>,
@@ -44,10 +48,10 @@ pub(super) struct Actor {
 }
 
 /// Why the loop stopped, and who is waiting to hear that the session ended.
-struct End {
-    reason: EndReason,
-    message: String,
-    stop_reply: Option<oneshot::Sender<bool>>,
+pub(super) struct End {
+    pub(super) reason: EndReason,
+    pub(super) message: String,
+    pub(super) stop_reply: Option<oneshot::Sender<bool>>,
 }
 
 impl End {
@@ -74,8 +78,10 @@ impl Actor {
                 if let Some(p) = created {
                     self.release(&p).await;
                 }
+                drop(self.placement);
                 let _ = reply.send(Err(error));
                 self.shared.registry.end(&self.id);
+                self.shared.metrics.session_ended("start_failed");
                 return;
             }
         };
@@ -180,6 +186,7 @@ impl Actor {
             ));
         }
         self.ready = true;
+        self.status.set_ready();
         while let Some(c) = self.pending.pop_front() {
             // The caller was already told "queued"; a candidate the media server refuses is only logged.
             if let Err(e) = self.add_candidate(&objects.endpoint, &c).await {
@@ -196,6 +203,7 @@ impl Actor {
                     if matches!(ev.data, kurento::EventData::IceGatheringDone) {
                         *gathered = true;
                     }
+                    self.status.observe(&e);
                     self.watchers.publish(e);
                     None
                 }
@@ -239,6 +247,7 @@ impl Actor {
             }
             Command::Watch { reply } => {
                 let _ = reply.send(self.watchers.subscribe());
+                self.status.set_watchers(self.watchers.len());
                 None
             }
             Command::Stop { reply } => Some(End {
@@ -259,6 +268,7 @@ impl Actor {
         if c.candidate.is_empty() {
             return Ok(());
         }
+        self.status.candidate_from_caller();
         if !self.ready {
             if self.pending.len() >= self.shared.config.pending_candidates {
                 return Err(Error::Exhausted(format!(
@@ -285,6 +295,7 @@ impl Actor {
     fn on_tick(&mut self) -> Option<End> {
         let now = Instant::now();
         self.watchers.prune();
+        self.status.set_watchers(self.watchers.len());
         if self.watchers.is_watched() {
             self.last_touch = now;
         } else if now.duration_since(self.last_touch) >= self.lease {
@@ -317,65 +328,5 @@ impl Actor {
             .call(m)
             .await
             .map_err(|e| Error::from_kms(self.link.uri(), e))
-    }
-
-    async fn release(&self, pipeline: &str) {
-        match self
-            .link
-            .call(Method::Release {
-                object: pipeline.to_owned(),
-            })
-            .await
-        {
-            Ok(_) => tracing::debug!(%pipeline, "pipeline released"),
-            Err(e) => tracing::warn!(%pipeline, error = %e, "pipeline release failed"),
-        }
-    }
-
-    async fn finish(
-        mut self,
-        end: End,
-        objects: &Objects,
-        start_reply: Option<(StartReply, String)>,
-    ) {
-        tracing::info!(reason = ?end.reason, message = %end.message, "session ended");
-        match end.reason {
-            // Objects on a restarted media server are gone already; so are those of a closed link.
-            EndReason::MediaServerRestarted => {}
-            EndReason::Shutdown if self.link.state().borrow().ne(&LinkState::Up) => {}
-            // A lost media server may come back with the link's session resumed, objects and all: release
-            // once it is up again (or give up when the gateway shuts down).
-            EndReason::MediaServerLost => {
-                let (link, pipeline) = (self.link.clone(), objects.pipeline.clone());
-                let shutdown = self.shared.shutdown.clone();
-                self.shared
-                    .tracker
-                    .spawn(release_when_back(link, pipeline, shutdown));
-            }
-            _ => self.release(&objects.pipeline).await,
-        }
-        self.registrations.clear();
-        self.shared.registry.end(&self.id);
-        if let Some((reply, _)) = start_reply {
-            let _ = reply.send(Err(Error::Ended(end.message.clone())));
-        }
-        self.watchers.finish(events::ended(end.reason, end.message));
-        if let Some(r) = end.stop_reply {
-            let _ = r.send(true);
-        }
-    }
-}
-
-/// Releases `pipeline` once `link` is up again, unless the gateway shuts down first.
-async fn release_when_back(link: KmsLink, pipeline: String, shutdown: CancellationToken) {
-    let mut state = link.state();
-    tokio::select! {
-        () = shutdown.cancelled() => {}
-        up = async { state.wait_for(|s| *s == LinkState::Up).await.is_ok() } => if up {
-            match link.call(Method::Release { object: pipeline.clone() }).await {
-                Ok(_) => tracing::info!(%pipeline, "released after the media server came back"),
-                Err(e) => tracing::debug!(%pipeline, error = %e, "release after the media server came back failed"),
-            }
-        },
     }
 }

@@ -3,12 +3,15 @@
 
 mod actor;
 pub mod events;
+mod finish;
 mod setup;
 mod start;
+pub mod status;
 pub mod watchers;
 
 use crate::error::Error;
 use media_proto::v1 as pb;
+use status::Status;
 use tokio::sync::{mpsc, oneshot};
 use watchers::WatchStream;
 
@@ -37,18 +40,24 @@ pub(crate) enum Command {
 pub struct SessionHandle {
     id: String,
     tx: mpsc::Sender<Command>,
+    status: Status,
 }
 
 impl SessionHandle {
-    fn new(id: String) -> (Self, mpsc::Receiver<Command>) {
+    fn new(id: String, status: Status) -> (Self, mpsc::Receiver<Command>) {
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
-        (Self { id, tx }, rx)
+        (Self { id, tx, status }, rx)
     }
 
     /// A handle whose session is already gone (for tests of the registry).
     #[cfg(test)]
     pub fn detached() -> Self {
-        Self::new(String::new()).0
+        Self::new(String::new(), Status::new("")).0
+    }
+
+    /// What operators see of the session (read without asking its actor).
+    pub fn status(&self) -> &Status {
+        &self.status
     }
 
     fn gone(&self) -> Error {

@@ -2,10 +2,12 @@
 
 use super::SessionHandle;
 use super::actor::Actor;
+use super::status::Status;
 use super::watchers::Watchers;
 use crate::config::Config;
 use crate::error::Error;
-use crate::kms::KmsLink;
+use crate::links::Placement;
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 use media_proto::v1 as pb;
 use std::collections::VecDeque;
@@ -25,21 +27,25 @@ pub struct Shared {
     pub registry: Registry,
     /// Every session task, so shutdown can wait for their releases.
     pub tracker: TaskTracker,
-    /// Cancelled when the gateway shuts down: sessions end with END_REASON_SHUTDOWN.
+    /// Cancelled when the gateway starts draining: sessions end with END_REASON_SHUTDOWN and Start is
+    /// refused.
     pub shutdown: CancellationToken,
+    pub metrics: Arc<Metrics>,
 }
 
-/// Opens a session on `link`: returns once the offer is negotiated and gathering started (or, with
+/// Opens a session at `placement`: returns once the offer is negotiated and gathering started (or, with
 /// `wait_for_candidates`, once gathering is done). If the caller goes away or the deadline passes first,
 /// the session releases whatever it created.
 pub async fn start(
     shared: Arc<Shared>,
-    link: KmsLink,
+    placement: Placement,
     offer: String,
     wait: bool,
 ) -> Result<pb::StartResponse, Error> {
     let id = crate::ids::session_id();
-    let (handle, commands) = SessionHandle::new(id.clone());
+    let link = placement.link.clone();
+    let status = Status::new(link.uri());
+    let (handle, commands) = SessionHandle::new(id.clone(), status.clone());
     shared.registry.insert(&id, handle)?;
     let (reply, answer) = oneshot::channel();
     let (sink, notices) = mpsc::channel(NOTICE_QUEUE);
@@ -48,6 +54,8 @@ pub async fn start(
     let actor = Actor {
         id: id.clone(),
         link,
+        placement,
+        status,
         shared: shared.clone(),
         commands,
         notices,
@@ -63,7 +71,8 @@ pub async fn start(
     };
     // A spawned task, not this future: tonic drops this future when the caller cancels, and the actor must
     // still release what it created.
-    let span = tracing::info_span!("session", id = %id, kms = %actor.link.uri());
+    // Every line the session logs carries its id, the same `session_id` field the web bridge logs.
+    let span = tracing::info_span!("session", session_id = %id, media_server = %actor.link.uri());
     shared
         .tracker
         .spawn(actor.run(offer, wait, reply).instrument(span));

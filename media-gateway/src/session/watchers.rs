@@ -75,6 +75,11 @@ impl Watchers {
         self.list.retain(|tx| !tx.is_closed());
     }
 
+    /// Watchers still listed (after [`prune`](Self::prune), those still reading).
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
     /// Whether someone is watching (after [`prune`](Self::prune)).
     pub fn is_watched(&self) -> bool {
         !self.list.is_empty()

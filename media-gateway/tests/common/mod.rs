@@ -199,11 +199,28 @@ pub fn config(kms_uris: Vec<String>) -> Config {
 }
 
 pub async fn gateway(config: Config) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
+    start(config, false).await
+}
+
+/// A gateway that also serves /metrics, /healthz and /readyz on 127.0.0.1:0 (`gateway.metrics_addr()`).
+pub async fn gateway_with_metrics(config: Config) -> Running {
+    start(config, true).await
+}
+
+async fn start(config: Config, with_metrics: bool) -> Running {
+    let bind = || async {
+        tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0")
+    };
+    let listener = bind().await;
+    let metrics = if with_metrics {
+        Some(bind().await)
+    } else {
+        None
+    };
     let shutdown = CancellationToken::new();
-    let gateway = media_gateway::spawn(listener, config, shutdown.clone())
+    let gateway = media_gateway::spawn_with_metrics(listener, metrics, config, shutdown.clone())
         .await
         .expect("gateway starts");
     let client = MediaSessionClient::connect(format!("http://{}", gateway.local_addr()))
@@ -236,3 +253,50 @@ pub async fn on_peer_with(script: Script, tweak: impl FnOnce(Config) -> Config) 
 
 /// Shared state a test may want to observe from inside a handler.
 pub type Seen = Arc<Mutex<Vec<Value>>>;
+
+/// An embedded media server on 127.0.0.1:0, owned by the test.
+pub async fn media_server() -> media_server::MediaServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    media_server::MediaServer::spawn(listener, media_server::Config::default())
+        .expect("media server starts")
+}
+
+/// A real browser offer (audio + video, trickle ICE) that the embedded media server negotiates.
+pub const CHROMIUM_OFFER: &str = include_str!("../data/chromium-offer-trickle.sdp");
+
+/// A SessionAdmin client on the gateway's port.
+pub async fn admin(
+    gateway: &Gateway,
+) -> media_proto::v1::session_admin_client::SessionAdminClient<Channel> {
+    media_proto::v1::session_admin_client::SessionAdminClient::connect(format!(
+        "http://{}",
+        gateway.local_addr()
+    ))
+    .await
+    .expect("connect")
+}
+
+/// Starts a session, retrying while the gateway's links are still coming up (UNAVAILABLE).
+pub async fn start_when_up(
+    client: &mut MediaSessionClient<Channel>,
+    offer: &str,
+) -> media_proto::v1::StartResponse {
+    for _ in 0..100 {
+        match client
+            .start(media_proto::v1::StartRequest {
+                sdp_offer: offer.into(),
+                wait_for_candidates: false,
+            })
+            .await
+        {
+            Ok(r) => return r.into_inner(),
+            Err(e) if e.code() == tonic::Code::Unavailable => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("Start failed: {e:?}"),
+        }
+    }
+    panic!("the gateway never took a session")
+}

@@ -1,0 +1,182 @@
+//! Command-line flags, each also read from the environment, and the [`Config`] they describe.
+
+use crate::config::{Config, Secret, TlsIdentity};
+use crate::error::Error;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, span fields (such as `session_id`) included.
+    Json,
+}
+
+/// Command-line flags (each also read from the environment).
+#[derive(Clone, Debug, clap::Parser)]
+#[command(
+    name = "media-gateway",
+    version,
+    about = "MediaSession gRPC service in front of Kurento"
+)]
+pub struct Args {
+    /// Address to serve gRPC (and grpc-web) on.
+    #[arg(long, env = "MEDIA_GATEWAY_LISTEN", default_value = "0.0.0.0:50051")]
+    pub listen: SocketAddr,
+    /// Address to serve /metrics, /healthz and /readyz on (plain HTTP).
+    #[arg(
+        long,
+        env = "MEDIA_GATEWAY_METRICS_LISTEN",
+        default_value = "0.0.0.0:9090"
+    )]
+    pub metrics_listen: SocketAddr,
+    /// Kurento media server WebSocket URI(s); repeat the flag or separate with commas. None: use the
+    /// embedded media server. `--ws_uri` is the hello-world tutorial's name for it.
+    #[arg(
+        long = "kms-uri",
+        alias = "ws_uri",
+        env = "KMS_URI",
+        value_delimiter = ','
+    )]
+    pub kms_uri: Vec<String>,
+    /// Seconds a Start may take.
+    #[arg(long, env = "MEDIA_GATEWAY_START_TIMEOUT_SECS", default_value_t = 15)]
+    pub start_timeout_secs: u64,
+    /// Seconds one Kurento request may go unanswered.
+    #[arg(long, env = "MEDIA_GATEWAY_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+    /// Seconds a session nobody calls or watches lives on.
+    #[arg(long, env = "MEDIA_GATEWAY_LEASE_SECS", default_value_t = 60)]
+    pub lease_secs: u64,
+    /// Live sessions at most.
+    #[arg(long, env = "MEDIA_GATEWAY_MAX_SESSIONS", default_value_t = 1000)]
+    pub max_sessions: usize,
+    /// Seconds ended session ids are remembered for idempotent Stop.
+    #[arg(long, env = "MEDIA_GATEWAY_TOMBSTONE_SECS", default_value_t = 600)]
+    pub tombstone_secs: u64,
+    /// Seconds a drain (SIGTERM) may take before the process exits anyway.
+    #[arg(long, env = "MEDIA_GATEWAY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+    /// Seconds a media server may stay unreachable before its sessions end (MEDIA_SERVER_LOST).
+    #[arg(long, env = "MEDIA_GATEWAY_LINK_LOST_GRACE_SECS", default_value_t = 10)]
+    pub link_lost_grace_secs: u64,
+    /// Milliseconds one connection attempt to a media server may take.
+    #[arg(long, env = "MEDIA_GATEWAY_CONNECT_TIMEOUT_MS", default_value_t = 1000)]
+    pub connect_timeout_ms: u64,
+    /// Seconds between keep-alive pings to each media server.
+    #[arg(long, env = "MEDIA_GATEWAY_PING_INTERVAL_SECS", default_value_t = 10)]
+    pub ping_interval_secs: u64,
+    /// PEM certificate chain: serve gRPC over TLS (needs --tls-key). Empty: plaintext.
+    #[arg(long, env = "MEDIA_GATEWAY_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "MEDIA_GATEWAY_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require `authorization: Bearer <token>` on MediaSession and SessionAdmin. Empty: no authentication.
+    #[arg(long, env = "MEDIA_GATEWAY_AUTH_TOKEN", hide_env_values = true)]
+    pub auth_token: Option<String>,
+    /// Log line format.
+    #[arg(long, env = "MEDIA_GATEWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// An optional path flag; docker compose passes unset variables as empty strings.
+fn given(p: &Option<PathBuf>) -> Option<&PathBuf> {
+    p.as_ref().filter(|p| !p.as_os_str().is_empty())
+}
+
+fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, Error> {
+    std::fs::read(path)
+        .map_err(|e| Error::Config(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+impl Args {
+    /// The library configuration these flags describe (limits not exposed as flags keep their defaults).
+    /// Reads the TLS files, so a missing one fails here, before anything listens.
+    pub fn config(&self) -> Result<Config, Error> {
+        let tls = match (given(&self.tls_cert), given(&self.tls_key)) {
+            (Some(cert), Some(key)) => Some(TlsIdentity {
+                cert_pem: read("TLS certificate", cert)?,
+                key_pem: Secret(read("TLS key", key)?),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(Error::Config("--tls-cert and --tls-key go together".into()));
+            }
+        };
+        Ok(Config {
+            kms_uris: self
+                .kms_uri
+                .iter()
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .collect(),
+            start_timeout: Duration::from_secs(self.start_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            lease: Duration::from_secs(self.lease_secs),
+            max_sessions: self.max_sessions,
+            tombstone_retention: Duration::from_secs(self.tombstone_secs),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            link_lost_grace: Duration::from_secs(self.link_lost_grace_secs),
+            connect_timeout: Duration::from_millis(self.connect_timeout_ms),
+            ping_interval: Duration::from_secs(self.ping_interval_secs),
+            tls,
+            auth_token: self
+                .auth_token
+                .as_ref()
+                .filter(|t| !t.is_empty())
+                .map(|t| Secret(t.clone())),
+            ..Config::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn kms_uris_accept_the_tutorial_flag_lists_and_repeats() {
+        let a = Args::try_parse_from([
+            "media-gateway",
+            "--ws_uri",
+            "ws://127.0.0.1:8888/kurento",
+            "--kms-uri",
+            "ws://127.0.0.1:8889/kurento,ws://127.0.0.1:8890/kurento",
+        ])
+        .unwrap();
+        assert_eq!(
+            a.config().unwrap().kms_uris,
+            [
+                "ws://127.0.0.1:8888/kurento",
+                "ws://127.0.0.1:8889/kurento",
+                "ws://127.0.0.1:8890/kurento"
+            ]
+        );
+        let none = Args::try_parse_from(["media-gateway"]).unwrap();
+        let c = none.config().unwrap();
+        assert!(c.kms_uris.is_empty());
+        assert!(c.auth_token.is_none() && c.tls.is_none());
+        assert_eq!(none.listen, "0.0.0.0:50051".parse().unwrap());
+        assert_eq!(none.metrics_listen, "0.0.0.0:9090".parse().unwrap());
+    }
+
+    #[test]
+    fn empty_token_means_no_auth_and_a_missing_key_file_fails() {
+        let a = Args::try_parse_from(["media-gateway", "--auth-token", ""]).unwrap();
+        assert!(a.config().unwrap().auth_token.is_none());
+        let a = Args::try_parse_from([
+            "media-gateway",
+            "--tls-cert",
+            "/nonexistent/cert.pem",
+            "--tls-key",
+            "/nonexistent/key.pem",
+        ])
+        .unwrap();
+        assert!(matches!(a.config(), Err(Error::Config(_))));
+    }
+}

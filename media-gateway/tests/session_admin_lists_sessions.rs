@@ -1,0 +1,117 @@
+//! SessionAdmin.ListSessions shows operators every live session: id, age, ICE state, media flow per
+//! direction and kind, its media server, and the candidates exchanged each way.
+
+mod common;
+mod support;
+
+use common::{OFFER, Script, candidate_event, endpoint, on_peer};
+use media_proto::v1::{
+    AddIceCandidateRequest, FlowDirection, IceCandidate, IceState, ListSessionsRequest, MediaKind,
+    SessionSummary, StartRequest, StopRequest,
+};
+use serde_json::json;
+use std::time::Duration;
+
+fn event(endpoint: &str, kind: &str, fields: serde_json::Value) -> String {
+    let mut data =
+        json!({"source": endpoint, "tags": [], "timestampMillis": "1730000000123", "type": kind});
+    if let (Some(d), Some(f)) = (data.as_object_mut(), fields.as_object()) {
+        d.extend(f.clone());
+    }
+    json!({"jsonrpc":"2.0","method":"onEvent","params":{"value":{"data": data,"object": endpoint,"type": kind}}})
+        .to_string()
+}
+
+#[tokio::test]
+async fn operators_see_each_session() {
+    let (mut gw, peer) = on_peer(Script::default()).await;
+    let mut admin = common::admin(&gw.gateway).await;
+    let id = gw
+        .client
+        .start(StartRequest {
+            sdp_offer: OFFER.into(),
+            wait_for_candidates: false,
+        })
+        .await
+        .expect("Start")
+        .into_inner()
+        .session_id;
+    for port in [50000, 50001] {
+        gw.client
+            .add_ice_candidate(AddIceCandidateRequest {
+                session_id: id.clone(),
+                candidate: Some(IceCandidate {
+                    candidate: format!("candidate:1 1 UDP 2122252543 127.0.0.1 {port} typ host"),
+                    sdp_mid: "0".into(),
+                    sdp_m_line_index: 0,
+                }),
+            })
+            .await
+            .expect("AddIceCandidate");
+    }
+    // End-of-candidates is not a candidate.
+    gw.client
+        .add_ice_candidate(AddIceCandidateRequest {
+            session_id: id.clone(),
+            candidate: Some(IceCandidate::default()),
+        })
+        .await
+        .expect("end-of-candidates");
+    let ep = endpoint(&peer).expect("the endpoint the gateway negotiated on");
+    peer.push(candidate_event(
+        &ep,
+        "candidate:7 1 UDP 2015363327 127.0.0.1 40000 typ host",
+    ));
+    peer.push(event(
+        &ep,
+        "IceComponentStateChanged",
+        json!({"streamId": 1, "componentId": 1, "state": "CONNECTED"}),
+    ));
+    peer.push(event(
+        &ep,
+        "MediaFlowInStateChanged",
+        json!({"mediaType": "VIDEO", "padName": "default", "state": "FLOWING"}),
+    ));
+
+    let mut seen: Option<SessionSummary> = None;
+    for _ in 0..100 {
+        let mut sessions = admin
+            .list_sessions(ListSessionsRequest {})
+            .await
+            .expect("ListSessions")
+            .into_inner()
+            .sessions;
+        assert_eq!(sessions.len(), 1);
+        let s = sessions.remove(0);
+        let done = !s.media_flows.is_empty() && s.candidates_to_caller == 1;
+        seen = Some(s);
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let s = seen.expect("a listing");
+    assert_eq!(s.session_id, id);
+    assert!(s.age_ms < 10_000, "{s:?}");
+    assert_eq!(s.ice_state, IceState::Connected as i32, "{s:?}");
+    assert_eq!(s.media_flows.len(), 1, "{s:?}");
+    assert_eq!(s.media_flows[0].direction, FlowDirection::In as i32);
+    assert_eq!(s.media_flows[0].kind, MediaKind::Video as i32);
+    assert!(s.media_flows[0].flowing);
+    assert_eq!(s.media_server_uri, peer.uri());
+    assert_eq!(s.candidates_from_caller, 2, "{s:?}");
+    assert_eq!(s.candidates_to_caller, 1, "{s:?}");
+    assert!(s.ready, "{s:?}");
+
+    gw.client
+        .stop(StopRequest { session_id: id })
+        .await
+        .expect("Stop");
+    let after = admin
+        .list_sessions(ListSessionsRequest {})
+        .await
+        .expect("ListSessions")
+        .into_inner()
+        .sessions;
+    assert!(after.is_empty(), "ended sessions are not listed: {after:?}");
+}

@@ -1,0 +1,115 @@
+//! The real binary drains on SIGTERM: the open stream ends with SessionEnded{SHUTDOWN}, the media server is
+//! left with no pipeline, and the process exits 0 within its grace period.
+
+mod common;
+mod support;
+
+use common::{CHROMIUM_OFFER, media_server, start_when_up};
+use media_proto::v1::media_session_client::MediaSessionClient;
+use media_proto::v1::{EndReason, StreamCandidatesRequest, session_event::Event};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio_stream::StreamExt;
+
+const GRACE_SECS: u64 = 5;
+
+/// Kills the child if the test fails before it exits on its own.
+struct Reap(Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_streams_releases_and_exits() {
+    let server = media_server().await;
+    let mut child = Reap(
+        Command::new(env!("CARGO_BIN_EXE_media-gateway"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+                "--kms-uri",
+                &server.url(),
+                "--shutdown-grace-secs",
+                &GRACE_SECS.to_string(),
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the media-gateway binary"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    // "media-gateway listening on 127.0.0.1:P (gRPC), 127.0.0.1:Q (metrics), using ..."
+    // Reads every line until the process exits, so the pipe stays open; the first one comes back.
+    let (first, line) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(l)) = lines.next() {
+            let _ = first.send(l);
+        }
+        lines.for_each(drop);
+    });
+    let line = tokio::time::timeout(Duration::from_secs(30), line)
+        .await
+        .expect("the binary says where it listens")
+        .expect("a first stdout line");
+    let grpc = line
+        .split_whitespace()
+        .nth(3)
+        .expect("the gRPC address")
+        .to_owned();
+    assert!(grpc.starts_with("127.0.0.1:"), "{line}");
+
+    let mut client = MediaSessionClient::connect(format!("http://{grpc}"))
+        .await
+        .expect("connect to the binary");
+    let id = start_when_up(&mut client, CHROMIUM_OFFER).await.session_id;
+    let mut stream = client
+        .stream_candidates(StreamCandidatesRequest { session_id: id })
+        .await
+        .expect("stream")
+        .into_inner();
+    assert_eq!(server.stats().pipelines, 1);
+
+    let began = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+
+    let last = tokio::time::timeout(Duration::from_secs(GRACE_SECS), async {
+        let mut last = None;
+        while let Some(Ok(e)) = stream.next().await {
+            last = e.event;
+        }
+        last
+    })
+    .await
+    .expect("the stream ends within the grace");
+    match last {
+        Some(Event::Ended(e)) => assert_eq!(e.reason, EndReason::Shutdown as i32, "{e:?}"),
+        other => panic!("expected SessionEnded, got {other:?}"),
+    }
+
+    let deadline = began + Duration::from_secs(GRACE_SECS + 1);
+    let status = loop {
+        if let Some(s) = child.0.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "still running after the grace");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+    assert_eq!(server.stats().pipelines, 0, "every pipeline released");
+    server.shutdown().await.expect("media server stops");
+}
