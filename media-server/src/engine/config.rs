@@ -21,6 +21,10 @@ pub struct EngineConfig {
     /// Capacity of each endpoint's queue of media forwarded from other endpoints. A full queue drops
     /// media (and counts it) instead of stalling the sender's media loop. Default: 512.
     pub media_capacity: usize,
+    /// Threads that run the endpoints (each a single-threaded runtime; endpoints are spread over them).
+    /// One thread serves datagrams of many endpoints per wakeup, which is what keeps the CPU per packet
+    /// low; more threads add capacity beyond one core. Default: 1.
+    pub media_threads: usize,
     /// Minimum time between two keyframe requests sent to the same peer stream; browsers ask often and
     /// each keyframe is expensive. Default: 300 ms.
     pub keyframe_min_interval: Duration,
@@ -36,6 +40,7 @@ impl Default for EngineConfig {
             event_capacity: 256,
             command_capacity: 32,
             media_capacity: 512,
+            media_threads: 1,
             keyframe_min_interval: Duration::from_millis(300),
             flow_timeout: Duration::from_secs(2),
         }

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::EngineError;
 use super::forward::Link;
+use super::threads::MediaThread;
 
 /// Identifies an endpoint within its engine (unique for the engine's lifetime).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,6 +50,8 @@ struct Inner {
     link: Link,
     cancel: CancellationToken,
     task: Mutex<Option<JoinHandle<()>>>,
+    /// The thread the task runs on; kept running while this endpoint exists.
+    _thread: Arc<MediaThread>,
 }
 
 impl Drop for Inner {
@@ -73,6 +76,7 @@ impl Endpoint {
         link: Link,
         cancel: CancellationToken,
         task: JoinHandle<()>,
+        thread: Arc<MediaThread>,
     ) -> Self {
         let inner = Inner {
             id,
@@ -80,6 +84,7 @@ impl Endpoint {
             link,
             cancel,
             task: Mutex::new(Some(task)),
+            _thread: thread,
         };
         Endpoint {
             inner: Arc::new(inner),

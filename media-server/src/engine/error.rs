@@ -27,6 +27,9 @@ pub enum EngineError {
         #[source]
         source: io::Error,
     },
+    /// The engine could not start its media threads.
+    #[error("cannot start the media threads: {0}")]
+    Threads(#[source] io::Error),
     /// The engine could not create its DTLS certificate.
     #[error("cannot create the DTLS certificate")]
     Certificate,

@@ -24,6 +24,7 @@ mod rtc_events;
 mod sdp_text;
 mod session;
 mod stats;
+mod threads;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -46,6 +47,7 @@ use driver::{BoundSocket, Driver};
 use forward::Link;
 use session::{Session, Timing};
 use stats::{Counters, Live, LiveGuard};
+use threads::MediaThreads;
 
 /// Cloneable handle to the engine; endpoints created from it share its certificate and counters.
 #[derive(Clone)]
@@ -61,6 +63,7 @@ struct EngineInner {
     /// and delays the first packet; the fingerprint is per-SDP anyway, and peers only pin it per session.
     cert: DtlsCert,
     next_id: AtomicU64,
+    threads: MediaThreads,
 }
 
 impl std::fmt::Debug for Engine {
@@ -72,19 +75,22 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Creates the engine (and its DTLS certificate). No sockets are opened until endpoints are created.
+    /// Creates the engine: its DTLS certificate and media threads. No sockets are opened until endpoints
+    /// are created. The threads stop once the engine and all its endpoints are dropped.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         let crypto = from_feature_flags();
         let cert = crypto
             .dtls_provider
             .generate_certificate()
             .ok_or(EngineError::Certificate)?;
+        let threads = MediaThreads::start(config.media_threads).map_err(EngineError::Threads)?;
         let inner = EngineInner {
             config,
             counters: Arc::new(Counters::default()),
             crypto: Arc::new(crypto),
             cert,
             next_id: AtomicU64::new(1),
+            threads,
         };
         Ok(Engine {
             inner: Arc::new(inner),
@@ -101,14 +107,17 @@ impl Engine {
         mpsc::channel(self.inner.config.event_capacity.max(1))
     }
 
-    /// Creates an endpoint: binds its UDP socket(s) and spawns its driver task (so it must be called
-    /// inside a tokio runtime). Its events go to `events`, never waited for.
+    /// Creates an endpoint: binds its UDP socket(s) and spawns its driver task on one of the engine's
+    /// media threads. Its events go to `events`, never waited for.
     pub fn create_endpoint(
         &self,
         events: mpsc::Sender<EndpointEvent>,
     ) -> Result<Endpoint, EngineError> {
         let config = &self.inner.config;
         let counters = &self.inner.counters;
+        let thread = self.inner.threads.pick();
+        // Sockets register with the runtime current at their creation: the media thread's.
+        let _runtime = thread.handle().enter();
         let mut sockets = Vec::with_capacity(config.interfaces.len());
         for ip in &config.interfaces {
             sockets.push(bind(*ip, config, counters)?);
@@ -146,13 +155,14 @@ impl Engine {
             cancel: cancel.clone(),
             _live: LiveGuard::new(Arc::clone(counters), Live::Endpoint),
         };
-        let task = tokio::spawn(driver.run());
+        let task = thread.handle().spawn(driver.run());
         Ok(Endpoint::new(
             id,
             command_tx,
             Link { id, tx: media_tx },
             cancel,
             task,
+            thread,
         ))
     }
 }
