@@ -25,7 +25,13 @@ fn main() -> anyhow::Result<()> {
         return serve();
     }
     let window = flag(&args, "--window-secs").unwrap_or(8);
-    let mut counts: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    // Peer counts are the bare numbers, not the value that follows a flag.
+    let mut counts: Vec<usize> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || !args[i - 1].starts_with("--"))
+        .filter_map(|(_, a)| a.parse().ok())
+        .collect();
     counts.retain(|n| *n > 0);
     if counts.is_empty() {
         counts = vec![1, 10, 50];
