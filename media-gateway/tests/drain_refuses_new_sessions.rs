@@ -6,11 +6,10 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, config, gateway_with_metrics, hello_world};
-use media_proto::v1::{EndReason, StartRequest, StreamCandidatesRequest, session_event::Event};
+use media_proto::v1::{EndReason, StartRequest};
 use std::time::{Duration, Instant};
 use support::http::get;
 use support::peer::Peer;
-use tokio_stream::StreamExt;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -42,19 +41,8 @@ async fn draining_refuses_then_ends_everything() {
         sdp_offer: OFFER.into(),
         wait_for_candidates: false,
     };
-    let id = gw
-        .client
-        .start(start())
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id;
-    let mut stream = gw
-        .client
-        .stream_candidates(StreamCandidatesRequest { session_id: id })
-        .await
-        .expect("stream")
-        .into_inner();
+    let id = common::start_session(&mut gw.client, OFFER).await;
+    let mut stream = common::open_stream(&mut gw.client, &id).await;
     assert_eq!(get(metrics, "/readyz").await.0, 200);
     let channel =
         tonic::transport::Endpoint::from_shared(format!("http://{}", gw.gateway.local_addr()))
@@ -99,19 +87,7 @@ async fn draining_refuses_then_ends_everything() {
         "checks ran too late to prove anything"
     );
 
-    let last = tokio::time::timeout(grace, async {
-        let mut last = None;
-        while let Some(Ok(e)) = stream.next().await {
-            last = e.event;
-        }
-        last
-    })
-    .await
-    .expect("the stream ends within the grace");
-    match last {
-        Some(Event::Ended(e)) => assert_eq!(e.reason, EndReason::Shutdown as i32, "{e:?}"),
-        other => panic!("expected SessionEnded, got {other:?}"),
-    }
+    common::assert_stream_ends_with(&mut stream, grace, EndReason::Shutdown).await;
     assert_eq!(common::released(&peer).len(), 1, "the release was sent");
     tokio::time::timeout(grace + Duration::from_secs(1), gw.gateway.join())
         .await

@@ -6,7 +6,7 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, on_peer, what};
-use media_proto::v1::{AddIceCandidateRequest, IceCandidate, StartRequest};
+use media_proto::v1::{AddIceCandidateRequest, IceCandidate};
 use serde_json::json;
 use std::time::Duration;
 
@@ -17,16 +17,7 @@ async fn early_candidates_reach_add_ice_candidate_in_order() {
         ..Script::default()
     })
     .await;
-    let id = gw
-        .client
-        .start(StartRequest {
-            sdp_offer: OFFER.into(),
-            wait_for_candidates: false,
-        })
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id;
+    let id = common::start_session(&mut gw.client, OFFER).await;
     let gathering = || {
         peer.received()
             .iter()

@@ -8,9 +8,7 @@ use bytes::Bytes;
 use common::{OFFER, Script, on_peer};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use media_proto::v1::{
-    ListSessionsRequest, ListSessionsResponse, StartRequest, StopRequest, StopResponse,
-};
+use media_proto::v1::{ListSessionsRequest, ListSessionsResponse, StopRequest, StopResponse};
 use prost::Message;
 use std::net::SocketAddr;
 use tokio::net::TcpStream;
@@ -93,16 +91,7 @@ async fn call(addr: SocketAddr, path: &str, message: impl Message) -> Reply {
 async fn grpc_web_calls_work_over_http1() {
     let (mut gw, peer) = on_peer(Script::default()).await;
     let addr = gw.gateway.local_addr();
-    let id = gw
-        .client
-        .start(StartRequest {
-            sdp_offer: OFFER.into(),
-            wait_for_candidates: false,
-        })
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id;
+    let id = common::start_session(&mut gw.client, OFFER).await;
 
     let listed = call(
         addr,

@@ -5,7 +5,7 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, on_peer_with, released};
-use media_proto::v1::{StartRequest, StopRequest, StreamCandidatesRequest};
+use media_proto::v1::StopRequest;
 use std::time::Duration;
 
 const LEASE: Duration = Duration::from_millis(400);
@@ -17,32 +17,9 @@ async fn abandoned_sessions_are_released_and_watched_ones_live() {
         c
     })
     .await;
-    let start = || StartRequest {
-        sdp_offer: OFFER.into(),
-        wait_for_candidates: false,
-    };
-    let abandoned = gw
-        .client
-        .start(start())
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id;
-    let watched = gw
-        .client
-        .start(start())
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id;
-    let stream = gw
-        .client
-        .stream_candidates(StreamCandidatesRequest {
-            session_id: watched.clone(),
-        })
-        .await
-        .expect("stream")
-        .into_inner();
+    let abandoned = common::start_session(&mut gw.client, OFFER).await;
+    let watched = common::start_session(&mut gw.client, OFFER).await;
+    let stream = common::open_stream(&mut gw.client, &watched).await;
 
     assert!(
         support::eventually(Duration::from_secs(3), || released(&peer).len() == 1).await,

@@ -7,7 +7,7 @@ mod support;
 use common::{CHROMIUM_OFFER, config, gateway, media_server, start_when_up};
 use media_proto::v1::{
     AddIceCandidateRequest, EndReason, IceCandidate, ListSessionsRequest, StopRequest,
-    StreamCandidatesRequest, session_event::Event,
+    session_event::Event,
 };
 use std::time::Duration;
 use tokio_stream::StreamExt;
@@ -52,22 +52,8 @@ async fn the_survivor_keeps_its_sessions_and_takes_new_ones() {
         .expect("a session on the doomed server")
         .session_id;
     let on_survivor = if on_doomed == first { second } else { first };
-    let mut lost_stream = gw
-        .client
-        .stream_candidates(StreamCandidatesRequest {
-            session_id: on_doomed.clone(),
-        })
-        .await
-        .expect("stream")
-        .into_inner();
-    let mut kept_stream = gw
-        .client
-        .stream_candidates(StreamCandidatesRequest {
-            session_id: on_survivor.clone(),
-        })
-        .await
-        .expect("stream")
-        .into_inner();
+    let mut lost_stream = common::open_stream(&mut gw.client, &on_doomed).await;
+    let mut kept_stream = common::open_stream(&mut gw.client, &on_survivor).await;
 
     doomed.shutdown().await.expect("media server stops");
 

@@ -6,9 +6,7 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, hello_world, on_peer};
-use media_proto::v1::{
-    EndReason, StartRequest, StopRequest, StreamCandidatesRequest, session_event::Event,
-};
+use media_proto::v1::{EndReason, StopRequest, session_event::Event};
 use std::time::Duration;
 use support::peer::Peer;
 use tokio_stream::StreamExt;
@@ -20,24 +18,8 @@ async fn restart_ends_the_streams_with_a_reason() {
     let mut streams = Vec::new();
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let id = gw
-            .client
-            .start(StartRequest {
-                sdp_offer: OFFER.into(),
-                wait_for_candidates: false,
-            })
-            .await
-            .expect("Start")
-            .into_inner()
-            .session_id;
-        let s = gw
-            .client
-            .stream_candidates(StreamCandidatesRequest {
-                session_id: id.clone(),
-            })
-            .await
-            .expect("stream")
-            .into_inner();
+        let id = common::start_session(&mut gw.client, OFFER).await;
+        let s = common::open_stream(&mut gw.client, &id).await;
         streams.push(s);
         ids.push(id);
     }

@@ -5,7 +5,7 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, config, gateway_with_metrics, hello_world};
-use media_proto::v1::{StartRequest, StopRequest};
+use media_proto::v1::StopRequest;
 use std::time::Duration;
 use support::http::get;
 use support::peer::Peer;
@@ -32,16 +32,7 @@ async fn metrics_describe_what_happened() {
     assert!(up, "the link never came up");
     tokio::time::sleep(Duration::from_millis(50)).await;
 
-    let id = gw
-        .client
-        .start(StartRequest {
-            sdp_offer: OFFER.into(),
-            wait_for_candidates: false,
-        })
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id;
+    let id = common::start_session(&mut gw.client, OFFER).await;
     let (_, during) = get(metrics, "/metrics").await;
     assert_eq!(
         value(&during, "media_gateway_sessions_open"),

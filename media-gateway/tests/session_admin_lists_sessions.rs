@@ -7,7 +7,7 @@ mod support;
 use common::{OFFER, Script, candidate_event, endpoint, on_peer};
 use media_proto::v1::{
     AddIceCandidateRequest, FlowDirection, IceCandidate, IceState, ListSessionsRequest, MediaKind,
-    SessionSummary, StartRequest, StopRequest,
+    SessionSummary, StopRequest,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -26,16 +26,7 @@ fn event(endpoint: &str, kind: &str, fields: serde_json::Value) -> String {
 async fn operators_see_each_session() {
     let (mut gw, peer) = on_peer(Script::default()).await;
     let mut admin = common::admin(&gw.gateway).await;
-    let id = gw
-        .client
-        .start(StartRequest {
-            sdp_offer: OFFER.into(),
-            wait_for_candidates: false,
-        })
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id;
+    let id = common::start_session(&mut gw.client, OFFER).await;
     for port in [50000, 50001] {
         gw.client
             .add_ice_candidate(AddIceCandidateRequest {

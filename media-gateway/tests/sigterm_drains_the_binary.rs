@@ -5,12 +5,11 @@ mod common;
 mod support;
 
 use common::{CHROMIUM_OFFER, media_server, start_when_up};
+use media_proto::v1::EndReason;
 use media_proto::v1::media_session_client::MediaSessionClient;
-use media_proto::v1::{EndReason, StreamCandidatesRequest, session_event::Event};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tokio_stream::StreamExt;
 
 const GRACE_SECS: u64 = 5;
 
@@ -73,11 +72,7 @@ async fn sigterm_ends_streams_releases_and_exits() {
         .await
         .expect("connect to the binary");
     let id = start_when_up(&mut client, CHROMIUM_OFFER).await.session_id;
-    let mut stream = client
-        .stream_candidates(StreamCandidatesRequest { session_id: id })
-        .await
-        .expect("stream")
-        .into_inner();
+    let mut stream = common::open_stream(&mut client, &id).await;
     assert_eq!(server.stats().pipelines, 1);
 
     let began = Instant::now();
@@ -87,19 +82,12 @@ async fn sigterm_ends_streams_releases_and_exits() {
         .expect("run kill");
     assert!(kill.success());
 
-    let last = tokio::time::timeout(Duration::from_secs(GRACE_SECS), async {
-        let mut last = None;
-        while let Some(Ok(e)) = stream.next().await {
-            last = e.event;
-        }
-        last
-    })
-    .await
-    .expect("the stream ends within the grace");
-    match last {
-        Some(Event::Ended(e)) => assert_eq!(e.reason, EndReason::Shutdown as i32, "{e:?}"),
-        other => panic!("expected SessionEnded, got {other:?}"),
-    }
+    common::assert_stream_ends_with(
+        &mut stream,
+        Duration::from_secs(GRACE_SECS),
+        EndReason::Shutdown,
+    )
+    .await;
 
     let deadline = began + Duration::from_secs(GRACE_SECS + 1);
     let status = loop {

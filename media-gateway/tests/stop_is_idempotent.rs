@@ -5,23 +5,12 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, on_peer, released};
-use media_proto::v1::{
-    AddIceCandidateRequest, IceCandidate, StartRequest, StopRequest, StreamCandidatesRequest,
-};
+use media_proto::v1::{AddIceCandidateRequest, IceCandidate, StopRequest, StreamCandidatesRequest};
 
 #[tokio::test]
 async fn stop_twice_is_fine() {
     let (mut gw, peer) = on_peer(Script::default()).await;
-    let id = gw
-        .client
-        .start(StartRequest {
-            sdp_offer: OFFER.into(),
-            wait_for_candidates: false,
-        })
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id;
+    let id = common::start_session(&mut gw.client, OFFER).await;
     assert_eq!(gw.gateway.sessions(), 1);
 
     let first = gw

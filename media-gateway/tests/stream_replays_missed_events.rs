@@ -6,9 +6,7 @@ mod support;
 
 use common::{OFFER, Script, candidate_event, endpoint, on_peer};
 use media_proto::v1::session_event::Event;
-use media_proto::v1::{
-    EndReason, SessionEvent, StartRequest, StopRequest, StreamCandidatesRequest,
-};
+use media_proto::v1::{EndReason, SessionEvent, StopRequest, StreamCandidatesRequest};
 use std::time::Duration;
 use tokio_stream::StreamExt;
 use tonic::Streaming;
@@ -33,16 +31,7 @@ fn candidate(e: &Event) -> &str {
 #[tokio::test]
 async fn late_watchers_get_the_replay_then_live_events_then_the_end() {
     let (mut gw, peer) = on_peer(Script::default()).await;
-    let id = gw
-        .client
-        .start(StartRequest {
-            sdp_offer: OFFER.into(),
-            wait_for_candidates: false,
-        })
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id;
+    let id = common::start_session(&mut gw.client, OFFER).await;
     let ep = endpoint(&peer).expect("processOffer seen");
     let first = "candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host";
     let second = "candidate:2 1 UDP 2015363327 127.0.0.1 40002 typ host";
@@ -52,14 +41,7 @@ async fn late_watchers_get_the_replay_then_live_events_then_the_end() {
     // Nobody watches yet; give the events time to reach the session.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let mut a = gw
-        .client
-        .stream_candidates(StreamCandidatesRequest {
-            session_id: id.clone(),
-        })
-        .await
-        .expect("stream")
-        .into_inner();
+    let mut a = common::open_stream(&mut gw.client, &id).await;
     assert_eq!(candidate(&next(&mut a).await), first);
     assert_eq!(candidate(&next(&mut a).await), second);
     assert!(matches!(next(&mut a).await, Event::GatheringDone(_)));

@@ -300,3 +300,54 @@ pub async fn start_when_up(
     }
     panic!("the gateway never took a session")
 }
+
+/// Starts a session with `offer` (answer without waiting for candidates) and returns its id.
+pub async fn start_session(client: &mut MediaSessionClient<Channel>, offer: &str) -> String {
+    client
+        .start(media_proto::v1::StartRequest {
+            sdp_offer: offer.into(),
+            wait_for_candidates: false,
+        })
+        .await
+        .expect("Start")
+        .into_inner()
+        .session_id
+}
+
+/// Opens a StreamCandidates stream on session `id`.
+pub async fn open_stream(
+    client: &mut MediaSessionClient<Channel>,
+    id: &str,
+) -> tonic::Streaming<media_proto::v1::SessionEvent> {
+    client
+        .stream_candidates(media_proto::v1::StreamCandidatesRequest {
+            session_id: id.to_owned(),
+        })
+        .await
+        .expect("stream")
+        .into_inner()
+}
+
+/// Reads `stream` until it ends (or errors) within `limit`, and asserts its last event was SessionEnded with
+/// `reason`.
+pub async fn assert_stream_ends_with(
+    stream: &mut tonic::Streaming<media_proto::v1::SessionEvent>,
+    limit: Duration,
+    reason: media_proto::v1::EndReason,
+) {
+    use media_proto::v1::session_event::Event;
+    use tokio_stream::StreamExt;
+    let last = tokio::time::timeout(limit, async {
+        let mut last = None;
+        while let Some(Ok(e)) = stream.next().await {
+            last = e.event;
+        }
+        last
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the stream ends within {limit:?}"));
+    match last {
+        Some(Event::Ended(e)) => assert_eq!(e.reason, reason as i32, "{e:?}"),
+        other => panic!("expected SessionEnded, got {other:?}"),
+    }
+}
