@@ -2,23 +2,13 @@
 //! session itself.
 mod support;
 
-use support::fake_gateway::{Call, FakeGateway};
-use support::{Bridge, OFFER, send};
+use support::fake_gateway::Call;
 
 #[tokio::test]
 async fn close_during_start_leaks_no_session() -> anyhow::Result<()> {
-    let gateway = FakeGateway::start(true).await?;
-    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
-    let mut ws = bridge.connect(None).await?;
-    send(
-        &mut ws,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
-    support::eventually("Start to reach the gateway", || {
-        gateway.calls().contains(&Call::Start)
-    })
-    .await?;
+    let (gateway, bridge, mut ws) = support::bridge_with_socket(true).await?;
+    support::send_start(&mut ws).await?;
+    support::start_reached(&gateway).await?;
     assert_eq!(
         bridge.counters.live_sessions(),
         1,

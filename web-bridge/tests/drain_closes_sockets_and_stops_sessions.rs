@@ -7,16 +7,12 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use support::fake_gateway::{Call, FakeGateway};
-use support::{Bridge, OFFER, Ws, http_get, recv_error, recv_json, send};
+use support::{Bridge, Ws, http_get, recv_error, recv_json};
 use tokio_tungstenite::tungstenite::{self, Message, protocol::frame::coding::CloseCode};
 
 async fn started(bridge: &Bridge, gateway: &FakeGateway) -> anyhow::Result<Ws> {
     let mut ws = bridge.connect(None).await?;
-    send(
-        &mut ws,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
+    support::send_start(&mut ws).await?;
     gateway.release_start();
     assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
     Ok(ws)
@@ -49,11 +45,7 @@ async fn drain_closes_sockets_and_stops_sessions() -> anyhow::Result<()> {
     let mut second = started(&bridge, &gateway).await?;
     // A third socket whose Start the gateway holds until after the drain began.
     let mut starting = bridge.connect(None).await?;
-    send(
-        &mut starting,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
+    support::send_start(&mut starting).await?;
     support::eventually("the third Start to reach the gateway", || {
         gateway
             .calls()

@@ -3,8 +3,8 @@ mod support;
 
 use std::time::Duration;
 
-use support::fake_gateway::{Call, FakeGateway};
-use support::{Bridge, OFFER, send};
+use support::Bridge;
+use support::fake_gateway::FakeGateway;
 
 #[tokio::test]
 async fn drain_ends_within_grace_period() -> anyhow::Result<()> {
@@ -15,15 +15,8 @@ async fn drain_ends_within_grace_period() -> anyhow::Result<()> {
     })
     .await?;
     let mut ws = bridge.connect(None).await?;
-    send(
-        &mut ws,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
-    support::eventually("Start to reach the gateway", || {
-        gateway.calls().contains(&Call::Start)
-    })
-    .await?;
+    support::send_start(&mut ws).await?;
+    support::start_reached(&gateway).await?;
 
     bridge.shutdown.cancel();
     // Far below the 30 s Start timeout that would otherwise bound it.

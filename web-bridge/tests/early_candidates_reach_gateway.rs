@@ -2,26 +2,17 @@
 //! Start returns (the tutorial stranded these).
 mod support;
 
-use support::fake_gateway::{Call, FakeGateway};
-use support::{Bridge, OFFER, candidate_json, recv_json, send};
+use support::fake_gateway::Call;
+use support::{candidate_json, recv_json, send};
 
 #[tokio::test]
 async fn early_candidates_reach_gateway() -> anyhow::Result<()> {
-    let gateway = FakeGateway::start(true).await?;
-    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
-    let mut ws = bridge.connect(None).await?;
-    send(
-        &mut ws,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
+    let (gateway, bridge, mut ws) = support::bridge_with_socket(true).await?;
+    support::send_start(&mut ws).await?;
     for port in [5001, 5002, 5003] {
         send(&mut ws, candidate_json(port)).await?;
     }
-    support::eventually("Start to reach the gateway", || {
-        gateway.calls().contains(&Call::Start)
-    })
-    .await?;
+    support::start_reached(&gateway).await?;
     gateway.release_start();
 
     let answer = recv_json(&mut ws).await?;

@@ -4,7 +4,7 @@ mod support;
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use support::fake_gateway::{Call, FakeGateway};
-use support::{Bridge, OFFER, recv_json, send};
+use support::{Bridge, recv_json};
 use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
@@ -16,11 +16,7 @@ async fn flood_closes_socket_with_error() -> anyhow::Result<()> {
     })
     .await?;
     let mut ws = bridge.connect(None).await?;
-    send(
-        &mut ws,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
+    support::send_start(&mut ws).await?;
     assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
 
     for _ in 0..100 {

@@ -5,7 +5,7 @@ mod support;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use support::fake_gateway::{FakeGateway, Options};
-use support::{Bridge, OFFER, recv_error, recv_json, send};
+use support::{Bridge, recv_error, recv_json, send};
 use tonic::transport::{Identity, ServerTlsConfig};
 
 #[tokio::test]
@@ -34,7 +34,7 @@ async fn gateway_tls_trusts_private_ca() -> anyhow::Result<()> {
         gateway.addr.port()
     ));
     std::fs::write(&ca_file, ca.pem())?;
-    let start = serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string();
+    let start = support::start_message();
 
     let bridge = Bridge::start(&gateway.uri(), |c| c.gateway_ca = Some(ca_file.clone())).await?;
     let mut ws = bridge.connect(None).await?;

@@ -3,7 +3,7 @@
 mod support;
 
 use support::fake_gateway::{Call, FakeGateway, Options};
-use support::{Bridge, OFFER, candidate_json, recv_error, recv_json, send};
+use support::{Bridge, candidate_json, recv_error, recv_json, send};
 use web_bridge::GatewayToken;
 
 #[tokio::test]
@@ -13,7 +13,7 @@ async fn gateway_token_is_sent() -> anyhow::Result<()> {
         ..Options::default()
     })
     .await?;
-    let start = serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string();
+    let start = support::start_message();
 
     let bridge = Bridge::start(&gateway.uri(), |c| {
         c.gateway_token = Some(GatewayToken::new("s3cret-token"));

@@ -5,8 +5,7 @@ mod support;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use support::fake_gateway::FakeGateway;
-use support::{Bridge, OFFER, recv_json, send};
+use support::{recv_json, send};
 
 /// Collects every formatted log line.
 #[derive(Clone, Default)]
@@ -48,14 +47,8 @@ async fn logs_carry_session_id() -> anyhow::Result<()> {
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
 
-    let gateway = FakeGateway::start(false).await?;
-    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
-    let mut ws = bridge.connect(None).await?;
-    send(
-        &mut ws,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
+    let (_gateway, bridge, mut ws) = support::bridge_with_socket(false).await?;
+    support::send_start(&mut ws).await?;
     assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
     send(&mut ws, r#"{"id":"stop"}"#).await?;
     support::eventually("the session to be stopped", || {

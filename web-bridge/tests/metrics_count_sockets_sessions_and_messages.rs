@@ -3,19 +3,12 @@
 //! back to zero once the socket is gone.
 mod support;
 
-use support::fake_gateway::FakeGateway;
-use support::{Bridge, OFFER, candidate_json, metrics, recv_error, recv_json, sample, send};
+use support::{candidate_json, metrics, recv_error, recv_json, sample, send};
 
 #[tokio::test]
 async fn metrics_count_sockets_sessions_and_messages() -> anyhow::Result<()> {
-    let gateway = FakeGateway::start(false).await?;
-    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
-    let mut ws = bridge.connect(None).await?;
-    send(
-        &mut ws,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
+    let (_gateway, bridge, mut ws) = support::bridge_with_socket(false).await?;
+    support::send_start(&mut ws).await?;
     assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
     assert_eq!(recv_json(&mut ws).await?["id"], "iceCandidate");
     send(&mut ws, candidate_json(5000)).await?;

@@ -2,19 +2,13 @@
 //! tutorial's server sent them.
 mod support;
 
-use support::fake_gateway::{FakeGateway, SERVER_CANDIDATE};
-use support::{Bridge, OFFER, recv_json, send};
+use support::fake_gateway::SERVER_CANDIDATE;
+use support::recv_json;
 
 #[tokio::test]
 async fn server_candidates_reach_browser() -> anyhow::Result<()> {
-    let gateway = FakeGateway::start(false).await?;
-    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
-    let mut ws = bridge.connect(None).await?;
-    send(
-        &mut ws,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
+    let (_gateway, bridge, mut ws) = support::bridge_with_socket(false).await?;
+    support::send_start(&mut ws).await?;
     assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
     let candidate = recv_json(&mut ws).await?;
     assert_eq!(

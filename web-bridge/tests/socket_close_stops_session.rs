@@ -1,19 +1,13 @@
 //! Closing the WebSocket after a session started stops that session at the gateway.
 mod support;
 
-use support::fake_gateway::{Call, FakeGateway};
-use support::{Bridge, OFFER, recv_json, send};
+use support::fake_gateway::Call;
+use support::recv_json;
 
 #[tokio::test]
 async fn socket_close_stops_session() -> anyhow::Result<()> {
-    let gateway = FakeGateway::start(false).await?;
-    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
-    let mut ws = bridge.connect(None).await?;
-    send(
-        &mut ws,
-        serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string(),
-    )
-    .await?;
+    let (gateway, bridge, mut ws) = support::bridge_with_socket(false).await?;
+    support::send_start(&mut ws).await?;
     assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
     assert_eq!(bridge.counters.live_sessions(), 1);
     ws.close(None).await?;

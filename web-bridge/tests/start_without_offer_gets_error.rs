@@ -1,14 +1,11 @@
 //! `start` without a usable sdpOffer gets an `error` and never reaches the gateway.
 mod support;
 
-use support::fake_gateway::FakeGateway;
-use support::{Bridge, recv_error, send};
+use support::{recv_error, send};
 
 #[tokio::test]
 async fn start_without_offer_gets_error() -> anyhow::Result<()> {
-    let gateway = FakeGateway::start(false).await?;
-    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
-    let mut ws = bridge.connect(None).await?;
+    let (gateway, bridge, mut ws) = support::bridge_with_socket(false).await?;
     send(&mut ws, r#"{"id":"start"}"#).await?;
     assert_eq!(recv_error(&mut ws).await?, "start has no \"sdpOffer\"");
     send(&mut ws, r#"{"id":"start","sdpOffer":"  "}"#).await?;

@@ -1,15 +1,13 @@
 //! `stop` stops the session at the gateway and the same socket can start again.
 mod support;
 
-use support::fake_gateway::{Call, FakeGateway};
-use support::{Bridge, OFFER, recv_json, send};
+use support::fake_gateway::Call;
+use support::{recv_json, send};
 
 #[tokio::test]
 async fn stop_message_stops_session() -> anyhow::Result<()> {
-    let gateway = FakeGateway::start(false).await?;
-    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
-    let mut ws = bridge.connect(None).await?;
-    let start = serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string();
+    let (gateway, bridge, mut ws) = support::bridge_with_socket(false).await?;
+    let start = support::start_message();
     send(&mut ws, start.clone()).await?;
     assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
     send(&mut ws, r#"{"id":"stop"}"#).await?;

@@ -157,3 +157,32 @@ pub fn candidate_json(port: u16) -> String {
         r#"{{"id":"onIceCandidate","candidate":{{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 {port} typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}}}}"#
     )
 }
+
+/// A fake gateway (holding every Start until released when `hold_start`), a bridge with the default config in
+/// front of it, and one browser socket open on the bridge.
+pub async fn bridge_with_socket(
+    hold_start: bool,
+) -> anyhow::Result<(fake_gateway::FakeGateway, Bridge, Ws)> {
+    let gateway = fake_gateway::FakeGateway::start(hold_start).await?;
+    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
+    let ws = bridge.connect(None).await?;
+    Ok((gateway, bridge, ws))
+}
+
+/// The browser's `start` message carrying [`OFFER`].
+pub fn start_message() -> String {
+    serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string()
+}
+
+/// Sends the browser's `start` message carrying [`OFFER`].
+pub async fn send_start(ws: &mut Ws) -> anyhow::Result<()> {
+    send(ws, start_message()).await
+}
+
+/// Waits until a Start call has reached `gateway`.
+pub async fn start_reached(gateway: &fake_gateway::FakeGateway) -> anyhow::Result<()> {
+    eventually("Start to reach the gateway", || {
+        gateway.calls().contains(&fake_gateway::Call::Start)
+    })
+    .await
+}
