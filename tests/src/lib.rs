@@ -141,6 +141,48 @@ impl Stack {
     }
 }
 
+/// A plain-HTTP web bridge on 127.0.0.1:0 in front of a [`Gateway`], owned by the test: it cancels
+/// `shutdown` and awaits `task` itself (the drain tests watch what happens in between).
+pub struct PlainBridge {
+    pub addr: std::net::SocketAddr,
+    pub counters: web_bridge::Counters,
+    pub shutdown: CancellationToken,
+    pub task: tokio::task::JoinHandle<Result<(), web_bridge::Error>>,
+}
+
+/// Starts a [`PlainBridge`] (default config, no TLS) in front of `gateway`.
+pub async fn plain_bridge(gateway: &Gateway) -> anyhow::Result<PlainBridge> {
+    let web = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = web.local_addr()?;
+    let config = web_bridge::Config {
+        gateway: gateway.grpc_uri.clone(),
+        tls: web_bridge::TlsMode::Plain,
+        ..Default::default()
+    };
+    let counters = config.counters.clone();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(web_bridge::run(web, config, shutdown.clone()));
+    Ok(PlainBridge {
+        addr,
+        counters,
+        shutdown,
+        task,
+    })
+}
+
+/// A browser's WebSocket to the bridge.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Opens ws://`addr`/helloworld and sends the browser's `start` carrying `offer`.
+pub async fn open_and_start(addr: std::net::SocketAddr, offer: &str) -> anyhow::Result<Ws> {
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let (mut ws, _) =
+        tokio_tungstenite::client_async(format!("ws://{addr}/helloworld"), tcp).await?;
+    let start = serde_json::json!({"id": "start", "sdpOffer": offer}).to_string();
+    ws.send(tungstenite::Message::text(start)).await?;
+    Ok(ws)
+}
+
 /// Runs the browser driver in `mode` (`single` or `two-tabs`) against `url`, saving a screenshot as
 /// `target/tmp/<screenshot>`; returns the driver's JSON result (whatever its `ok` says).
 pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Result<Value> {

@@ -5,39 +5,29 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use e2e_tests::Gateway;
+use e2e_tests::{Gateway, PlainBridge};
 use futures_util::SinkExt as _;
 use media_probe::{Peer, PeerConfig};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
+use tokio::net::TcpStream;
 
 const BROWSERS: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bridge_abrupt_close_during_start_leaks_no_pipeline() -> anyhow::Result<()> {
     let gateway = Gateway::start().await?;
-    let web = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = web.local_addr()?;
-    let config = web_bridge::Config {
-        gateway: gateway.grpc_uri.clone(),
-        tls: web_bridge::TlsMode::Plain,
-        ..Default::default()
-    };
-    let counters = config.counters.clone();
-    let shutdown = CancellationToken::new();
-    let bridge = tokio::spawn(web_bridge::run(web, config, shutdown.clone()));
+    let PlainBridge {
+        addr,
+        counters,
+        shutdown,
+        task: bridge,
+    } = e2e_tests::plain_bridge(&gateway).await?;
 
     let mut peers = Vec::new();
     for _ in 0..BROWSERS {
         let (peer, offer) = Peer::start(PeerConfig::default()).await?;
         peers.push(peer);
-        let tcp = TcpStream::connect(addr).await?;
-        let (mut ws, _) =
-            tokio_tungstenite::client_async(format!("ws://{addr}/helloworld"), tcp).await?;
-        let start = serde_json::json!({"id": "start", "sdpOffer": offer}).to_string();
-        ws.send(Message::text(start)).await?;
+        let mut ws = e2e_tests::open_and_start(addr, &offer).await?;
         ws.flush().await?;
         drop(ws); // Abrupt: the TCP connection just goes.
     }

@@ -4,14 +4,10 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use e2e_tests::Gateway;
-use futures_util::{SinkExt as _, StreamExt as _};
+use e2e_tests::{Gateway, PlainBridge, Ws};
+use futures_util::StreamExt as _;
 use media_probe::{Peer, PeerConfig};
-use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
-
-type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
 
 async fn next_json(ws: &mut Ws) -> anyhow::Result<serde_json::Value> {
     loop {
@@ -30,25 +26,17 @@ async fn next_json(ws: &mut Ws) -> anyhow::Result<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bridge_drain_releases_pipelines() -> anyhow::Result<()> {
     let gateway = Gateway::start().await?;
-    let web = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = web.local_addr()?;
-    let config = web_bridge::Config {
-        gateway: gateway.grpc_uri.clone(),
-        tls: web_bridge::TlsMode::Plain,
-        ..Default::default()
-    };
-    let counters = config.counters.clone();
-    let shutdown = CancellationToken::new();
-    let bridge = tokio::spawn(web_bridge::run(web, config, shutdown.clone()));
+    let PlainBridge {
+        addr,
+        counters,
+        shutdown,
+        task: bridge,
+    } = e2e_tests::plain_bridge(&gateway).await?;
 
     let mut browsers = Vec::new();
     for _ in 0..2 {
         let (peer, offer) = Peer::start(PeerConfig::default()).await?;
-        let tcp = TcpStream::connect(addr).await?;
-        let (mut ws, _) =
-            tokio_tungstenite::client_async(format!("ws://{addr}/helloworld"), tcp).await?;
-        let start = serde_json::json!({"id": "start", "sdpOffer": offer}).to_string();
-        ws.send(Message::text(start)).await?;
+        let mut ws = e2e_tests::open_and_start(addr, &offer).await?;
         let reply = next_json(&mut ws).await?;
         assert_eq!(reply["id"], "startResponse", "{reply}");
         browsers.push((peer, ws));
