@@ -10,8 +10,8 @@ use media_proto::v1::{EndReason, StartRequest};
 use std::time::{Duration, Instant};
 use support::http::get;
 use support::peer::Peer;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn draining_refuses_then_ends_everything() {
@@ -31,12 +31,7 @@ async fn draining_refuses_then_ends_everything() {
     })
     .await;
     let metrics = gw.gateway.metrics_addr().expect("a metrics listener");
-    let up = support::eventually(Duration::from_secs(5), || {
-        !peer.requests("invoke").is_empty()
-    })
-    .await;
-    assert!(up, "the link never came up");
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    common::wait_for_link(&peer).await;
     let start = || StartRequest {
         sdp_offer: OFFER.into(),
         wait_for_candidates: false,
@@ -44,13 +39,7 @@ async fn draining_refuses_then_ends_everything() {
     let id = common::start_session(&mut gw.client, OFFER).await;
     let mut stream = common::open_stream(&mut gw.client, &id).await;
     assert_eq!(get(metrics, "/readyz").await.0, 200);
-    let channel =
-        tonic::transport::Endpoint::from_shared(format!("http://{}", gw.gateway.local_addr()))
-            .expect("endpoint")
-            .connect()
-            .await
-            .expect("connect");
-    let mut health = HealthClient::new(channel);
+    let mut health = common::health_client(&gw.gateway).await;
 
     let began = Instant::now();
     gw.shutdown.cancel();

@@ -6,7 +6,6 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, on_peer, what};
-use media_proto::v1::{AddIceCandidateRequest, IceCandidate};
 use serde_json::json;
 use std::time::Duration;
 
@@ -29,16 +28,7 @@ async fn early_candidates_reach_add_ice_candidate_in_order() {
         .map(|i| format!("candidate:{i} 1 udp 2122260223 127.0.0.1 5440{i} typ host"))
         .collect();
     for line in lines.iter().map(String::as_str).chain([""]) {
-        let c = IceCandidate {
-            candidate: line.into(),
-            sdp_mid: "0".into(),
-            sdp_m_line_index: 0,
-        };
-        gw.client
-            .add_ice_candidate(AddIceCandidateRequest {
-                session_id: id.clone(),
-                candidate: Some(c),
-            })
+        common::add_candidate(&mut gw.client, &id, line)
             .await
             .expect("queued");
     }
@@ -81,17 +71,12 @@ async fn early_candidates_reach_add_ice_candidate_in_order() {
     );
 
     // Later candidates go straight through.
-    let c = IceCandidate {
-        candidate: "candidate:9 1 udp 1 127.0.0.1 9 typ host".into(),
-        sdp_mid: "0".into(),
-        sdp_m_line_index: 0,
-    };
-    gw.client
-        .add_ice_candidate(AddIceCandidateRequest {
-            session_id: id,
-            candidate: Some(c),
-        })
-        .await
-        .expect("added");
+    common::add_candidate(
+        &mut gw.client,
+        &id,
+        "candidate:9 1 udp 1 127.0.0.1 9 typ host",
+    )
+    .await
+    .expect("added");
     assert_eq!(added().len(), 4);
 }

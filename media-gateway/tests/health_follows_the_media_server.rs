@@ -22,13 +22,7 @@ async fn status(client: &mut HealthClient<tonic::transport::Channel>, service: &
 #[tokio::test]
 async fn health_tracks_the_link() {
     let (gw, peer) = common::on_peer(common::Script::default()).await;
-    let channel =
-        tonic::transport::Endpoint::from_shared(format!("http://{}", gw.gateway.local_addr()))
-            .expect("endpoint")
-            .connect()
-            .await
-            .expect("connect");
-    let mut health = HealthClient::new(channel);
+    let mut health = common::health_client(&gw.gateway).await;
     for service in ["", "mediasession.v1.MediaSession"] {
         assert_eq!(
             status(&mut health, service).await,

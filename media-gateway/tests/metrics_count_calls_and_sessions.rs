@@ -6,7 +6,6 @@ mod support;
 
 use common::{OFFER, Script, config, gateway_with_metrics, hello_world};
 use media_proto::v1::StopRequest;
-use std::time::Duration;
 use support::http::get;
 use support::peer::Peer;
 
@@ -25,12 +24,7 @@ async fn metrics_describe_what_happened() {
     let peer = Peer::with_handler("server-1", hello_world(Script::default())).await;
     let mut gw = gateway_with_metrics(config(vec![peer.uri()])).await;
     let metrics = gw.gateway.metrics_addr().expect("a metrics listener");
-    let up = support::eventually(Duration::from_secs(5), || {
-        !peer.requests("invoke").is_empty()
-    })
-    .await;
-    assert!(up, "the link never came up");
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    common::wait_for_link(&peer).await;
 
     let id = common::start_session(&mut gw.client, OFFER).await;
     let (_, during) = get(metrics, "/metrics").await;

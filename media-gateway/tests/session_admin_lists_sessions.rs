@@ -28,17 +28,13 @@ async fn operators_see_each_session() {
     let mut admin = common::admin(&gw.gateway).await;
     let id = common::start_session(&mut gw.client, OFFER).await;
     for port in [50000, 50001] {
-        gw.client
-            .add_ice_candidate(AddIceCandidateRequest {
-                session_id: id.clone(),
-                candidate: Some(IceCandidate {
-                    candidate: format!("candidate:1 1 UDP 2122252543 127.0.0.1 {port} typ host"),
-                    sdp_mid: "0".into(),
-                    sdp_m_line_index: 0,
-                }),
-            })
-            .await
-            .expect("AddIceCandidate");
+        common::add_candidate(
+            &mut gw.client,
+            &id,
+            format!("candidate:1 1 UDP 2122252543 127.0.0.1 {port} typ host"),
+        )
+        .await
+        .expect("AddIceCandidate");
     }
     // End-of-candidates is not a candidate.
     gw.client

@@ -5,7 +5,7 @@ mod common;
 mod support;
 
 use common::{OFFER, Script, on_peer, released};
-use media_proto::v1::{AddIceCandidateRequest, IceCandidate, StopRequest, StreamCandidatesRequest};
+use media_proto::v1::{StopRequest, StreamCandidatesRequest};
 
 #[tokio::test]
 async fn stop_twice_is_fine() {
@@ -42,17 +42,7 @@ async fn stop_twice_is_fine() {
     assert!(!second.released);
     assert_eq!(released(&peer).len(), 1, "released exactly once");
 
-    let c = IceCandidate {
-        candidate: String::new(),
-        sdp_mid: "0".into(),
-        sdp_m_line_index: 0,
-    };
-    let e = gw
-        .client
-        .add_ice_candidate(AddIceCandidateRequest {
-            session_id: id.clone(),
-            candidate: Some(c),
-        })
+    let e = common::add_candidate(&mut gw.client, &id, String::new())
         .await
         .unwrap_err();
     assert_eq!(e.code(), tonic::Code::NotFound);

@@ -4,7 +4,7 @@ mod common;
 mod support;
 
 use common::{Script, on_peer};
-use media_proto::v1::{AddIceCandidateRequest, IceCandidate, StopRequest, StreamCandidatesRequest};
+use media_proto::v1::{StopRequest, StreamCandidatesRequest};
 use tonic::Code;
 
 #[tokio::test]
@@ -20,19 +20,13 @@ async fn never_issued_ids_are_not_found() {
         .unwrap_err();
     assert_eq!(e.code(), Code::NotFound, "{e:?}");
     assert!(e.message().contains(&id), "{e:?}");
-    let c = IceCandidate {
-        candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host".into(),
-        sdp_mid: "0".into(),
-        sdp_m_line_index: 0,
-    };
-    let e = gw
-        .client
-        .add_ice_candidate(AddIceCandidateRequest {
-            session_id: id.clone(),
-            candidate: Some(c),
-        })
-        .await
-        .unwrap_err();
+    let e = common::add_candidate(
+        &mut gw.client,
+        &id,
+        "candidate:1 1 udp 1 127.0.0.1 9 typ host",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
     let e = gw
         .client

@@ -242,12 +242,7 @@ pub async fn on_peer_with(script: Script, tweak: impl FnOnce(Config) -> Config) 
     let peer = Peer::with_handler("server-1", hello_world(script)).await;
     let running = gateway(tweak(config(vec![peer.uri()]))).await;
     // The link connects on its own; wait for the getInfo that ends its set-up.
-    let up = crate::support::eventually(Duration::from_secs(5), || {
-        !peer.requests("invoke").is_empty()
-    })
-    .await;
-    assert!(up, "the gateway never set up its Kurento session");
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    wait_for_link(&peer).await;
     (running, peer)
 }
 
@@ -350,4 +345,46 @@ pub async fn assert_stream_ends_with(
         Some(Event::Ended(e)) => assert_eq!(e.reason, reason as i32, "{e:?}"),
         other => panic!("expected SessionEnded, got {other:?}"),
     }
+}
+
+/// Sends one candidate line (sdpMid "0", m-line 0; "" is end-of-candidates) for session `id`.
+pub async fn add_candidate(
+    client: &mut MediaSessionClient<Channel>,
+    id: &str,
+    line: impl Into<String>,
+) -> Result<(), tonic::Status> {
+    client
+        .add_ice_candidate(media_proto::v1::AddIceCandidateRequest {
+            session_id: id.to_owned(),
+            candidate: Some(media_proto::v1::IceCandidate {
+                candidate: line.into(),
+                sdp_mid: "0".into(),
+                sdp_m_line_index: 0,
+            }),
+        })
+        .await
+        .map(|_| ())
+}
+
+/// Waits until the gateway's link to `peer` has finished its set-up (the getInfo invoke), then a little more.
+pub async fn wait_for_link(peer: &Peer) {
+    let up = crate::support::eventually(Duration::from_secs(5), || {
+        !peer.requests("invoke").is_empty()
+    })
+    .await;
+    assert!(up, "the link never came up");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// A grpc.health.v1 client on the gateway's port.
+pub async fn health_client(
+    gateway: &Gateway,
+) -> tonic_health::pb::health_client::HealthClient<Channel> {
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", gateway.local_addr()))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+    tonic_health::pb::health_client::HealthClient::new(channel)
 }
