@@ -2,8 +2,6 @@
 //! session itself.
 mod support;
 
-use support::fake_gateway::Call;
-
 #[tokio::test]
 async fn close_during_start_leaks_no_session() -> anyhow::Result<()> {
     let (gateway, bridge, mut ws) = support::bridge_with_socket(true).await?;
@@ -22,12 +20,7 @@ async fn close_during_start_leaks_no_session() -> anyhow::Result<()> {
     .await?;
     gateway.release_start();
 
-    support::eventually("the orphaned session to be stopped", || {
-        gateway.calls().contains(&Call::Stop {
-            session: "session-1".into(),
-        })
-    })
-    .await?;
+    support::stop_reached(&gateway, "session-1", "the orphaned session to be stopped").await?;
     support::eventually("no live session", || bridge.counters.live_sessions() == 0).await?;
     bridge.stop().await
 }

@@ -3,7 +3,7 @@
 mod support;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use support::fake_gateway::{Call, FakeGateway};
+use support::fake_gateway::FakeGateway;
 use support::{Bridge, recv_json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -54,15 +54,7 @@ async fn flood_closes_socket_with_error() -> anyhow::Result<()> {
         Some("too many messages: the limit is 5 per second")
     );
     assert_eq!(close_code, Some(1008));
-    support::eventually("the session to be stopped", || {
-        gateway.calls().contains(&Call::Stop {
-            session: "session-1".into(),
-        })
-    })
-    .await?;
-    support::eventually("nothing left open", || {
-        bridge.counters.open_sockets() == 0 && bridge.counters.live_sessions() == 0
-    })
-    .await?;
+    support::stop_reached(&gateway, "session-1", "the session to be stopped").await?;
+    support::nothing_open(&bridge, "nothing left open").await?;
     bridge.stop().await
 }

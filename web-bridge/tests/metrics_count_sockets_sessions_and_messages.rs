@@ -71,10 +71,7 @@ async fn metrics_count_sockets_sessions_and_messages() -> anyhow::Result<()> {
     );
 
     ws.close(None).await?;
-    support::eventually("the socket and session to be released", || {
-        bridge.counters.open_sockets() == 0 && bridge.counters.live_sessions() == 0
-    })
-    .await?;
+    support::nothing_open(&bridge, "the socket and session to be released").await?;
     let text = metrics(bridge.addr).await?;
     assert_eq!(sample(&text, "web_bridge_websocket_connections_open"), 0.0);
     assert_eq!(sample(&text, "web_bridge_gateway_sessions_open"), 0.0);

@@ -1,7 +1,6 @@
 //! Closing the WebSocket after a session started stops that session at the gateway.
 mod support;
 
-use support::fake_gateway::Call;
 use support::recv_json;
 
 #[tokio::test]
@@ -11,15 +10,7 @@ async fn socket_close_stops_session() -> anyhow::Result<()> {
     assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
     assert_eq!(bridge.counters.live_sessions(), 1);
     ws.close(None).await?;
-    support::eventually("Stop at the gateway", || {
-        gateway.calls().contains(&Call::Stop {
-            session: "session-1".into(),
-        })
-    })
-    .await?;
-    support::eventually("counters back to zero", || {
-        bridge.counters.live_sessions() == 0 && bridge.counters.open_sockets() == 0
-    })
-    .await?;
+    support::stop_reached(&gateway, "session-1", "Stop at the gateway").await?;
+    support::nothing_open(&bridge, "counters back to zero").await?;
     bridge.stop().await
 }

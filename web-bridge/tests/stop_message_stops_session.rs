@@ -1,7 +1,6 @@
 //! `stop` stops the session at the gateway and the same socket can start again.
 mod support;
 
-use support::fake_gateway::Call;
 use support::{recv_json, send};
 
 #[tokio::test]
@@ -11,12 +10,7 @@ async fn stop_message_stops_session() -> anyhow::Result<()> {
     send(&mut ws, start.clone()).await?;
     assert_eq!(recv_json(&mut ws).await?["id"], "startResponse");
     send(&mut ws, r#"{"id":"stop"}"#).await?;
-    support::eventually("Stop at the gateway", || {
-        gateway.calls().contains(&Call::Stop {
-            session: "session-1".into(),
-        })
-    })
-    .await?;
+    support::stop_reached(&gateway, "session-1", "Stop at the gateway").await?;
     support::eventually("no live session", || bridge.counters.live_sessions() == 0).await?;
     assert_eq!(
         bridge.counters.open_sockets(),

@@ -186,3 +186,25 @@ pub async fn start_reached(gateway: &fake_gateway::FakeGateway) -> anyhow::Resul
     })
     .await
 }
+
+/// Waits until `gateway` has seen Stop for `session`; `what` names the wait in the timeout error.
+pub async fn stop_reached(
+    gateway: &fake_gateway::FakeGateway,
+    session: &str,
+    what: &str,
+) -> anyhow::Result<()> {
+    eventually(what, || {
+        gateway.calls().contains(&fake_gateway::Call::Stop {
+            session: session.into(),
+        })
+    })
+    .await
+}
+
+/// Waits until `bridge` holds no socket and no session; `what` names the wait in the timeout error.
+pub async fn nothing_open(bridge: &Bridge, what: &str) -> anyhow::Result<()> {
+    eventually(what, || {
+        bridge.counters.open_sockets() == 0 && bridge.counters.live_sessions() == 0
+    })
+    .await
+}
