@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use e2e_tests::{Gateway, PlainBridge};
+use e2e_tests::Gateway;
 use futures_util::SinkExt as _;
 use media_probe::{Peer, PeerConfig};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -16,34 +16,29 @@ const BROWSERS: usize = 4;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bridge_abrupt_close_during_start_leaks_no_pipeline() -> anyhow::Result<()> {
     let gateway = Gateway::start().await?;
-    let PlainBridge {
-        addr,
-        counters,
-        shutdown,
-        task: bridge,
-    } = e2e_tests::plain_bridge(&gateway).await?;
+    let web = e2e_tests::plain_bridge(&gateway).await?;
 
     let mut peers = Vec::new();
     for _ in 0..BROWSERS {
         let (peer, offer) = Peer::start(PeerConfig::default()).await?;
         peers.push(peer);
-        let mut ws = e2e_tests::open_and_start(addr, &offer).await?;
+        let mut ws = e2e_tests::open_and_start(web.addr, &offer).await?;
         ws.flush().await?;
         drop(ws); // Abrupt: the TCP connection just goes.
     }
 
     for _ in 0..100 {
-        if counters.open_sockets() == 0 && counters.live_sessions() == 0 {
+        if web.counters.open_sockets() == 0 && web.counters.live_sessions() == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(counters.open_sockets(), 0, "sockets left open");
-    assert_eq!(counters.live_sessions(), 0, "bridge sessions left");
+    assert_eq!(web.counters.open_sockets(), 0, "sockets left open");
+    assert_eq!(web.counters.live_sessions(), 0, "bridge sessions left");
     gateway.assert_released().await?;
 
     // Every Start succeeded and returned to a socket that was already gone: the path under test ran.
-    let metrics = get_metrics(addr).await?;
+    let metrics = get_metrics(web.addr).await?;
     assert_eq!(
         sample(
             &metrics,
@@ -66,8 +61,8 @@ async fn bridge_abrupt_close_during_start_leaks_no_pipeline() -> anyhow::Result<
         "{metrics}"
     );
 
-    shutdown.cancel();
-    bridge.await??;
+    web.shutdown.cancel();
+    web.task.await??;
     gateway.stop().await
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use e2e_tests::{Gateway, PlainBridge, Ws};
+use e2e_tests::{Gateway, Ws};
 use futures_util::StreamExt as _;
 use media_probe::{Peer, PeerConfig};
 use tokio_tungstenite::tungstenite::Message;
@@ -26,24 +26,19 @@ async fn next_json(ws: &mut Ws) -> anyhow::Result<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bridge_drain_releases_pipelines() -> anyhow::Result<()> {
     let gateway = Gateway::start().await?;
-    let PlainBridge {
-        addr,
-        counters,
-        shutdown,
-        task: bridge,
-    } = e2e_tests::plain_bridge(&gateway).await?;
+    let web = e2e_tests::plain_bridge(&gateway).await?;
 
     let mut browsers = Vec::new();
     for _ in 0..2 {
         let (peer, offer) = Peer::start(PeerConfig::default()).await?;
-        let mut ws = e2e_tests::open_and_start(addr, &offer).await?;
+        let mut ws = e2e_tests::open_and_start(web.addr, &offer).await?;
         let reply = next_json(&mut ws).await?;
         assert_eq!(reply["id"], "startResponse", "{reply}");
         browsers.push((peer, ws));
     }
     assert_eq!(e2e_tests::pipelines(gateway.kms_uri()).await?, 2);
 
-    shutdown.cancel();
+    web.shutdown.cancel();
     for (_, ws) in &mut browsers {
         // Server candidates may still be on their way; the drain's error follows them.
         loop {
@@ -55,9 +50,9 @@ async fn bridge_drain_releases_pipelines() -> anyhow::Result<()> {
             assert_eq!(v["id"], "iceCandidate", "{v}");
         }
     }
-    tokio::time::timeout(Duration::from_secs(20), bridge).await???;
-    assert_eq!(counters.open_sockets(), 0);
-    assert_eq!(counters.live_sessions(), 0);
+    tokio::time::timeout(Duration::from_secs(20), web.task).await???;
+    assert_eq!(web.counters.open_sockets(), 0);
+    assert_eq!(web.counters.live_sessions(), 0);
     gateway.assert_released().await?;
     gateway.stop().await
 }
