@@ -1,23 +1,17 @@
 //! KMS link: a call gets its response's value; the start-up handshake is the kurento-client-js one; errors
 //! come back typed; after shutdown calls fail with ShuttingDown.
 
+mod common;
 mod support;
 
+use common::create;
 use kurento::{ErrorCode, Method};
 use media_gateway::kms::{KmsError, KmsLink, LinkConfig, LinkState};
-use serde_json::{Map, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use support::peer::{Peer, error};
 use tokio_util::sync::CancellationToken;
-
-fn create(kind: &str) -> Method {
-    Method::Create {
-        type_name: kind.into(),
-        constructor_params: Map::new(),
-        properties: Map::new(),
-    }
-}
 
 #[tokio::test]
 async fn call_returns_the_value_and_errors_are_typed() -> anyhow::Result<()> {

@@ -1,10 +1,10 @@
 //! KMS link: events reach the sink registered for exactly their object, and stop when the guard drops.
 
+mod common;
 mod support;
 
 use kurento::{EventData, Method};
 use media_gateway::kms::{KmsLink, LinkConfig, LinkNotice};
-use serde_json::Map;
 use std::time::Duration;
 use support::peer::Peer;
 use tokio::sync::mpsc;
@@ -14,11 +14,7 @@ use tokio_util::sync::CancellationToken;
 async fn events_go_to_the_registered_sink_only() -> anyhow::Result<()> {
     let peer = Peer::start("server-a").await;
     let link = KmsLink::spawn(peer.uri(), LinkConfig::default(), CancellationToken::new());
-    let create = Method::Create {
-        type_name: "MediaPipeline".into(),
-        constructor_params: Map::new(),
-        properties: Map::new(),
-    };
+    let create = common::create("MediaPipeline");
     link.call(create).await?;
 
     let (tx, mut rx) = mpsc::channel(8);

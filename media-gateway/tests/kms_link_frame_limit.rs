@@ -1,13 +1,12 @@
 //! KMS link: frames over max_frame_bytes are refused both ways: a call too large fails without being
 //! sent, and an oversized frame from the server drops the connection (which then resumes).
 
+mod common;
 mod support;
 
 use kurento::Method;
 use media_gateway::kms::{KmsError, KmsLink, LinkConfig};
 use serde_json::json;
-use std::time::Duration;
-use support::eventually;
 use support::peer::Peer;
 use tokio_util::sync::CancellationToken;
 
@@ -43,12 +42,7 @@ async fn oversized_frames_are_refused() -> anyhow::Result<()> {
 
     let event = json!({"jsonrpc":"2.0","method":"onEvent","params":{"value":{"object":"E","type":"X","data":{"pad":big}}}});
     peer.push(event.to_string());
-    assert!(
-        eventually(Duration::from_secs(3), || !peer
-            .requests("connect")
-            .is_empty())
-        .await
-    );
+    assert!(common::resumed(&peer).await);
     assert_eq!(peer.connections(), 2);
     link.call(Method::invoke("E", "gatherCandidates", None))
         .await?;

@@ -1,6 +1,7 @@
 //! KMS link: when the media server restarts (40007 on resume, or a new serverId), every registered sink
 //! gets SessionLost{restarted: true}, and the link starts a fresh session instead of reusing stale objects.
 
+mod common;
 mod support;
 
 use kurento::Method;
@@ -83,12 +84,7 @@ async fn new_server_id_on_resume_means_the_objects_are_gone() -> anyhow::Result<
     let _guard = link.register("P".into(), tx);
     // A first resume teaches the link the serverId.
     peer.drop_connections();
-    assert!(
-        eventually(Duration::from_secs(3), || !peer
-            .requests("connect")
-            .is_empty())
-        .await
-    );
+    assert!(common::resumed(&peer).await);
     link.call(Method::invoke("manager_ServerManager", "getInfo", None))
         .await?;
     peer.kill().await;

@@ -1,14 +1,14 @@
 //! KMS link: after the connection drops, the link reconnects and resumes the same session with
 //! `ping` then `connect {sessionId}`; objects keep working and request ids never repeat.
 
+mod common;
 mod support;
 
 use kurento::Method;
 use media_gateway::kms::{KmsLink, LinkConfig, LinkNotice};
-use serde_json::Map;
 use std::collections::HashSet;
 use std::time::Duration;
-use support::{eventually, peer::Peer};
+use support::peer::Peer;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -16,11 +16,7 @@ use tokio_util::sync::CancellationToken;
 async fn reconnect_resumes_the_same_session() -> anyhow::Result<()> {
     let peer = Peer::start("server-a").await;
     let link = KmsLink::spawn(peer.uri(), LinkConfig::default(), CancellationToken::new());
-    let create = Method::Create {
-        type_name: "MediaPipeline".into(),
-        constructor_params: Map::new(),
-        properties: Map::new(),
-    };
+    let create = common::create("MediaPipeline");
     let pipeline = link.call(create).await?;
     let pipeline = pipeline.as_str().expect("id").to_owned();
     let (tx, mut rx) = mpsc::channel(8);
@@ -28,12 +24,7 @@ async fn reconnect_resumes_the_same_session() -> anyhow::Result<()> {
     let session = peer.requests("create")[0]["params"]["sessionId"].clone();
 
     peer.drop_connections();
-    assert!(
-        eventually(Duration::from_secs(3), || !peer
-            .requests("connect")
-            .is_empty())
-        .await
-    );
+    assert!(common::resumed(&peer).await);
     assert_eq!(peer.connections(), 2);
     let frames = peer.received();
     let at = frames

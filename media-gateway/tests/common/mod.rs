@@ -388,3 +388,20 @@ pub async fn health_client(
             .expect("connect");
     tonic_health::pb::health_client::HealthClient::new(channel)
 }
+
+/// A `create` of a `kind` object with no constructor parameters or properties.
+pub fn create(kind: &str) -> kurento::Method {
+    kurento::Method::Create {
+        type_name: kind.into(),
+        constructor_params: serde_json::Map::new(),
+        properties: serde_json::Map::new(),
+    }
+}
+
+/// Whether the link came back to `peer` with a `connect` (a resume) within three seconds.
+pub async fn resumed(peer: &Peer) -> bool {
+    crate::support::eventually(Duration::from_secs(3), || {
+        !peer.requests("connect").is_empty()
+    })
+    .await
+}
