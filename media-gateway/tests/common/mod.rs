@@ -4,6 +4,9 @@
 // Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+mod calls;
+pub use calls::*;
+
 use crate::support::peer::{self, Ctx, Handler, Peer, Reply};
 use media_gateway::{Config, Gateway};
 use media_proto::v1::media_session_client::MediaSessionClient;
@@ -294,114 +297,4 @@ pub async fn start_when_up(
         }
     }
     panic!("the gateway never took a session")
-}
-
-/// Starts a session with `offer` (answer without waiting for candidates) and returns its id.
-pub async fn start_session(client: &mut MediaSessionClient<Channel>, offer: &str) -> String {
-    client
-        .start(media_proto::v1::StartRequest {
-            sdp_offer: offer.into(),
-            wait_for_candidates: false,
-        })
-        .await
-        .expect("Start")
-        .into_inner()
-        .session_id
-}
-
-/// Opens a StreamCandidates stream on session `id`.
-pub async fn open_stream(
-    client: &mut MediaSessionClient<Channel>,
-    id: &str,
-) -> tonic::Streaming<media_proto::v1::SessionEvent> {
-    client
-        .stream_candidates(media_proto::v1::StreamCandidatesRequest {
-            session_id: id.to_owned(),
-        })
-        .await
-        .expect("stream")
-        .into_inner()
-}
-
-/// Reads `stream` until it ends (or errors) within `limit`, and asserts its last event was SessionEnded with
-/// `reason`.
-pub async fn assert_stream_ends_with(
-    stream: &mut tonic::Streaming<media_proto::v1::SessionEvent>,
-    limit: Duration,
-    reason: media_proto::v1::EndReason,
-) {
-    use media_proto::v1::session_event::Event;
-    use tokio_stream::StreamExt;
-    let last = tokio::time::timeout(limit, async {
-        let mut last = None;
-        while let Some(Ok(e)) = stream.next().await {
-            last = e.event;
-        }
-        last
-    })
-    .await
-    .unwrap_or_else(|_| panic!("the stream ends within {limit:?}"));
-    match last {
-        Some(Event::Ended(e)) => assert_eq!(e.reason, reason as i32, "{e:?}"),
-        other => panic!("expected SessionEnded, got {other:?}"),
-    }
-}
-
-/// Sends one candidate line (sdpMid "0", m-line 0; "" is end-of-candidates) for session `id`.
-pub async fn add_candidate(
-    client: &mut MediaSessionClient<Channel>,
-    id: &str,
-    line: impl Into<String>,
-) -> Result<(), tonic::Status> {
-    client
-        .add_ice_candidate(media_proto::v1::AddIceCandidateRequest {
-            session_id: id.to_owned(),
-            candidate: Some(media_proto::v1::IceCandidate {
-                candidate: line.into(),
-                sdp_mid: "0".into(),
-                sdp_m_line_index: 0,
-            }),
-        })
-        .await
-        .map(|_| ())
-}
-
-/// Waits until the gateway's link to `peer` has finished its set-up (the getInfo invoke), then a little more.
-pub async fn wait_for_link(peer: &Peer) {
-    let up = crate::support::eventually(Duration::from_secs(5), || {
-        !peer.requests("invoke").is_empty()
-    })
-    .await;
-    assert!(up, "the link never came up");
-    tokio::time::sleep(Duration::from_millis(50)).await;
-}
-
-/// A grpc.health.v1 client on the gateway's port.
-pub async fn health_client(
-    gateway: &Gateway,
-) -> tonic_health::pb::health_client::HealthClient<Channel> {
-    let channel =
-        tonic::transport::Endpoint::from_shared(format!("http://{}", gateway.local_addr()))
-            .expect("endpoint")
-            .connect()
-            .await
-            .expect("connect");
-    tonic_health::pb::health_client::HealthClient::new(channel)
-}
-
-/// A `create` of a `kind` object with no constructor parameters or properties.
-pub fn create(kind: &str) -> kurento::Method {
-    kurento::Method::Create {
-        type_name: kind.into(),
-        constructor_params: serde_json::Map::new(),
-        properties: serde_json::Map::new(),
-    }
-}
-
-/// Whether the link came back to `peer` with a `connect` (a resume) within three seconds.
-pub async fn resumed(peer: &Peer) -> bool {
-    crate::support::eventually(Duration::from_secs(3), || {
-        !peer.requests("connect").is_empty()
-    })
-    .await
 }
