@@ -49,10 +49,18 @@ pub async fn serve<H: tonic_health::pb::health_server::Health>(p: Parts<H>) -> R
         let stop = close.clone().cancelled_owned();
         tokio::spawn(probes::serve(l, shared.clone(), links, stop))
     });
-    let server = grpc::serve(listener, services, close.clone().cancelled_owned());
-    tokio::pin!(server);
+    // A task of its own, so the server keeps accepting and answering (health NOT_SERVING, Start
+    // UNAVAILABLE) while this function waits on the sessions below.
+    let mut server = tokio::spawn(grpc::serve(
+        listener,
+        services,
+        close.clone().cancelled_owned(),
+    ));
+    let joined = |r: Result<Result<(), Error>, tokio::task::JoinError>| {
+        r.unwrap_or_else(|e| Err(Error::Io(std::io::Error::other(e))))
+    };
     let early = tokio::select! {
-        r = &mut server => Some(r),
+        r = &mut server => Some(joined(r)),
         () = shutdown.cancelled() => None,
     };
     let deadline = Instant::now() + shared.config.shutdown_grace;
@@ -73,10 +81,14 @@ pub async fn serve<H: tonic_health::pb::health_server::Health>(p: Parts<H>) -> R
     let served = match early {
         Some(r) => r,
         // Open streams ended with their sessions; a client that never lets go must not hold us.
-        None => timeout_at(deadline, &mut server).await.unwrap_or_else(|_| {
-            tracing::warn!("gRPC calls still open after the shutdown grace; closing anyway");
-            Ok(())
-        }),
+        None => match timeout_at(deadline, &mut server).await {
+            Ok(r) => joined(r),
+            Err(_) => {
+                tracing::warn!("gRPC calls still open after the shutdown grace; closing anyway");
+                server.abort();
+                Ok(())
+            }
+        },
     };
     if let Some(mut probes) = probes {
         match timeout_at(deadline, &mut probes).await {
