@@ -33,36 +33,8 @@ impl MediaType {
     }
 }
 
-/// Kurento `IceComponentState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IceComponentState {
-    /// `DISCONNECTED`
-    Disconnected,
-    /// `GATHERING`
-    Gathering,
-    /// `CONNECTING`
-    Connecting,
-    /// `CONNECTED`
-    Connected,
-    /// `READY`
-    Ready,
-    /// `FAILED`
-    Failed,
-}
-
-impl IceComponentState {
-    /// The Kurento wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IceComponentState::Disconnected => "DISCONNECTED",
-            IceComponentState::Gathering => "GATHERING",
-            IceComponentState::Connecting => "CONNECTING",
-            IceComponentState::Connected => "CONNECTED",
-            IceComponentState::Ready => "READY",
-            IceComponentState::Failed => "FAILED",
-        }
-    }
-}
+/// Kurento's `IceComponentState`, shared with the protocol library so the wire names live in one place.
+pub use kurento::IceComponentState;
 
 /// One thing that happened on an endpoint. Delivered with `try_send`: a consumer that falls behind loses
 /// events (counted in [`crate::engine::EngineStats::events_dropped`]) rather than stalling media.

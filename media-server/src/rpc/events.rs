@@ -3,7 +3,7 @@
 
 use super::Core;
 use crate::engine::{self, EndpointEvent};
-use kurento::types::{IceCandidate, IceCandidatePair, IceComponentState, MediaType};
+use kurento::types::{IceCandidate, IceCandidatePair, MediaType};
 use kurento::{Event, EventData, SERVER_MANAGER};
 use serde_json::{Map, Value};
 use std::sync::atomic::Ordering;
@@ -13,18 +13,6 @@ fn media_type(m: engine::MediaType) -> MediaType {
     match m {
         engine::MediaType::Audio => MediaType::Audio,
         engine::MediaType::Video => MediaType::Video,
-    }
-}
-
-fn ice_state(s: engine::IceComponentState) -> IceComponentState {
-    use engine::IceComponentState as E;
-    match s {
-        E::Disconnected => IceComponentState::Disconnected,
-        E::Gathering => IceComponentState::Gathering,
-        E::Connecting => IceComponentState::Connecting,
-        E::Connected => IceComponentState::Connected,
-        E::Ready => IceComponentState::Ready,
-        E::Failed => IceComponentState::Failed,
     }
 }
 
@@ -57,7 +45,7 @@ impl Core {
                 } => EventData::IceComponentStateChanged {
                     stream_id,
                     component_id,
-                    state: ice_state(state),
+                    state,
                 },
                 EndpointEvent::NewCandidatePairSelected {
                     local_candidate,
