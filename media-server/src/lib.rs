@@ -5,7 +5,9 @@
 //! layer ([`rpc`]) maps `MediaPipeline`/`WebRtcEndpoint` calls onto its plain Rust API, and [`net`] carries
 //! that protocol over WebSocket the way KMS does (`ws://host:8888/kurento`).
 //!
-//! Invariant: only `net`, `pump` and `server` read the clock or touch sockets; `rpc` gets time passed in.
+//! Invariant: on the protocol side only `net`, `pump` and `server` read the clock or touch sockets; `rpc`
+//! gets time passed in (except `getUsedCpu`'s sampling sleep). The media side, [`engine`], owns its UDP
+//! sockets and clock reads.
 #![forbid(unsafe_code)]
 
 pub mod clock;
