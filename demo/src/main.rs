@@ -5,9 +5,9 @@
 
 use anyhow::Context;
 use clap::Parser;
+use service_kit::LogFormat;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -25,18 +25,17 @@ struct Args {
     /// A Kurento media server to use instead of the embedded one (e.g. ws://127.0.0.1:8888/kurento).
     #[arg(long = "kms-uri", alias = "ws_uri", env = "KMS_URI")]
     kms_uri: Option<String>,
+    /// Log line format; the filter comes from RUST_LOG (default `info,str0m=warn`).
+    #[arg(long, env = "DEMO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,str0m=warn".into()),
-        )
-        .init();
     let args = Args::parse();
-    let shutdown = CancellationToken::new();
+    service_kit::logging::init(args.log_format, "info,str0m=warn");
+    // Installed before anything binds, so a ctrl-c during start-up still drains.
+    let shutdown = service_kit::shutdown_on_signal();
 
     let grpc = TcpListener::bind(args.grpc_listen)
         .await
@@ -77,32 +76,9 @@ async fn main() -> anyhow::Result<()> {
     println!("  Ctrl-C stops everything and releases every pipeline.");
     println!();
 
-    shutdown_signal().await;
-    tracing::info!("shutting down");
-    shutdown.cancel();
+    shutdown.cancelled().await;
     let (bridge, gateway) = tokio::join!(bridge, gateway.join());
     bridge.context("web bridge task")?.context("web bridge")?;
     gateway.context("gateway")?;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

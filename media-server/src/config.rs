@@ -30,6 +30,9 @@ pub struct Config {
     pub connection_queue: usize,
     /// Time a client gets to send its HTTP upgrade request. Default: 10 s.
     pub handshake_timeout: Duration,
+    /// How long shutdown waits for connections to close before it releases every pipeline anyway and
+    /// returns. Default: 5 s.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Config {
@@ -44,6 +47,7 @@ impl Default for Config {
             max_connections: 1024,
             connection_queue: 256,
             handshake_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(5),
         }
     }
 }

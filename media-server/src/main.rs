@@ -1,14 +1,12 @@
-//! `media-server`: the embedded Kurento-compatible media server as a process (flags, tracing, bind, run).
+//! `media-server`: the embedded Kurento-compatible media server as a process: flags, tracing, bind, and
+//! the library's server until SIGINT or SIGTERM, which close its connections and release every pipeline.
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use media_server::Config;
+use service_kit::{Flags, LogFormat, secs};
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
-use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 /// A Kurento-protocol (KMS 7.x JSON-RPC over WebSocket) WebRTC media server.
 #[derive(Debug, Parser)]
@@ -47,6 +45,13 @@ struct Args {
     /// Most sessions registered at once (clients choose session ids, so this bounds them).
     #[arg(long, env = "MEDIA_SERVER_MAX_SESSIONS", default_value_t = 10_000)]
     max_sessions: usize,
+    /// Seconds SIGTERM or ctrl-c waits for connections to close before every pipeline is released and the
+    /// process exits.
+    #[arg(long, env = "MEDIA_SERVER_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
+    shutdown_grace_secs: u64,
+    /// Log line format; the filter comes from RUST_LOG (default `info`).
+    #[arg(long, env = "MEDIA_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 fn parse_range(s: &str) -> anyhow::Result<RangeInclusive<u16>> {
@@ -60,46 +65,40 @@ fn parse_range(s: &str) -> anyhow::Result<RangeInclusive<u16>> {
     Ok(a..=b)
 }
 
+impl Flags for Args {
+    type Config = Config;
+
+    fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
+    fn into_config(self) -> anyhow::Result<Config> {
+        let mut config = Config {
+            path: self.path.trim_start_matches('/').to_owned(),
+            gc_period: secs(self.gc_period_secs.max(1)),
+            max_frame_bytes: self.max_frame_bytes,
+            max_objects: self.max_objects,
+            max_sessions: self.max_sessions,
+            shutdown_grace: secs(self.shutdown_grace_secs),
+            ..Config::default()
+        };
+        config.engine.interfaces = self.interfaces;
+        config.engine.port_range = self.port_range.as_deref().map(parse_range).transpose()?;
+        Ok(config)
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        // stdout carries only the URL, for scripts.
-        .with_writer(std::io::stderr)
-        .init();
-    let args = Args::parse();
-    let mut config = Config {
-        path: args.path.trim_start_matches('/').to_owned(),
-        gc_period: Duration::from_secs(args.gc_period_secs.max(1)),
-        max_frame_bytes: args.max_frame_bytes,
-        max_objects: args.max_objects,
-        max_sessions: args.max_sessions,
-        ..Config::default()
-    };
-    config.engine.interfaces = args.interfaces;
-    config.engine.port_range = args.port_range.as_deref().map(parse_range).transpose()?;
-
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let args = Args::init("info");
+    let shutdown = service_kit::shutdown_on_signal();
+    let listen = args.listen;
+    let config = args.into_config()?;
+    let listener = service_kit::bind(listen, "Kurento WebSocket").await?;
     let addr = listener.local_addr()?;
-    println!("ws://{addr}/{}", config.path);
+    // stdout carries only the URL, for scripts.
+    service_kit::say(&format!("ws://{addr}/{}", config.path));
     tracing::info!("Kurento JSON-RPC on ws://{addr}/{}", config.path);
-
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        match tokio::signal::ctrl_c().await {
-            Ok(()) => {
-                tracing::info!("shutting down");
-                stop.cancel();
-            }
-            // Without signal handling the server runs until killed.
-            Err(e) => tracing::warn!("cannot listen for Ctrl-C: {e}"),
-        }
-    });
     media_server::run(listener, config, shutdown).await?;
     Ok(())
 }

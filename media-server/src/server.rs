@@ -16,9 +16,6 @@ use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-/// How long shutdown waits for connections to close before releasing media anyway.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
 /// Live counts: protocol objects and the engine's own counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ServerStats {
@@ -83,6 +80,7 @@ async fn serve(
         handshake_timeout: config.handshake_timeout,
     });
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let grace = config.shutdown_grace;
     let mut tasks = JoinSet::new();
     let gc_core = Arc::clone(&core);
     let gc_stop = shutdown.child_token();
@@ -134,17 +132,24 @@ async fn serve(
     };
     shutdown.cancel();
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await
-    .is_err()
+    if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} })
+        .await
+        .is_err()
     {
         tracing::warn!("connections did not close in time; aborting them");
         tasks.shutdown().await;
     }
+    let held = core.counts();
     core.release_all(now_ms()).await;
-    tracing::info!("media server stopped");
+    let left = core.counts();
+    // Operators (and the SIGTERM test on the real binary) read this line to know nothing was left behind.
+    tracing::info!(
+        released_pipelines = held.pipelines,
+        released_endpoints = held.endpoints,
+        pipelines_left = left.pipelines,
+        endpoints_left = left.endpoints,
+        "media server stopped"
+    );
     result
 }
 

@@ -1,0 +1,163 @@
+//! The operators' endpoints every service offers, one router for all of them: `GET /metrics`
+//! (Prometheus text), `GET /healthz` (the process answers: liveness) and `GET /readyz` (the service wants
+//! new work: readiness, with the reason when it does not). A service says what its metrics and readiness
+//! are by implementing [`Probe`]; where the router is served (its own port, or merged into the public one)
+//! is the service's choice.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// The content type of the Prometheus text exposition format 0.0.4.
+pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The content type of the OpenMetrics text format (what `prometheus-client` encodes).
+pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// A metrics scrape: the encoded text and its content type.
+#[derive(Debug, Clone)]
+pub struct Exposition {
+    /// [`PROMETHEUS_TEXT`] or [`OPENMETRICS_TEXT`].
+    pub content_type: &'static str,
+    /// The encoded metrics.
+    pub body: String,
+}
+
+/// What a service tells its operators.
+pub trait Probe: Send + Sync + 'static {
+    /// The service's metrics, encoded now.
+    fn metrics(&self) -> Exposition;
+
+    /// `Ok` while the service should get new work; otherwise the reason, a sentence for the operator
+    /// (the body of the 503).
+    fn ready(&self) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// `/metrics`, `/healthz` and `/readyz` for `probe`.
+pub fn router<P: Probe>(probe: Arc<P>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::<P>))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz::<P>))
+        .with_state(probe)
+}
+
+/// Serves `router` on `listener` until `stop` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(stop)
+        .await
+}
+
+async fn metrics<P: Probe>(State(probe): State<Arc<P>>) -> Response {
+    let Exposition { content_type, body } = probe.metrics();
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Liveness: answering at all is the signal.
+async fn healthz() -> Response {
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+async fn readyz<P: Probe>(State(probe): State<Arc<P>>) -> Response {
+    match probe.ready().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(why) => {
+            tracing::debug!("not ready: {why}");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    struct Fixed {
+        ready: AtomicBool,
+    }
+
+    impl Probe for Fixed {
+        fn metrics(&self) -> Exposition {
+            Exposition {
+                content_type: PROMETHEUS_TEXT,
+                body: "up 1\n".into(),
+            }
+        }
+        async fn ready(&self) -> Result<(), String> {
+            if self.ready.load(Ordering::Relaxed) {
+                Ok(())
+            } else {
+                Err("not ready: draining".into())
+            }
+        }
+    }
+
+    async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Option<String>, String) {
+        use http_body_util::BodyExt;
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut send, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let request = hyper::Request::get(path)
+            .header("host", "localhost")
+            .body(http_body_util::Empty::<axum::body::Bytes>::new())
+            .unwrap();
+        let response = send.send_request(request).await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            content_type,
+            String::from_utf8(body.to_vec()).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn serves_the_three_endpoints_and_stops() {
+        let probe = Arc::new(Fixed {
+            ready: AtomicBool::new(true),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let server = tokio::spawn(serve(
+            listener,
+            router(Arc::clone(&probe)),
+            stop.clone().cancelled_owned(),
+        ));
+
+        assert_eq!(
+            get(addr, "/metrics").await,
+            (200, Some(PROMETHEUS_TEXT.into()), "up 1\n".into())
+        );
+        assert_eq!(get(addr, "/healthz").await.2, "ok\n");
+        assert_eq!(get(addr, "/readyz").await.0, 200);
+        probe.ready.store(false, Ordering::Relaxed);
+        let (status, _, body) = get(addr, "/readyz").await;
+        assert_eq!((status, body.as_str()), (503, "not ready: draining\n"));
+        assert_eq!(get(addr, "/nothing").await.0, 404);
+
+        stop.cancel();
+        server.await.unwrap().unwrap();
+    }
+}
