@@ -7,10 +7,10 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::assets::Assets;
 use crate::config::Config;
-use crate::gateway::Gateway;
-use crate::readiness::Readiness;
+use crate::gateway::client::Gateway;
+use crate::http::assets::Assets;
+use crate::ops::readiness::Readiness;
 
 #[derive(Debug)]
 pub(crate) struct App {

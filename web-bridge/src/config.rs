@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::counters::Counters;
+use crate::ops::counters::Counters;
 
 /// Everything `run` needs besides its listener. `Config::default()` is a working local setup.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use media_proto::v1::{
 };
 use serde_json::json;
 
-use crate::protocol::{Candidate, ErrorKind, ServerMessage};
+use crate::browser::protocol::{Candidate, ErrorKind, ServerMessage};
 
 /// What one gateway event means for the browser.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,11 +14,11 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::Error;
-use crate::channel::{self, GatewayChannel};
+use crate::browser::protocol::Candidate;
 use crate::config::Config;
-use crate::counters::Counters;
-use crate::protocol::Candidate;
-use crate::status_text;
+use crate::gateway::channel::{self, GatewayChannel};
+use crate::gateway::status_text;
+use crate::ops::counters::Counters;
 
 /// The service name the gateway reports health for.
 const SERVICE: &str = "mediasession.v1.MediaSession";

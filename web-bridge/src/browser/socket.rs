@@ -10,10 +10,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::app::App;
-use crate::counters::{Counters, Guard};
-use crate::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage};
-use crate::rate::TokenBucket;
-use crate::session::{self, Session, StartOutcome, Started};
+use crate::browser::call::{self, Session, StartOutcome, Started};
+use crate::browser::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage};
+use crate::browser::rate::TokenBucket;
+use crate::ops::counters::{Counters, Guard};
 
 /// Where the socket's one session is in its life.
 enum State {
@@ -178,7 +178,7 @@ async fn handle(
             if let State::Active(previous) = std::mem::replace(state, State::Idle) {
                 previous.stop().await;
             }
-            let outcome = session::spawn_start(
+            let outcome = call::spawn_start(
                 app.gateway.clone(),
                 &app.config.counters,
                 &app.tasks,

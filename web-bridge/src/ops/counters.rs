@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::metrics::{KindLabel, Metrics, TypeLabel};
-use crate::protocol::ErrorKind;
+use crate::browser::protocol::ErrorKind;
+use crate::ops::metrics::{KindLabel, Metrics, TypeLabel};
 
 /// A cloneable handle on the bridge's counters. Clone it out of [`crate::Config`] before calling `run`.
 #[derive(Debug, Clone, Default)]

@@ -10,10 +10,10 @@ use tokio_stream::StreamExt;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
-use crate::counters::{Counters, Guard};
-use crate::events::{self, Forward};
-use crate::gateway::Gateway;
-use crate::protocol::{Candidate, ErrorKind, ServerMessage};
+use crate::browser::convert::{self, Forward};
+use crate::browser::protocol::{Candidate, ErrorKind, ServerMessage};
+use crate::gateway::client::Gateway;
+use crate::ops::counters::{Counters, Guard};
 
 /// What a Start in flight hands back: the answer and the session it now belongs to the socket to stop.
 pub(crate) type StartOutcome = Result<Started, String>;
@@ -177,7 +177,7 @@ async fn forward_events(
     };
     while let Some(item) = stream.next().await {
         let message = match item {
-            Ok(event) => match events::forward(event) {
+            Ok(event) => match convert::forward(event) {
                 Forward::Always(m) => m,
                 Forward::Subscribed(m) if subscribed.load(Ordering::Relaxed) => m,
                 Forward::Subscribed(_) | Forward::Nothing => continue,
