@@ -124,11 +124,11 @@ impl std::str::FromStr for IceServer {
 pub struct Limits {
     /// Largest WebSocket message accepted and answered with `error` (Chromium's offers are 5–10 KiB).
     pub max_message_bytes: usize,
-    /// Messages a browser may send per second on average (Start, Stop and a few dozen candidates per session).
+    /// Messages a browser may send per second on average (Start, Stop and a few dozen candidates per call).
     pub messages_per_second: u32,
     /// Messages a browser may send in one burst above that rate.
     pub message_burst: u32,
-    /// Browser candidates held per session while Start is in flight or the gateway is slow to take them.
+    /// Browser candidates held per call while Start is in flight or the gateway is slow to take them.
     pub max_pending_candidates: usize,
     /// Messages queued towards one browser before the bridge stops reading the gateway's event stream.
     pub outgoing_queue: usize,
@@ -142,7 +142,7 @@ pub struct Limits {
     pub tls_handshake_timeout: Duration,
     /// How often an idle WebSocket is pinged.
     pub ping_interval: Duration,
-    /// How long `run` waits, after shutdown, for sockets to stop their sessions.
+    /// How long `run` waits, after shutdown, for sockets to stop their calls.
     pub shutdown_grace: Duration,
     /// How long `/readyz` reuses the gateway's last health answer, so frequent probes do not each cost a call.
     pub readiness_cache: Duration,

@@ -1,7 +1,7 @@
 //! web-bridge: serves the browser demo over HTTPS and bridges the Kurento tutorial's WebSocket protocol
 //! (`/helloworld`) to the MediaSession gRPC API of the media gateway.
 //!
-//! The bridge holds no media state: one gateway session per WebSocket, started on `start`, fed the browser's
+//! The bridge holds no media state: one call per WebSocket (a MediaSession session at the gateway), started on `start`, fed the browser's
 //! candidates, stopped on `stop`, close, error or shutdown.
 #![forbid(unsafe_code)]
 
@@ -28,8 +28,8 @@ pub use error::Error;
 pub use ops::counters::Counters;
 
 /// Serves until `shutdown` is cancelled, then drains: `/readyz` and new WebSocket upgrades answer 503 at
-/// once, every open socket gets an `error` ("the server is shutting down") and is closed after its gateway
-/// session is stopped. Returns once that is done, or when `limits.shutdown_grace` has passed.
+/// once, every open socket gets an `error` ("the server is shutting down") and is closed after its call is
+/// stopped. Returns once that is done, or when `limits.shutdown_grace` has passed.
 pub async fn run(
     listener: TcpListener,
     config: Config,

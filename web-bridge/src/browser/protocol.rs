@@ -47,7 +47,7 @@ pub enum ErrorKind {
     TooBig,
     /// Over the message rate; the socket is closed.
     RateLimited,
-    /// More browser candidates than the bridge holds for one session.
+    /// More browser candidates than the bridge holds for one call.
     TooManyCandidates,
     /// A gateway call failed (Start, AddIceCandidate, the event stream).
     Gateway,
