@@ -22,6 +22,7 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// STUN/TURN servers handed to the page through `GET /config.json`.
     pub ice_servers: Vec<IceServer>,
+    /// Every bound the bridge enforces.
     pub limits: Limits,
     /// Live counts; clone this handle before passing the config to `run` to watch them.
     pub counters: Counters,
@@ -51,6 +52,7 @@ pub const DEFAULT_GATEWAY: &str = "http://127.0.0.1:50051";
 pub struct GatewayToken(String);
 
 impl GatewayToken {
+    /// Wraps a token; `Config::gateway_token` sends it as `authorization: Bearer <token>`.
     pub fn new(token: impl Into<String>) -> Self {
         Self(token.into())
     }
@@ -72,7 +74,12 @@ pub enum TlsMode {
     /// A certificate for `localhost` and `127.0.0.1` generated at start (browsers warn; tests ignore it).
     SelfSigned,
     /// PEM files: a certificate chain and its private key.
-    Files { cert: PathBuf, key: PathBuf },
+    Files {
+        /// The PEM certificate chain, leaf first.
+        cert: PathBuf,
+        /// The PEM private key of the leaf certificate.
+        key: PathBuf,
+    },
     /// Plain HTTP, for running behind a proxy that terminates TLS. Browsers need a secure context for the
     /// camera, so only use this behind such a proxy or on `localhost`.
     Plain,
@@ -81,9 +88,12 @@ pub enum TlsMode {
 /// One entry of RTCPeerConnection's `iceServers`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IceServer {
+    /// The server's URL: `stun:host:port`, `turn:host:port` (or `stuns:`, `turns:`).
     pub urls: String,
+    /// The TURN username, when the server needs one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// The TURN credential, given together with `username`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
 }
