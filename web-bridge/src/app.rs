@@ -7,10 +7,10 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::assets::Assets;
 use crate::config::Config;
-use crate::gateway::Gateway;
-use crate::readiness::Readiness;
+use crate::gateway::client::Gateway;
+use crate::http::assets::Assets;
+use crate::ops::readiness::Readiness;
 
 #[derive(Debug)]
 pub(crate) struct App {
@@ -20,7 +20,7 @@ pub(crate) struct App {
     pub(crate) assets: Assets,
     /// Caps open WebSockets at `limits.max_sockets`.
     pub(crate) sockets: Arc<Semaphore>,
-    /// Every WebSocket and Start task, so the drain can wait until they have stopped their sessions.
+    /// Every WebSocket and Start task, so the drain can wait until they have stopped their calls.
     pub(crate) tasks: TaskTracker,
     /// Cancelled when the drain begins: sockets close, upgrades and `/readyz` answer 503.
     pub(crate) shutdown: CancellationToken,

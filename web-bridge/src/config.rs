@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::counters::Counters;
+use crate::ops::counters::Counters;
 
 /// Everything `run` needs besides its listener. `Config::default()` is a working local setup.
 #[derive(Debug, Clone)]
@@ -22,6 +22,7 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// STUN/TURN servers handed to the page through `GET /config.json`.
     pub ice_servers: Vec<IceServer>,
+    /// Every bound the bridge enforces.
     pub limits: Limits,
     /// Live counts; clone this handle before passing the config to `run` to watch them.
     pub counters: Counters,
@@ -51,6 +52,7 @@ pub const DEFAULT_GATEWAY: &str = "http://127.0.0.1:50051";
 pub struct GatewayToken(String);
 
 impl GatewayToken {
+    /// Wraps a token; `Config::gateway_token` sends it as `authorization: Bearer <token>`.
     pub fn new(token: impl Into<String>) -> Self {
         Self(token.into())
     }
@@ -72,7 +74,12 @@ pub enum TlsMode {
     /// A certificate for `localhost` and `127.0.0.1` generated at start (browsers warn; tests ignore it).
     SelfSigned,
     /// PEM files: a certificate chain and its private key.
-    Files { cert: PathBuf, key: PathBuf },
+    Files {
+        /// The PEM certificate chain, leaf first.
+        cert: PathBuf,
+        /// The PEM private key of the leaf certificate.
+        key: PathBuf,
+    },
     /// Plain HTTP, for running behind a proxy that terminates TLS. Browsers need a secure context for the
     /// camera, so only use this behind such a proxy or on `localhost`.
     Plain,
@@ -81,9 +88,12 @@ pub enum TlsMode {
 /// One entry of RTCPeerConnection's `iceServers`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IceServer {
+    /// The server's URL: `stun:host:port`, `turn:host:port` (or `stuns:`, `turns:`).
     pub urls: String,
+    /// The TURN username, when the server needs one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// The TURN credential, given together with `username`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
 }
@@ -124,11 +134,11 @@ impl std::str::FromStr for IceServer {
 pub struct Limits {
     /// Largest WebSocket message accepted and answered with `error` (Chromium's offers are 5–10 KiB).
     pub max_message_bytes: usize,
-    /// Messages a browser may send per second on average (Start, Stop and a few dozen candidates per session).
+    /// Messages a browser may send per second on average (Start, Stop and a few dozen candidates per call).
     pub messages_per_second: u32,
     /// Messages a browser may send in one burst above that rate.
     pub message_burst: u32,
-    /// Browser candidates held per session while Start is in flight or the gateway is slow to take them.
+    /// Browser candidates held per call while Start is in flight or the gateway is slow to take them.
     pub max_pending_candidates: usize,
     /// Messages queued towards one browser before the bridge stops reading the gateway's event stream.
     pub outgoing_queue: usize,
@@ -142,7 +152,7 @@ pub struct Limits {
     pub tls_handshake_timeout: Duration,
     /// How often an idle WebSocket is pinged.
     pub ping_interval: Duration,
-    /// How long `run` waits, after shutdown, for sockets to stop their sessions.
+    /// How long `run` waits, after shutdown, for sockets to stop their calls.
     pub shutdown_grace: Duration,
     /// How long `/readyz` reuses the gateway's last health answer, so frequent probes do not each cost a call.
     pub readiness_cache: Duration,

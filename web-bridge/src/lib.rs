@@ -1,30 +1,18 @@
 //! web-bridge: serves the browser demo over HTTPS and bridges the Kurento tutorial's WebSocket protocol
 //! (`/helloworld`) to the MediaSession gRPC API of the media gateway.
 //!
-//! The bridge holds no media state: one gateway session per WebSocket, started on `start`, fed the browser's
+//! The bridge holds no media state: one call per WebSocket (a MediaSession session at the gateway), started on `start`, fed the browser's
 //! candidates, stopped on `stop`, close, error or shutdown.
 #![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod app;
-mod assets;
-mod channel;
+mod browser;
 mod config;
-mod counters;
 mod error;
-mod events;
 mod gateway;
-mod metrics;
+mod http;
 mod ops;
-mod origin;
-pub mod protocol;
-mod rate;
-mod readiness;
-mod routes;
-mod serve;
-mod session;
-mod socket;
-mod status_text;
-mod tls;
 
 use std::sync::Arc;
 
@@ -35,13 +23,14 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use browser::protocol;
 pub use config::{Config, DEFAULT_GATEWAY, GatewayToken, IceServer, Limits, TlsMode};
-pub use counters::Counters;
 pub use error::Error;
+pub use ops::counters::Counters;
 
 /// Serves until `shutdown` is cancelled, then drains: `/readyz` and new WebSocket upgrades answer 503 at
-/// once, every open socket gets an `error` ("the server is shutting down") and is closed after its gateway
-/// session is stopped. Returns once that is done, or when `limits.shutdown_grace` has passed.
+/// once, every open socket gets an `error` ("the server is shutting down") and is closed after its call is
+/// stopped. Returns once that is done, or when `limits.shutdown_grace` has passed.
 pub async fn run(
     listener: TcpListener,
     config: Config,
@@ -49,18 +38,18 @@ pub async fn run(
 ) -> Result<(), Error> {
     let tls = match &config.tls {
         TlsMode::Plain => None,
-        TlsMode::SelfSigned => Some(TlsAcceptor::from(tls::self_signed()?)),
-        TlsMode::Files { cert, key } => Some(TlsAcceptor::from(tls::from_files(cert, key)?)),
+        TlsMode::SelfSigned => Some(TlsAcceptor::from(http::tls::self_signed()?)),
+        TlsMode::Files { cert, key } => Some(TlsAcceptor::from(http::tls::from_files(cert, key)?)),
     };
     let limits = config.limits.clone();
-    let gateway = gateway::Gateway::new(&config)?;
-    let readiness = readiness::Readiness::new(
+    let gateway = gateway::client::Gateway::new(&config)?;
+    let readiness = ops::readiness::Readiness::new(
         gateway.clone(),
         shutdown.clone(),
         limits.readiness_cache,
         limits.readiness_timeout,
     );
-    let assets = assets::Assets::new(config.static_dir.as_deref())?;
+    let assets = http::assets::Assets::new(config.static_dir.as_deref())?;
     let tasks = TaskTracker::new();
     let app = Arc::new(app::App {
         sockets: Arc::new(Semaphore::new(limits.max_sockets)),
@@ -72,13 +61,13 @@ pub async fn run(
         shutdown: shutdown.clone(),
     });
     tracing::info!(addr = ?listener.local_addr().ok(), tls = tls.is_some(), "web-bridge serving");
-    let router = routes::router(app);
+    let router = http::routes::router(app);
 
     // The listener stays open while draining, so probes see 503 instead of a refused connection, and closes
     // (`closed`) only when the sockets are done.
     let closed = CancellationToken::new();
     let connections = TaskTracker::new();
-    let accept = serve::accept_loop(
+    let accept = http::serve::accept_loop(
         listener,
         tls,
         router,

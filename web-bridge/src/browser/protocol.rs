@@ -10,17 +10,23 @@ use serde_json::{Map, Value, json};
 pub struct Candidate {
     /// `candidate:…` attribute value; empty means end-of-candidates.
     pub candidate: String,
+    /// `sdpMid`: the media section's mid; empty when the browser sent none.
     pub sdp_mid: String,
+    /// `sdpMLineIndex`: the media section's index; 0 when the browser sent none.
     pub sdp_m_line_index: u32,
 }
 
 /// A message from the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientMessage {
+    /// `{"id":"start","sdpOffer":…}`: start the call with this offer.
     Start {
+        /// The browser's SDP offer, never empty.
         sdp_offer: String,
     },
+    /// `{"id":"onIceCandidate","candidate":{…}}`: one trickled browser candidate.
     OnIceCandidate(Candidate),
+    /// `{"id":"stop"}`: end the call.
     Stop,
     /// Our own page's opt-in to the extra `sessionEvent` messages, which the tutorial's page would treat as errors.
     SubscribeEvents,
@@ -47,7 +53,7 @@ pub enum ErrorKind {
     TooBig,
     /// Over the message rate; the socket is closed.
     RateLimited,
-    /// More browser candidates than the bridge holds for one session.
+    /// More browser candidates than the bridge holds for one call.
     TooManyCandidates,
     /// A gateway call failed (Start, AddIceCandidate, the event stream).
     Gateway,
@@ -75,9 +81,12 @@ impl ErrorKind {
 /// A message to the browser.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerMessage {
+    /// `{"id":"startResponse","sdpAnswer":…}`: Start succeeded.
     StartResponse {
+        /// The media server's SDP answer.
         sdp_answer: String,
     },
+    /// `{"id":"iceCandidate","candidate":{…}}`: one of the media server's candidates.
     IceCandidate(Candidate),
     /// Always a plain sentence (the tutorial's server sometimes sent an object here); the kind is not sent, it
     /// labels the `web_bridge_browser_errors_total` metric.

@@ -1,13 +1,47 @@
-//! Turns the gateway's SessionEvents into browser messages: candidates for everyone, the rest only for pages
-//! that opted in with `subscribeEvents` (the tutorial's page treats unknown ids as errors).
+//! The one conversion between the tutorial's messages and MediaSession's protobuf: the browser's offer becomes a
+//! StartRequest, candidates map both ways, and the gateway's SessionEvents become browser messages (candidates
+//! for everyone, the rest only for pages that opted in with `subscribeEvents`, since the tutorial's page treats
+//! unknown ids as errors). gRPC failures become the page's `error` text in `gateway/status_text.rs`.
 
 use media_proto::v1::session_event::Event;
 use media_proto::v1::{
-    EndReason, FlowDirection, IceState, MediaKind, SessionEvent, connection_changed,
+    EndReason, FlowDirection, IceCandidate, IceState, MediaKind, SessionEvent, StartRequest,
+    connection_changed,
 };
 use serde_json::json;
 
-use crate::protocol::{Candidate, ErrorKind, ServerMessage};
+use crate::browser::protocol::{Candidate, ErrorKind, ServerMessage};
+
+/// The Start for a browser's `start`. The bridge trickles candidates, so it never asks the gateway to wait for
+/// gathering.
+pub(crate) fn start_request(sdp_offer: String) -> StartRequest {
+    StartRequest {
+        sdp_offer,
+        wait_for_candidates: false,
+    }
+}
+
+/// A browser candidate (`{candidate, sdpMid, sdpMLineIndex}`) as AddIceCandidate carries it.
+impl From<Candidate> for IceCandidate {
+    fn from(c: Candidate) -> Self {
+        Self {
+            candidate: c.candidate,
+            sdp_mid: c.sdp_mid,
+            sdp_m_line_index: c.sdp_m_line_index,
+        }
+    }
+}
+
+/// A server candidate as the page's `iceCandidate` message carries it.
+impl From<IceCandidate> for Candidate {
+    fn from(c: IceCandidate) -> Self {
+        Self {
+            candidate: c.candidate,
+            sdp_mid: c.sdp_mid,
+            sdp_m_line_index: c.sdp_m_line_index,
+        }
+    }
+}
 
 /// What one gateway event means for the browser.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,11 +63,7 @@ pub(crate) fn forward(event: SessionEvent) -> Forward {
     match event {
         // The gateway says end-of-candidates with GatheringDone; an empty candidate would only confuse old pages.
         Event::Candidate(c) if c.candidate.is_empty() => Forward::Nothing,
-        Event::Candidate(c) => Forward::Always(ServerMessage::IceCandidate(Candidate {
-            candidate: c.candidate,
-            sdp_mid: c.sdp_mid,
-            sdp_m_line_index: c.sdp_m_line_index,
-        })),
+        Event::Candidate(c) => Forward::Always(ServerMessage::IceCandidate(c.into())),
         Event::GatheringDone(_) => subscribed(json!({"type": "gatheringDone"})),
         Event::IceState(s) => subscribed(json!({
             "type": "iceState",
@@ -104,10 +134,23 @@ fn ice_state(state: IceState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use media_proto::v1::{GatheringDone, IceCandidate, SessionEnded};
+    use media_proto::v1::{GatheringDone, SessionEnded};
 
     fn ev(event: Event) -> SessionEvent {
         SessionEvent { event: Some(event) }
+    }
+
+    #[test]
+    fn candidates_keep_every_field_both_ways() {
+        let browser = Candidate {
+            candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host".into(),
+            sdp_mid: "video".into(),
+            sdp_m_line_index: 1,
+        };
+        let proto = IceCandidate::from(browser.clone());
+        assert_eq!(proto.sdp_mid, "video");
+        assert_eq!(proto.sdp_m_line_index, 1);
+        assert_eq!(Candidate::from(proto), browser);
     }
 
     #[test]

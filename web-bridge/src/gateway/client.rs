@@ -14,11 +14,10 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::Error;
-use crate::channel::{self, GatewayChannel};
 use crate::config::Config;
-use crate::counters::Counters;
-use crate::protocol::Candidate;
-use crate::status_text;
+use crate::gateway::channel::{self, GatewayChannel};
+use crate::gateway::status_text;
+use crate::ops::counters::Counters;
 
 /// The service name the gateway reports health for.
 const SERVICE: &str = "mediasession.v1.MediaSession";
@@ -53,11 +52,9 @@ impl Gateway {
         })
     }
 
-    pub(crate) async fn start(&self, sdp_offer: String) -> Result<StartResponse, String> {
-        let mut request = Request::new(StartRequest {
-            sdp_offer,
-            wait_for_candidates: false,
-        });
+    /// Start, bounded by `limits.start_timeout` and timed in `start_duration_seconds`.
+    pub(crate) async fn start(&self, start: StartRequest) -> Result<StartResponse, String> {
+        let mut request = Request::new(start);
         request.set_timeout(self.start_timeout);
         let began = Instant::now();
         let result = self.client.clone().start(request).await;
@@ -71,15 +68,11 @@ impl Gateway {
     pub(crate) async fn add_ice_candidate(
         &self,
         session_id: &str,
-        candidate: Candidate,
+        candidate: IceCandidate,
     ) -> Result<(), String> {
         let mut request = Request::new(AddIceCandidateRequest {
             session_id: session_id.to_owned(),
-            candidate: Some(IceCandidate {
-                candidate: candidate.candidate,
-                sdp_mid: candidate.sdp_mid,
-                sdp_m_line_index: candidate.sdp_m_line_index,
-            }),
+            candidate: Some(candidate),
         });
         request.set_timeout(self.call_timeout);
         let result = self.client.clone().add_ice_candidate(request).await;

@@ -1,5 +1,5 @@
-//! One browser WebSocket on /helloworld: reads the tutorial's messages, drives at most one gateway session, and
-//! writes replies and events back. The socket task owns the session and stops it on every way out.
+//! One browser WebSocket on /helloworld: reads the tutorial's messages, drives at most one [`Call`], and writes
+//! replies and events back. The socket task owns its call and stops it on every way out.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -10,12 +10,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::app::App;
-use crate::counters::{Counters, Guard};
-use crate::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage};
-use crate::rate::TokenBucket;
-use crate::session::{self, Session, StartOutcome, Started};
+use crate::browser::call::{self, Call, StartOutcome, Started};
+use crate::browser::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage};
+use crate::browser::rate::TokenBucket;
+use crate::ops::counters::{Counters, Guard};
 
-/// Where the socket's one session is in its life.
+/// The per-socket state: where the socket's one call is in its life.
 enum State {
     Idle,
     /// Start is in flight; candidates wait here (bounded) until it returns.
@@ -23,7 +23,7 @@ enum State {
         outcome: oneshot::Receiver<StartOutcome>,
         early: VecDeque<Candidate>,
     },
-    Active(Box<Session>),
+    Active(Box<Call>),
 }
 
 /// Why the loop ended, which decides the close frame.
@@ -41,7 +41,7 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
     let subscribed = Arc::new(AtomicBool::new(false));
     let mut bucket = TokenBucket::new(limits.messages_per_second, limits.message_burst);
     let mut state = State::Idle;
-    // Pings keep proxies (which often cut idle sockets after 60 s) from closing a quiet session.
+    // Pings keep proxies (which often cut idle sockets after 60 s) from closing a quiet socket.
     let mut keepalive =
         tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
 
@@ -103,17 +103,17 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
                         let answer = ServerMessage::StartResponse { sdp_answer: started.sdp_answer.clone() };
                         tracing::Span::current().record("session_id", started.session_id.as_str());
                         tracing::info!("session started");
-                        let session = open(started, &app, &outgoing, &subscribed);
+                        let call = open(started, &app, &outgoing, &subscribed);
                         // The answer goes out before any server candidate: the forwarder writes into `queued`,
                         // which this loop drains only after this branch.
                         let sent = send(&mut ws, counters, answer).await;
                         let mut overflow = None;
                         for candidate in early {
-                            if let Err(e) = session.add_candidate(candidate) {
+                            if let Err(e) = call.add_candidate(candidate) {
                                 overflow = Some(e);
                             }
                         }
-                        state = State::Active(Box::new(session));
+                        state = State::Active(Box::new(call));
                         if sent.is_err() { break Exit::ClientLeft; }
                         if let Some(e) = overflow
                                 && send(&mut ws, counters, ServerMessage::Error(ErrorKind::TooManyCandidates, e)).await.is_err()
@@ -142,8 +142,8 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
         let _ = send(&mut ws, counters, bye).await;
     }
     // Dropping a pending Start's receiver makes its task stop the session when it returns.
-    if let State::Active(session) = state {
-        session.stop().await;
+    if let State::Active(call) = state {
+        call.stop().await;
     }
     let close = match exit {
         Exit::ClientLeft => None,
@@ -174,11 +174,11 @@ async fn handle(
             None
         }
         ClientMessage::Start { sdp_offer } => {
-            // A second start replaces the first session rather than leaking it.
+            // A second start replaces the first call rather than leaking it.
             if let State::Active(previous) = std::mem::replace(state, State::Idle) {
                 previous.stop().await;
             }
-            let outcome = session::spawn_start(
+            let outcome = call::spawn_start(
                 app.gateway.clone(),
                 &app.config.counters,
                 &app.tasks,
@@ -207,14 +207,14 @@ async fn handle(
                 early.push_back(candidate);
                 None
             }
-            State::Active(session) => session
+            State::Active(call) => call
                 .add_candidate(candidate)
                 .err()
                 .map(|e| ServerMessage::Error(ErrorKind::TooManyCandidates, e)),
         },
         ClientMessage::Stop => {
-            if let State::Active(session) = std::mem::replace(state, State::Idle) {
-                session.stop().await;
+            if let State::Active(call) = std::mem::replace(state, State::Idle) {
+                call.stop().await;
             }
             None
         }
@@ -226,9 +226,9 @@ fn open(
     app: &App,
     outgoing: &mpsc::Sender<ServerMessage>,
     subscribed: &Arc<AtomicBool>,
-) -> Session {
+) -> Call {
     let max = app.config.limits.max_pending_candidates;
-    Session::open(
+    Call::open(
         started,
         app.gateway.clone(),
         outgoing.clone(),
@@ -255,7 +255,7 @@ async fn send(
     message: ServerMessage,
 ) -> Result<(), axum::Error> {
     if let ServerMessage::Error(kind, _) = &message {
-        counters.error_sent(*kind);
+        counters.error_sent(kind.as_str());
     }
     ws.send(Message::Text(message.to_text().into())).await
 }

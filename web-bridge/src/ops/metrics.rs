@@ -39,8 +39,8 @@ pub(crate) struct Metrics {
     registry: Registry,
     pub(crate) sockets_open: Gauge,
     pub(crate) sockets_total: Counter,
-    pub(crate) sessions_open: Gauge,
-    pub(crate) sessions_orphaned: Counter,
+    pub(crate) calls_open: Gauge,
+    pub(crate) calls_orphaned: Counter,
     pub(crate) browser_messages: Family<TypeLabel, Counter>,
     pub(crate) browser_errors: Family<KindLabel, Counter>,
     pub(crate) start_seconds: Histogram,
@@ -54,8 +54,8 @@ impl Default for Metrics {
             registry: Registry::default(),
             sockets_open: Gauge::default(),
             sockets_total: Counter::default(),
-            sessions_open: Gauge::default(),
-            sessions_orphaned: Counter::default(),
+            calls_open: Gauge::default(),
+            calls_orphaned: Counter::default(),
             browser_messages: Family::default(),
             browser_errors: Family::default(),
             start_seconds: Histogram::new(START_BUCKETS),
@@ -75,12 +75,12 @@ impl Default for Metrics {
         registry.register(
             "gateway_sessions_open",
             "Gateway sessions started (or starting) and not yet stopped",
-            m.sessions_open.clone(),
+            m.calls_open.clone(),
         );
         registry.register(
             "gateway_sessions_orphaned",
             "Sessions whose Start returned after their socket was gone, stopped by the bridge itself",
-            m.sessions_orphaned.clone(),
+            m.calls_orphaned.clone(),
         );
         registry.register(
             "browser_messages",

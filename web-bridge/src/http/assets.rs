@@ -6,9 +6,9 @@ use crate::Error;
 
 /// The page as built into the binary: (path, bytes).
 const EMBEDDED: &[(&str, &[u8])] = &[
-    ("index.html", include_bytes!("../../web/index.html")),
-    ("app.js", include_bytes!("../../web/app.js")),
-    ("style.css", include_bytes!("../../web/style.css")),
+    ("index.html", include_bytes!("../../../web/index.html")),
+    ("app.js", include_bytes!("../../../web/app.js")),
+    ("style.css", include_bytes!("../../../web/style.css")),
 ];
 
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
-//! One gateway session owned by one browser WebSocket: starting it without leaking, feeding it candidates in
-//! order, forwarding its events, and stopping it exactly once.
+//! The call a browser socket holds with the gateway: one MediaSession session, started without leaking, fed the
+//! browser's candidates in order, its events forwarded to the page, and stopped exactly once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,15 +10,15 @@ use tokio_stream::StreamExt;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
-use crate::counters::{Counters, Guard};
-use crate::events::{self, Forward};
-use crate::gateway::Gateway;
-use crate::protocol::{Candidate, ErrorKind, ServerMessage};
+use crate::browser::convert::{self, Forward};
+use crate::browser::protocol::{Candidate, ErrorKind, ServerMessage};
+use crate::gateway::client::Gateway;
+use crate::ops::counters::{Counters, Guard};
 
-/// What a Start in flight hands back: the answer and the session it now belongs to the socket to stop.
+/// What a Start in flight hands back: the answer and the MediaSession session it is now the socket's job to stop.
 pub(crate) type StartOutcome = Result<Started, String>;
 
-/// A successful Start, carrying the count guard so the session stays counted until someone stops it.
+/// A successful Start, carrying the count guard so the call stays counted until someone stops it.
 #[derive(Debug)]
 pub(crate) struct Started {
     pub(crate) session_id: String,
@@ -36,11 +36,11 @@ pub(crate) fn spawn_start(
     sdp_offer: String,
 ) -> oneshot::Receiver<StartOutcome> {
     let (reply, outcome) = oneshot::channel();
-    let guard = counters.session_opened();
+    let guard = counters.call_opened();
     let counters = counters.clone();
     tasks.spawn(
         async move {
-        let started = match gateway.start(sdp_offer).await {
+        let started = match gateway.start(convert::start_request(sdp_offer)).await {
             Ok(r) => Ok(Started {
                 session_id: r.session_id,
                 sdp_answer: r.sdp_answer,
@@ -49,7 +49,7 @@ pub(crate) fn spawn_start(
             Err(text) => Err(text),
         };
         if let Err(Ok(orphan)) = reply.send(started) {
-            counters.metrics.sessions_orphaned.inc();
+            counters.metrics.calls_orphaned.inc();
             // The socket's span has no session id (it never learnt it), so this line names it itself.
             tracing::info!(session_id = %orphan.session_id, "Start returned after its socket gave it up; stopping it");
             if let Err(text) = gateway.stop(&orphan.session_id).await {
@@ -63,9 +63,10 @@ pub(crate) fn spawn_start(
     outcome
 }
 
-/// A live session. Dropping it aborts its tasks but does not call Stop: use [`Session::stop`].
+/// The call a browser socket holds: a started MediaSession session and the two tasks that feed it candidates
+/// and forward its events. Dropping it aborts the tasks but does not call Stop: use [`Call::stop`].
 #[derive(Debug)]
-pub(crate) struct Session {
+pub(crate) struct Call {
     id: String,
     gateway: Gateway,
     candidates: mpsc::Sender<Candidate>,
@@ -73,8 +74,8 @@ pub(crate) struct Session {
     _guard: Guard,
 }
 
-impl Session {
-    /// Takes ownership of a started session: spawns the candidate feeder and the event forwarder, which write
+impl Call {
+    /// Takes ownership of a started MediaSession session: spawns the candidate feeder and the event forwarder, which write
     /// into `outgoing` (bounded; a slow browser slows the gateway stream, it does not grow memory).
     pub(crate) fn open(
         started: Started,
@@ -97,7 +98,7 @@ impl Session {
             tokio::spawn(
                 async move {
                     while let Some(candidate) = queue.recv().await {
-                        if let Err(text) = gateway.add_ice_candidate(&id, candidate).await {
+                        if let Err(text) = gateway.add_ice_candidate(&id, candidate.into()).await {
                             let _ = outgoing
                                 .send(ServerMessage::Error(
                                     ErrorKind::Gateway,
@@ -136,7 +137,7 @@ impl Session {
         })
     }
 
-    /// Stops the forwarding tasks and the gateway session; errors are logged, since the browser is leaving.
+    /// Stops the forwarding tasks and the MediaSession session; errors are logged, since the browser is leaving.
     pub(crate) async fn stop(self) {
         for task in &self.tasks {
             task.abort();
@@ -149,7 +150,7 @@ impl Session {
     }
 }
 
-impl Drop for Session {
+impl Drop for Call {
     fn drop(&mut self) {
         for task in &self.tasks {
             task.abort();
@@ -177,7 +178,7 @@ async fn forward_events(
     };
     while let Some(item) = stream.next().await {
         let message = match item {
-            Ok(event) => match events::forward(event) {
+            Ok(event) => match convert::forward(event) {
                 Forward::Always(m) => m,
                 Forward::Subscribed(m) if subscribed.load(Ordering::Relaxed) => m,
                 Forward::Subscribed(_) | Forward::Nothing => continue,
@@ -191,7 +192,7 @@ async fn forward_events(
             ),
         };
         if outgoing.send(message).await.is_err() {
-            return; // The socket is gone; its owner stops the session.
+            return; // The socket is gone; its owner stops the call.
         }
     }
 }

@@ -14,7 +14,8 @@ use serde_json::json;
 use tracing::Instrument as _;
 
 use crate::app::App;
-use crate::{ops, socket};
+use crate::browser::socket;
+use crate::ops::endpoints;
 
 /// The tungstenite hard limit, above the answered limit so that messages a little too big get a clear `error`
 /// while the socket stays usable; beyond this the socket is closed (after an `error`, when possible).
@@ -24,9 +25,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/helloworld", get(helloworld))
         .route("/config.json", get(config_json))
-        .route("/metrics", get(ops::metrics))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(endpoints::metrics))
+        .route("/healthz", get(endpoints::healthz))
+        .route("/readyz", get(endpoints::readyz))
         .fallback(get(asset))
         .with_state(app)
 }
@@ -43,7 +44,7 @@ async fn helloworld(
         )
             .into_response();
     }
-    if let Err(why) = crate::origin::check(&headers, &app.config.allowed_origins) {
+    if let Err(why) = crate::browser::origin::check(&headers, &app.config.allowed_origins) {
         tracing::warn!("refused a WebSocket: {why}");
         return (StatusCode::FORBIDDEN, why).into_response();
     }

@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::metrics::{KindLabel, Metrics, TypeLabel};
-use crate::protocol::ErrorKind;
+use crate::ops::metrics::{KindLabel, Metrics, TypeLabel};
 
 /// A cloneable handle on the bridge's counters. Clone it out of [`crate::Config`] before calling `run`.
 #[derive(Debug, Clone, Default)]
@@ -18,9 +17,10 @@ impl Counters {
         usize::try_from(self.metrics.sockets_open.get()).unwrap_or(0)
     }
 
-    /// Gateway sessions the bridge has started and not yet stopped (including Starts still in flight).
+    /// Calls the bridge holds: MediaSession sessions it has started and not yet stopped (including Starts still
+    /// in flight).
     pub fn live_sessions(&self) -> usize {
-        usize::try_from(self.metrics.sessions_open.get()).unwrap_or(0)
+        usize::try_from(self.metrics.calls_open.get()).unwrap_or(0)
     }
 
     /// The Prometheus text exposition served at `GET /metrics`.
@@ -37,11 +37,12 @@ impl Counters {
         }
     }
 
-    pub(crate) fn session_opened(&self) -> Guard {
-        self.metrics.sessions_open.inc();
+    /// Counts a call from the moment its Start is sent until the guard is dropped.
+    pub(crate) fn call_opened(&self) -> Guard {
+        self.metrics.calls_open.inc();
         Guard {
             counters: self.clone(),
-            which: Which::Session,
+            which: Which::Call,
         }
     }
 
@@ -52,12 +53,11 @@ impl Counters {
             .inc();
     }
 
-    pub(crate) fn error_sent(&self, kind: ErrorKind) {
+    /// Counts one `error` sent to a browser; `kind` is the metric label (`ErrorKind::as_str`).
+    pub(crate) fn error_sent(&self, kind: &'static str) {
         self.metrics
             .browser_errors
-            .get_or_create(&KindLabel {
-                kind: kind.as_str(),
-            })
+            .get_or_create(&KindLabel { kind })
             .inc();
     }
 }
@@ -65,7 +65,7 @@ impl Counters {
 #[derive(Debug)]
 enum Which {
     Socket,
-    Session,
+    Call,
 }
 
 /// Decrements its gauge when dropped, so every exit path (including a panic or a cancelled task) is counted.
@@ -79,7 +79,7 @@ impl Drop for Guard {
     fn drop(&mut self) {
         let gauge = match self.which {
             Which::Socket => &self.counters.metrics.sockets_open,
-            Which::Session => &self.counters.metrics.sessions_open,
+            Which::Call => &self.counters.metrics.calls_open,
         };
         gauge.dec();
     }

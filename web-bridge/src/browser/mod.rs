@@ -1,0 +1,8 @@
+//! The browser side: the `/helloworld` WebSocket, the tutorial's messages, and the call each socket holds.
+
+pub(crate) mod call;
+pub(crate) mod convert;
+pub(crate) mod origin;
+pub mod protocol;
+pub(crate) mod rate;
+pub(crate) mod socket;
