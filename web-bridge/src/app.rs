@@ -9,8 +9,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::gateway::client::Gateway;
+use crate::gateway::health::Readiness;
 use crate::http::assets::Assets;
-use crate::ops::readiness::Readiness;
 
 #[derive(Debug)]
 pub(crate) struct App {

@@ -43,7 +43,7 @@ pub async fn run(
     };
     let limits = config.limits.clone();
     let gateway = gateway::client::Gateway::new(&config)?;
-    let readiness = ops::readiness::Readiness::new(
+    let readiness = gateway::health::Readiness::new(
         gateway.clone(),
         shutdown.clone(),
         limits.readiness_cache,

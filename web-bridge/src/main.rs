@@ -1,11 +1,11 @@
-//! The `web-bridge` binary: parses flags, sets up logging, binds, and runs the bridge until Ctrl-C or SIGTERM.
+//! The `web-bridge` binary: parses flags, sets up logging, binds, and runs the bridge until SIGINT or SIGTERM,
+//! which start its drain.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use tokio_util::sync::CancellationToken;
+use service_kit::{Flags, LogFormat, secs};
 use web_bridge::{Config, GatewayToken, IceServer, Limits, TlsMode};
 
 /// Serves the WebRTC loopback demo page and bridges its WebSocket to the media gateway.
@@ -72,65 +72,54 @@ struct Args {
     start_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line, with the span fields (e.g. `session_id`) of every enclosing span.
-    Json,
+impl Flags for Args {
+    type Config = Config;
+
+    fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
+    fn into_config(self) -> anyhow::Result<Config> {
+        let tls = match (self.plain_http, self.tls_cert, self.tls_key) {
+            (true, _, _) => TlsMode::Plain,
+            (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
+            _ => TlsMode::SelfSigned,
+        };
+        Ok(Config {
+            gateway: self.gateway,
+            // Compose passes `${MEDIA_GATEWAY_AUTH_TOKEN:-}`: an empty value means no token.
+            gateway_token: self
+                .gateway_token
+                .filter(|t| !t.trim().is_empty())
+                .map(GatewayToken::new),
+            gateway_ca: self.gateway_ca,
+            tls,
+            static_dir: self.static_dir,
+            allowed_origins: self.allowed_origin,
+            ice_servers: self.ice_server,
+            limits: Limits {
+                max_message_bytes: self.max_message_bytes,
+                messages_per_second: self.messages_per_second,
+                max_sockets: self.max_sockets,
+                start_timeout: secs(self.start_timeout_secs),
+                shutdown_grace: secs(self.shutdown_grace_secs),
+                ..Limits::default()
+            },
+            ..Config::default()
+        })
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    // Logs go to stderr; stdout carries only the line saying where to open the page.
-    match args.log_format {
-        LogFormat::Text => tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_env_filter(filter)
-            .init(),
-        LogFormat::Json => tracing_subscriber::fmt()
-            .json()
-            .with_writer(std::io::stderr)
-            .with_current_span(false)
-            .with_span_list(true)
-            .with_env_filter(filter)
-            .init(),
-    }
+    let args = Args::init("info");
+    let shutdown = service_kit::shutdown_on_signal();
     let addr = listen_address(&args.listen)?;
-    let tls = match (args.plain_http, args.tls_cert, args.tls_key) {
-        (true, _, _) => TlsMode::Plain,
-        (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
-        _ => TlsMode::SelfSigned,
-    };
-    let scheme = if tls == TlsMode::Plain {
+    let config = args.into_config()?;
+    let scheme = if config.tls == TlsMode::Plain {
         "http"
     } else {
         "https"
-    };
-    let config = Config {
-        gateway: args.gateway,
-        // Compose passes `${MEDIA_GATEWAY_AUTH_TOKEN:-}`: an empty value means no token.
-        gateway_token: args
-            .gateway_token
-            .filter(|t| !t.trim().is_empty())
-            .map(GatewayToken::new),
-        gateway_ca: args.gateway_ca,
-        tls,
-        static_dir: args.static_dir,
-        allowed_origins: args.allowed_origin,
-        ice_servers: args.ice_server,
-        limits: Limits {
-            max_message_bytes: args.max_message_bytes,
-            messages_per_second: args.messages_per_second,
-            max_sockets: args.max_sockets,
-            start_timeout: Duration::from_secs(args.start_timeout_secs),
-            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
-            ..Limits::default()
-        },
-        ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -141,21 +130,12 @@ async fn main() -> anyhow::Result<()> {
     } else {
         local.ip().to_string()
     };
-    println!(
+    // stdout carries only this line, for scripts; logs go to stderr.
+    service_kit::say(&format!(
         "web-bridge: open {scheme}://{host}:{}/ (media gateway {})",
         local.port(),
         config.gateway
-    );
-
-    let shutdown = CancellationToken::new();
-    tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down");
-            shutdown.cancel();
-        }
-    });
+    ));
     web_bridge::run(listener, config, shutdown).await?;
     Ok(())
 }
@@ -175,26 +155,4 @@ fn listen_address(listen: &str) -> anyhow::Result<String> {
     } else {
         format!("{host}:{port}")
     })
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -1,5 +1,5 @@
 //! The HTTP surface: the page, `GET /config.json` for the page's ICE servers, the `/helloworld` WebSocket, and
-//! the operator endpoints (`ops.rs`).
+//! the operator endpoints (`service_kit::ops`'s router over [`BridgeProbe`]), all on one port.
 
 use std::sync::Arc;
 
@@ -15,21 +15,20 @@ use tracing::Instrument as _;
 
 use crate::app::App;
 use crate::browser::socket;
-use crate::ops::endpoints;
+use crate::ops::probe::BridgeProbe;
 
 /// The tungstenite hard limit, above the answered limit so that messages a little too big get a clear `error`
 /// while the socket stays usable; beyond this the socket is closed (after an `error`, when possible).
 const HARD_LIMIT_FACTOR: usize = 4;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
+    let ops = service_kit::ops::router(Arc::new(BridgeProbe(Arc::clone(&app))));
     Router::new()
         .route("/helloworld", get(helloworld))
         .route("/config.json", get(config_json))
-        .route("/metrics", get(endpoints::metrics))
-        .route("/healthz", get(endpoints::healthz))
-        .route("/readyz", get(endpoints::readyz))
         .fallback(get(asset))
         .with_state(app)
+        .merge(ops)
 }
 
 async fn helloworld(

@@ -1,4 +1,5 @@
-//! `/readyz`'s answer: ready while the bridge is not draining and the gateway's grpc.health.v1 says SERVING.
+//! The gateway's health as `/readyz` reports it: ready while the bridge is not draining and the gateway's
+//! grpc.health.v1 says SERVING.
 //! The gateway's answer is cached briefly, so orchestrator probes (often several per second across replicas)
 //! do not each cost a gRPC call.
 
