@@ -54,6 +54,12 @@ pub enum Error {
     /// The configuration cannot be used (a TLS file missing or malformed).
     #[error("configuration: {0}")]
     Config(String),
+    /// No media server to use: no KMS URI was given, and this build has no embedded media server (it was
+    /// built without the `embedded` cargo feature).
+    #[error(
+        "a KMS URI is needed: pass --kms-uri (or KMS_URI) ws://host:8888/kurento; this build has no embedded media server (cargo feature `embedded`)"
+    )]
+    KmsUriRequired,
 }
 
 impl Error {
@@ -114,7 +120,8 @@ impl From<Error> for Status {
             | Error::Reflection(_)
             | Error::Io(_)
             | Error::Embedded(_)
-            | Error::Config(_) => (
+            | Error::Config(_)
+            | Error::KmsUriRequired => (
                 Code::Internal,
                 "internal error; see the gateway log".to_owned(),
             ),

@@ -96,6 +96,7 @@ pub async fn spawn(
 }
 
 /// Starts the gateway (and the embedded media server when `config.kms_uris` is empty) and returns at once.
+/// Without the `embedded` cargo feature an empty `config.kms_uris` is [`Error::KmsUriRequired`].
 ///
 /// When `shutdown` is cancelled the gateway drains: health says NOT_SERVING and /readyz 503 at once, Start
 /// is refused with UNAVAILABLE, every session ends with END_REASON_SHUTDOWN and releases its pipeline, then
