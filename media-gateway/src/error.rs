@@ -1,6 +1,6 @@
 //! The gateway's one error type and its one mapping onto gRPC status codes; details are logged, not leaked.
 
-use crate::kms::KmsError;
+use crate::links::kms::KmsError;
 use kurento::ErrorCode;
 use tonic::{Code, Status};
 

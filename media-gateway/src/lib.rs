@@ -5,32 +5,24 @@
 //! serves /metrics, /healthz and /readyz on a second listener; [`run`] waits until shutdown is complete.
 #![forbid(unsafe_code)]
 
-mod admin;
-mod auth;
 pub mod config;
 mod drain;
 mod embedded;
 pub mod error;
 pub mod flags;
 mod grpc;
-mod health;
-mod ids;
-pub mod kms;
 mod links;
-mod metrics;
-mod probes;
-mod registry;
-mod rpc_metrics;
-mod service;
+mod ops;
 mod session;
 
 pub use config::{Config, Secret, TlsIdentity};
 pub use error::Error;
 pub use flags::{Args, LogFormat};
+pub use links::kms;
 
 use links::Links;
-use registry::Registry;
 use session::Shared;
+use session::registry::Registry;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -140,12 +132,16 @@ pub async fn spawn_with_metrics(
         config,
     });
     let (reporter, health) = tonic_health::server::health_reporter();
-    backend_tasks.spawn(health::track(reporter, links.clone(), shutdown.clone()));
+    backend_tasks.spawn(grpc::health::track(
+        reporter,
+        links.clone(),
+        shutdown.clone(),
+    ));
     let services = grpc::Services {
-        session: service::Service::new(shared.clone(), links.clone()),
-        admin: admin::Admin::new(shared.clone()),
+        session: grpc::service::Service::new(shared.clone(), links.clone()),
+        admin: grpc::admin::Admin::new(shared.clone()),
         health,
-        auth: auth::Auth::new(shared.config.auth_token.as_ref()),
+        auth: grpc::auth::Auth::new(shared.config.auth_token.as_ref()),
         metrics: shared.metrics.clone(),
         tls: shared.config.tls.clone(),
     };

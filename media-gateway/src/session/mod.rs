@@ -4,6 +4,8 @@
 mod actor;
 pub mod events;
 mod finish;
+mod ids;
+pub(crate) mod registry;
 mod setup;
 mod start;
 pub mod status;

@@ -2,13 +2,13 @@
 
 use super::SessionHandle;
 use super::actor::Actor;
+use super::registry::Registry;
 use super::status::Status;
 use super::watchers::Watchers;
 use crate::config::Config;
 use crate::error::Error;
 use crate::links::Placement;
-use crate::metrics::Metrics;
-use crate::registry::Registry;
+use crate::ops::metrics::Metrics;
 use media_proto::v1 as pb;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -42,7 +42,7 @@ pub async fn start(
     offer: String,
     wait: bool,
 ) -> Result<pb::StartResponse, Error> {
-    let id = crate::ids::session_id();
+    let id = super::ids::session_id();
     let link = placement.link.clone();
     let status = Status::new(link.uri());
     let (handle, commands) = SessionHandle::new(id.clone(), status.clone());

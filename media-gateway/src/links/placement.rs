@@ -1,7 +1,7 @@
 //! The media server links the gateway places sessions on: one [`KmsLink`] task per media server, and how
 //! many live sessions each holds, so a new session goes to the least-loaded link that is up.
 
-use crate::kms::{KmsLink, LinkConfig, LinkState};
+use super::kms::{KmsLink, LinkConfig, LinkState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio_util::sync::CancellationToken;

@@ -3,8 +3,8 @@
 //! Names and labels are part of the operator-facing contract (dashboards, alerts); ARCHITECTURE.md lists
 //! them. Counters get `_total` appended by the encoder.
 
-use crate::kms::LinkState;
 use crate::links::Links;
+use crate::links::kms::LinkState;
 use media_proto::v1::EndReason;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;

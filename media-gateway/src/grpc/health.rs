@@ -1,7 +1,7 @@
 //! grpc.health.v1: SERVING only while a media server link is up, for "" and the MediaSession service.
 
-use crate::kms::LinkState;
 use crate::links::Links;
+use crate::links::kms::LinkState;
 use futures_util::future::select_all;
 use std::sync::Arc;
 use tokio::sync::watch;

@@ -3,13 +3,13 @@
 //! optional TLS, grpc-web over HTTP/1.1 on the same port, one metrics layer around everything, and
 //! graceful shutdown.
 
-use crate::admin::Admin;
-use crate::auth::Auth;
+use super::admin::Admin;
+use super::auth::Auth;
+use super::rpc_metrics::RpcMetricsLayer;
+use super::service::Service;
 use crate::config::TlsIdentity;
 use crate::error::Error;
-use crate::metrics::Metrics;
-use crate::rpc_metrics::RpcMetricsLayer;
-use crate::service::Service;
+use crate::ops::metrics::Metrics;
 use media_proto::v1::media_session_server::MediaSessionServer;
 use media_proto::v1::session_admin_server::SessionAdminServer;
 use std::future::Future;

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::links::Links;
-use crate::registry::Lookup;
+use crate::session::registry::Lookup;
 use crate::session::{self, SessionHandle, Shared, watchers::WatchStream};
 use media_proto::v1::media_session_server::MediaSession;
 use media_proto::v1::{
