@@ -5,7 +5,7 @@
 use super::Command;
 use super::events::{self, Meaning};
 use super::setup::{Failed, Objects, Setup};
-use super::start::Shared;
+use super::shared::Shared;
 use super::status::Status;
 use super::watchers::Watchers;
 use crate::error::Error;

@@ -7,6 +7,7 @@ mod finish;
 mod ids;
 pub(crate) mod registry;
 mod setup;
+mod shared;
 mod start;
 pub mod status;
 pub mod watchers;
@@ -17,7 +18,8 @@ use status::Status;
 use tokio::sync::{mpsc, oneshot};
 use watchers::WatchStream;
 
-pub use start::{Shared, start};
+pub(crate) use shared::Shared;
+pub(crate) use start::start;
 
 /// Commands a session's queue holds at most; senders wait for room (backpressure, never loss).
 const COMMAND_QUEUE: usize = 64;
