@@ -3,7 +3,7 @@
 //! the pipeline exactly once however the session ends (`finish.rs`).
 
 use super::Command;
-use super::events::{self, Meaning};
+use super::convert::{self, Meaning};
 use super::setup::{Failed, Objects, Setup};
 use super::shared::Shared;
 use super::status::Status;
@@ -198,7 +198,7 @@ impl Actor {
 
     fn on_notice(&mut self, n: LinkNotice, gathered: &mut bool) -> Option<End> {
         match n {
-            LinkNotice::Event(ev) => match events::interpret(&ev.data) {
+            LinkNotice::Event(ev) => match convert::interpret(&ev.data) {
                 Meaning::Publish(e) => {
                     if matches!(ev.data, kurento::EventData::IceGatheringDone) {
                         *gathered = true;
@@ -263,7 +263,7 @@ impl Actor {
         c: pb::IceCandidate,
         objects: &Objects,
     ) -> Result<(), Error> {
-        let c = events::candidate_from_pb(&c);
+        let c = convert::candidate_from_pb(&c);
         // End-of-candidates: Kurento has no call for it and ignores an empty candidate.
         if c.candidate.is_empty() {
             return Ok(());

@@ -2,7 +2,7 @@
 //! the registry, the Start caller, the watchers and the Stop caller hear of it, in that order.
 
 use super::actor::{Actor, End, StartReply};
-use super::events;
+use super::convert;
 use super::setup::Objects;
 use crate::error::Error;
 use crate::links::kms::{KmsLink, LinkState};
@@ -66,7 +66,7 @@ impl Actor {
         if let Some((reply, _)) = start_reply {
             let _ = reply.send(Err(Error::Ended(end.message.clone())));
         }
-        self.watchers.finish(events::ended(end.reason, end.message));
+        self.watchers.finish(convert::ended(end.reason, end.message));
         if let Some(r) = end.stop_reply {
             let _ = r.send(true);
         }

@@ -2,6 +2,7 @@
 //! handles that send it commands.
 
 mod actor;
+mod convert;
 pub mod events;
 mod finish;
 mod ids;

@@ -96,7 +96,7 @@ impl Watchers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::events::ended;
+    use crate::session::convert::ended;
     use media_proto::v1::{EndReason, GatheringDone, session_event::Event};
     use tokio_stream::StreamExt;
 
