@@ -223,7 +223,7 @@ impl Actor {
                 EndReason::MediaServerRestarted,
                 format!("media server at {} restarted: {message}", self.link.uri()),
             )),
-            // The link only gives up on its session when it shuts down, which the gateway does last.
+            // The link only gives up on its rpc session when it shuts down, which the gateway does last.
             LinkNotice::SessionLost {
                 restarted: false,
                 message,

@@ -24,9 +24,9 @@ pub enum KmsError {
 /// Where the link stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkState {
-    /// Connecting, or connected and setting up (or resuming) the session.
+    /// Connecting, or connected and setting up (or resuming) the rpc session.
     Connecting,
-    /// Connected with a session: calls go out at once.
+    /// Connected with an rpc session: calls go out at once.
     Up,
     /// The last attempt failed (or the link shut down); calls fail at once until the next attempt.
     Down { reason: String },
@@ -36,7 +36,8 @@ pub enum LinkState {
 #[derive(Clone, Debug)]
 pub enum LinkNotice {
     Event(Event),
-    /// Every object of the link's session is gone. `restarted` is true when the media server lost them
+    /// Every object of the link's rpc session (the Kurento JSON-RPC `sessionId`, not a MediaSession
+    /// session) is gone. `restarted` is true when the media server lost them
     /// (a new serverId, or 40007 INVALID_SESSION on resume); false when the link itself shut down.
     SessionLost {
         restarted: bool,
