@@ -48,7 +48,9 @@ pub struct Config {
 /// A server certificate chain and its private key, both PEM.
 #[derive(Clone)]
 pub struct TlsIdentity {
+    /// The certificate chain, leaf first (PEM).
     pub cert_pem: Vec<u8>,
+    /// The certificate's private key (PEM); never logged.
     pub key_pem: Secret<Vec<u8>>,
 }
 

@@ -28,14 +28,19 @@ pub enum Error {
     /// A media server answered with an error the caller cannot act on.
     #[error("media server at {uri} failed: {error}")]
     MediaServer {
+        /// The media server's URI.
         uri: String,
+        /// Its JSON-RPC error, as received.
         error: kurento::RpcError,
     },
     /// The media server answered something that is not what the protocol promises.
     #[error("media server at {uri} answered {method} unexpectedly: {detail}")]
     Protocol {
+        /// The media server's URI.
         uri: String,
+        /// The Kurento method whose answer was unexpected.
         method: &'static str,
+        /// What was wrong with it.
         detail: String,
     },
     /// The session ended while the call was in progress.
@@ -44,8 +49,10 @@ pub enum Error {
     /// Binding or serving failed (only from `run`).
     #[error("gRPC server: {0}")]
     Serve(#[from] tonic::transport::Error),
+    /// The reflection service could not be built from the file descriptor sets.
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// A socket operation failed (binding the embedded media server, reading a listener's address).
     #[error("{0}")]
     Io(#[from] std::io::Error),
     /// The embedded media server failed to start.

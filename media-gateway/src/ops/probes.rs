@@ -58,7 +58,7 @@ async fn metrics_text(State(p): State<Probes>) -> impl IntoResponse {
 }
 
 /// Serves until `stop` resolves.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     links: Arc<Links>,

@@ -10,7 +10,7 @@ use media_proto::v1::{
 
 /// What one Kurento event means for a session.
 #[derive(Debug, PartialEq)]
-pub enum Meaning {
+pub(crate) enum Meaning {
     /// Show it to the watchers.
     Publish(SessionEvent),
     /// The media server reported an error: the session ends with END_REASON_MEDIA_ERROR.
@@ -24,7 +24,7 @@ fn wrap(event: Event) -> Meaning {
 }
 
 /// The public candidate for a Kurento one.
-pub fn candidate_to_pb(c: &kurento::IceCandidate) -> pb::IceCandidate {
+pub(crate) fn candidate_to_pb(c: &kurento::IceCandidate) -> pb::IceCandidate {
     pb::IceCandidate {
         candidate: c.candidate.clone(),
         sdp_mid: c.sdp_mid.clone(),
@@ -33,7 +33,7 @@ pub fn candidate_to_pb(c: &kurento::IceCandidate) -> pb::IceCandidate {
 }
 
 /// The Kurento candidate for a public one.
-pub fn candidate_from_pb(c: &pb::IceCandidate) -> kurento::IceCandidate {
+pub(crate) fn candidate_from_pb(c: &pb::IceCandidate) -> kurento::IceCandidate {
     kurento::IceCandidate {
         candidate: c.candidate.clone(),
         sdp_mid: c.sdp_mid.clone(),
@@ -76,7 +76,7 @@ fn connection(layer: Layer, connected: bool) -> Meaning {
 }
 
 /// What `data` means for the session.
-pub fn interpret(data: &EventData) -> Meaning {
+pub(crate) fn interpret(data: &EventData) -> Meaning {
     match data {
         EventData::IceCandidateFound { candidate } => {
             wrap(Event::Candidate(candidate_to_pb(candidate)))
@@ -123,7 +123,7 @@ pub fn interpret(data: &EventData) -> Meaning {
 }
 
 /// The stream's last event.
-pub fn ended(reason: pb::EndReason, message: impl Into<String>) -> SessionEvent {
+pub(crate) fn ended(reason: pb::EndReason, message: impl Into<String>) -> SessionEvent {
     SessionEvent {
         event: Some(Event::Ended(SessionEnded {
             reason: reason as i32,

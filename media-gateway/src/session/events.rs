@@ -1,7 +1,7 @@
 //! The Kurento events a session subscribes to (what they mean for the caller is in `convert.rs`).
 
 /// The endpoint events a session subscribes to, in the order it subscribes.
-pub const ENDPOINT_EVENTS: &[&str] = &[
+pub(crate) const ENDPOINT_EVENTS: &[&str] = &[
     "IceCandidateFound",
     "IceGatheringDone",
     "IceComponentStateChanged",
@@ -14,4 +14,4 @@ pub const ENDPOINT_EVENTS: &[&str] = &[
 ];
 
 /// The pipeline events a session subscribes to.
-pub const PIPELINE_EVENTS: &[&str] = &["Error"];
+pub(crate) const PIPELINE_EVENTS: &[&str] = &["Error"];

@@ -3,15 +3,15 @@
 
 mod actor;
 mod convert;
-pub mod events;
+mod events;
 mod finish;
 mod ids;
 pub(crate) mod registry;
 mod setup;
 mod shared;
 mod start;
-pub mod status;
-pub mod watchers;
+mod status;
+pub(crate) mod watchers;
 
 use crate::error::Error;
 use media_proto::v1 as pb;
@@ -42,7 +42,7 @@ pub(crate) enum Command {
 
 /// A cloneable handle on one session's actor.
 #[derive(Clone)]
-pub struct SessionHandle {
+pub(crate) struct SessionHandle {
     id: String,
     tx: mpsc::Sender<Command>,
     status: Status,
@@ -56,12 +56,12 @@ impl SessionHandle {
 
     /// A handle whose session is already gone (for tests of the registry).
     #[cfg(test)]
-    pub fn detached() -> Self {
+    pub(crate) fn detached() -> Self {
         Self::new(String::new(), Status::new("")).0
     }
 
     /// What operators see of the session (read without asking its actor).
-    pub fn status(&self) -> &Status {
+    pub(crate) fn status(&self) -> &Status {
         &self.status
     }
 
@@ -70,7 +70,7 @@ impl SessionHandle {
     }
 
     /// Queues or forwards one of the caller's candidates.
-    pub async fn add_candidate(&self, candidate: pb::IceCandidate) -> Result<(), Error> {
+    pub(crate) async fn add_candidate(&self, candidate: pb::IceCandidate) -> Result<(), Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::AddCandidate { candidate, reply })
@@ -80,7 +80,7 @@ impl SessionHandle {
     }
 
     /// A stream of the session's events, starting with a replay of those it produced so far.
-    pub async fn watch(&self) -> Result<WatchStream, Error> {
+    pub(crate) async fn watch(&self) -> Result<WatchStream, Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Watch { reply })
@@ -90,7 +90,7 @@ impl SessionHandle {
     }
 
     /// Ends the session; `true` when this call ended it, `false` when it had already ended.
-    pub async fn stop(&self) -> bool {
+    pub(crate) async fn stop(&self) -> bool {
         let (reply, rx) = oneshot::channel();
         if self.tx.send(Command::Stop { reply }).await.is_err() {
             return false;

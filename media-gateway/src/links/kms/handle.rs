@@ -44,6 +44,7 @@ impl KmsLink {
         link
     }
 
+    /// The media server's WebSocket URI, as configured.
     pub fn uri(&self) -> &str {
         &self.uri
     }

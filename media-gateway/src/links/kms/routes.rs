@@ -28,10 +28,12 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// The Kurento object id whose events this registration routes.
     pub fn object(&self) -> &str {
         &self.object
     }
 
+    /// Stops the events now (the same as dropping it).
     pub fn unregister(self) {}
 }
 
