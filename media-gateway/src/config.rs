@@ -8,7 +8,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Kurento media servers (`ws://host:port/kurento`). Empty: start the embedded media server in-process
-    /// and talk to it over the same JSON-RPC WebSocket.
+    /// and talk to it over the same JSON-RPC WebSocket (with the `embedded` cargo feature; without it, empty
+    /// is [`crate::Error::KmsUriRequired`]).
     pub kms_uris: Vec<String>,
     /// How long a Start may take before the caller gets DEADLINE_EXCEEDED (whatever was created is released).
     pub start_timeout: Duration,
@@ -47,7 +48,9 @@ pub struct Config {
 /// A server certificate chain and its private key, both PEM.
 #[derive(Clone)]
 pub struct TlsIdentity {
+    /// The certificate chain, leaf first (PEM).
     pub cert_pem: Vec<u8>,
+    /// The certificate's private key (PEM); never logged.
     pub key_pem: Secret<Vec<u8>>,
 }
 

@@ -6,7 +6,7 @@
 use crate::error::Error;
 use crate::grpc::{self, Services};
 use crate::links::Links;
-use crate::probes;
+use crate::ops::probes;
 use crate::session::Shared;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,20 +19,22 @@ use tokio_util::task::TaskTracker;
 /// close frames still go out.
 const LINK_CLOSE_MIN: Duration = Duration::from_millis(500);
 
-pub struct Parts<H> {
-    pub listener: TcpListener,
-    pub metrics_listener: Option<TcpListener>,
-    pub services: Services<H>,
-    pub links: Arc<Links>,
-    pub shared: Arc<Shared>,
+pub(crate) struct Parts<H> {
+    pub(crate) listener: TcpListener,
+    pub(crate) metrics_listener: Option<TcpListener>,
+    pub(crate) services: Services<H>,
+    pub(crate) links: Arc<Links>,
+    pub(crate) shared: Arc<Shared>,
     /// The caller's signal to drain.
-    pub shutdown: CancellationToken,
+    pub(crate) shutdown: CancellationToken,
     /// Stops the media server links (and the embedded media server), last.
-    pub backend: CancellationToken,
-    pub backend_tasks: TaskTracker,
+    pub(crate) backend: CancellationToken,
+    pub(crate) backend_tasks: TaskTracker,
 }
 
-pub async fn serve<H: tonic_health::pb::health_server::Health>(p: Parts<H>) -> Result<(), Error> {
+pub(crate) async fn serve<H: tonic_health::pb::health_server::Health>(
+    p: Parts<H>,
+) -> Result<(), Error> {
     let Parts {
         listener,
         metrics_listener,

@@ -1,6 +1,6 @@
 //! The gateway's one error type and its one mapping onto gRPC status codes; details are logged, not leaked.
 
-use crate::kms::KmsError;
+use crate::links::kms::KmsError;
 use kurento::ErrorCode;
 use tonic::{Code, Status};
 
@@ -28,14 +28,19 @@ pub enum Error {
     /// A media server answered with an error the caller cannot act on.
     #[error("media server at {uri} failed: {error}")]
     MediaServer {
+        /// The media server's URI.
         uri: String,
+        /// Its JSON-RPC error, as received.
         error: kurento::RpcError,
     },
     /// The media server answered something that is not what the protocol promises.
     #[error("media server at {uri} answered {method} unexpectedly: {detail}")]
     Protocol {
+        /// The media server's URI.
         uri: String,
+        /// The Kurento method whose answer was unexpected.
         method: &'static str,
+        /// What was wrong with it.
         detail: String,
     },
     /// The session ended while the call was in progress.
@@ -44,8 +49,10 @@ pub enum Error {
     /// Binding or serving failed (only from `run`).
     #[error("gRPC server: {0}")]
     Serve(#[from] tonic::transport::Error),
+    /// The reflection service could not be built from the file descriptor sets.
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// A socket operation failed (binding the embedded media server, reading a listener's address).
     #[error("{0}")]
     Io(#[from] std::io::Error),
     /// The embedded media server failed to start.
@@ -54,6 +61,12 @@ pub enum Error {
     /// The configuration cannot be used (a TLS file missing or malformed).
     #[error("configuration: {0}")]
     Config(String),
+    /// No media server to use: no KMS URI was given, and this build has no embedded media server (it was
+    /// built without the `embedded` cargo feature).
+    #[error(
+        "a KMS URI is needed: pass --kms-uri (or KMS_URI) ws://host:8888/kurento; this build has no embedded media server (cargo feature `embedded`)"
+    )]
+    KmsUriRequired,
 }
 
 impl Error {
@@ -114,7 +127,8 @@ impl From<Error> for Status {
             | Error::Reflection(_)
             | Error::Io(_)
             | Error::Embedded(_)
-            | Error::Config(_) => (
+            | Error::Config(_)
+            | Error::KmsUriRequired => (
                 Code::Internal,
                 "internal error; see the gateway log".to_owned(),
             ),

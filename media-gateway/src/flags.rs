@@ -34,7 +34,8 @@ pub struct Args {
     )]
     pub metrics_listen: SocketAddr,
     /// Kurento media server WebSocket URI(s); repeat the flag or separate with commas. None: use the
-    /// embedded media server. `--ws_uri` is the hello-world tutorial's name for it.
+    /// embedded media server (only in builds with the `embedded` feature; others require this flag).
+    /// `--ws_uri` is the hello-world tutorial's name for it.
     #[arg(
         long = "kms-uri",
         alias = "ws_uri",
@@ -95,7 +96,8 @@ fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, Error> {
 
 impl Args {
     /// The library configuration these flags describe (limits not exposed as flags keep their defaults).
-    /// Reads the TLS files, so a missing one fails here, before anything listens.
+    /// Reads the TLS files, so a missing one fails here, before anything listens; so does a missing KMS URI
+    /// in a build without the embedded media server.
     pub fn config(&self) -> Result<Config, Error> {
         let tls = match (given(&self.tls_cert), given(&self.tls_key)) {
             (Some(cert), Some(key)) => Some(TlsIdentity {
@@ -107,13 +109,18 @@ impl Args {
                 return Err(Error::Config("--tls-cert and --tls-key go together".into()));
             }
         };
+        let kms_uris: Vec<String> = self
+            .kms_uri
+            .iter()
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .collect();
+        // Checked here too, not only when the gateway starts, so the binary says so before it listens.
+        if kms_uris.is_empty() && !cfg!(feature = "embedded") {
+            return Err(Error::KmsUriRequired);
+        }
         Ok(Config {
-            kms_uris: self
-                .kms_uri
-                .iter()
-                .map(|u| u.trim().to_owned())
-                .filter(|u| !u.is_empty())
-                .collect(),
+            kms_uris,
             start_timeout: Duration::from_secs(self.start_timeout_secs),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             lease: Duration::from_secs(self.lease_secs),
@@ -158,9 +165,14 @@ mod tests {
             ]
         );
         let none = Args::try_parse_from(["media-gateway"]).unwrap();
-        let c = none.config().unwrap();
-        assert!(c.kms_uris.is_empty());
-        assert!(c.auth_token.is_none() && c.tls.is_none());
+        #[cfg(feature = "embedded")]
+        {
+            let c = none.config().unwrap();
+            assert!(c.kms_uris.is_empty());
+            assert!(c.auth_token.is_none() && c.tls.is_none());
+        }
+        #[cfg(not(feature = "embedded"))]
+        assert!(matches!(none.config(), Err(Error::KmsUriRequired)));
         assert_eq!(none.listen, "0.0.0.0:50051".parse().unwrap());
         assert_eq!(none.metrics_listen, "0.0.0.0:9090".parse().unwrap());
     }

@@ -4,33 +4,26 @@
 //! [`spawn`] starts everything on a listener and returns a [`Gateway`] handle; [`spawn_with_metrics`] also
 //! serves /metrics, /healthz and /readyz on a second listener; [`run`] waits until shutdown is complete.
 #![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
 
-mod admin;
-mod auth;
 pub mod config;
 mod drain;
 mod embedded;
 pub mod error;
 pub mod flags;
 mod grpc;
-mod health;
-mod ids;
-pub mod kms;
 mod links;
-mod metrics;
-mod probes;
-mod registry;
-mod rpc_metrics;
-mod service;
+mod ops;
 mod session;
 
 pub use config::{Config, Secret, TlsIdentity};
 pub use error::Error;
 pub use flags::{Args, LogFormat};
+pub use links::kms;
 
 use links::Links;
-use registry::Registry;
 use session::Shared;
+use session::registry::Registry;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -96,6 +89,7 @@ pub async fn spawn(
 }
 
 /// Starts the gateway (and the embedded media server when `config.kms_uris` is empty) and returns at once.
+/// Without the `embedded` cargo feature an empty `config.kms_uris` is [`Error::KmsUriRequired`].
 ///
 /// When `shutdown` is cancelled the gateway drains: health says NOT_SERVING and /readyz 503 at once, Start
 /// is refused with UNAVAILABLE, every session ends with END_REASON_SHUTDOWN and releases its pipeline, then
@@ -139,12 +133,16 @@ pub async fn spawn_with_metrics(
         config,
     });
     let (reporter, health) = tonic_health::server::health_reporter();
-    backend_tasks.spawn(health::track(reporter, links.clone(), shutdown.clone()));
+    backend_tasks.spawn(grpc::health::track(
+        reporter,
+        links.clone(),
+        shutdown.clone(),
+    ));
     let services = grpc::Services {
-        session: service::Service::new(shared.clone(), links.clone()),
-        admin: admin::Admin::new(shared.clone()),
+        session: grpc::service::Service::new(shared.clone(), links.clone()),
+        admin: grpc::admin::Admin::new(shared.clone()),
         health,
-        auth: auth::Auth::new(shared.config.auth_token.as_ref()),
+        auth: grpc::auth::Auth::new(shared.config.auth_token.as_ref()),
         metrics: shared.metrics.clone(),
         tls: shared.config.tls.clone(),
     };

@@ -3,9 +3,9 @@
 //! the pipeline exactly once however the session ends (`finish.rs`).
 
 use super::Command;
-use super::events::{self, Meaning};
+use super::convert::{self, Meaning};
 use super::setup::{Failed, Objects, Setup};
-use super::start::Shared;
+use super::shared::Shared;
 use super::status::Status;
 use super::watchers::Watchers;
 use crate::error::Error;
@@ -198,7 +198,7 @@ impl Actor {
 
     fn on_notice(&mut self, n: LinkNotice, gathered: &mut bool) -> Option<End> {
         match n {
-            LinkNotice::Event(ev) => match events::interpret(&ev.data) {
+            LinkNotice::Event(ev) => match convert::interpret(&ev.data) {
                 Meaning::Publish(e) => {
                     if matches!(ev.data, kurento::EventData::IceGatheringDone) {
                         *gathered = true;
@@ -223,7 +223,7 @@ impl Actor {
                 EndReason::MediaServerRestarted,
                 format!("media server at {} restarted: {message}", self.link.uri()),
             )),
-            // The link only gives up on its session when it shuts down, which the gateway does last.
+            // The link only gives up on its rpc session when it shuts down, which the gateway does last.
             LinkNotice::SessionLost {
                 restarted: false,
                 message,
@@ -263,7 +263,7 @@ impl Actor {
         c: pb::IceCandidate,
         objects: &Objects,
     ) -> Result<(), Error> {
-        let c = events::candidate_from_pb(&c);
+        let c = convert::candidate_from_pb(&c);
         // End-of-candidates: Kurento has no call for it and ignores an empty candidate.
         if c.candidate.is_empty() {
             return Ok(());

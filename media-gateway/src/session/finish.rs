@@ -2,11 +2,11 @@
 //! the registry, the Start caller, the watchers and the Stop caller hear of it, in that order.
 
 use super::actor::{Actor, End, StartReply};
-use super::events;
+use super::convert;
 use super::setup::Objects;
 use crate::error::Error;
-use crate::kms::{KmsLink, LinkState};
-use crate::metrics::{Metrics, reason_label};
+use crate::links::kms::{KmsLink, LinkState};
+use crate::ops::metrics::{Metrics, reason_label};
 use kurento::Method;
 use media_proto::v1::EndReason;
 use std::sync::Arc;
@@ -45,7 +45,7 @@ impl Actor {
             // Objects on a restarted media server are gone already; so are those of a closed link.
             EndReason::MediaServerRestarted => {}
             EndReason::Shutdown if self.link.state().borrow().ne(&LinkState::Up) => {}
-            // A lost media server may come back with the link's session resumed, objects and all: release
+            // A lost media server may come back with the link's rpc session resumed, objects and all: release
             // once it is up again (or give up when the gateway shuts down).
             EndReason::MediaServerLost => {
                 let (link, pipeline) = (self.link.clone(), objects.pipeline.clone());
@@ -66,7 +66,8 @@ impl Actor {
         if let Some((reply, _)) = start_reply {
             let _ = reply.send(Err(Error::Ended(end.message.clone())));
         }
-        self.watchers.finish(events::ended(end.reason, end.message));
+        self.watchers
+            .finish(convert::ended(end.reason, end.message));
         if let Some(r) = end.stop_reply {
             let _ = r.send(true);
         }

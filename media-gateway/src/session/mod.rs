@@ -2,12 +2,16 @@
 //! handles that send it commands.
 
 mod actor;
-pub mod events;
+mod convert;
+mod events;
 mod finish;
+mod ids;
+pub(crate) mod registry;
 mod setup;
+mod shared;
 mod start;
-pub mod status;
-pub mod watchers;
+mod status;
+pub(crate) mod watchers;
 
 use crate::error::Error;
 use media_proto::v1 as pb;
@@ -15,7 +19,8 @@ use status::Status;
 use tokio::sync::{mpsc, oneshot};
 use watchers::WatchStream;
 
-pub use start::{Shared, start};
+pub(crate) use shared::Shared;
+pub(crate) use start::start;
 
 /// Commands a session's queue holds at most; senders wait for room (backpressure, never loss).
 const COMMAND_QUEUE: usize = 64;
@@ -37,7 +42,7 @@ pub(crate) enum Command {
 
 /// A cloneable handle on one session's actor.
 #[derive(Clone)]
-pub struct SessionHandle {
+pub(crate) struct SessionHandle {
     id: String,
     tx: mpsc::Sender<Command>,
     status: Status,
@@ -51,12 +56,12 @@ impl SessionHandle {
 
     /// A handle whose session is already gone (for tests of the registry).
     #[cfg(test)]
-    pub fn detached() -> Self {
+    pub(crate) fn detached() -> Self {
         Self::new(String::new(), Status::new("")).0
     }
 
     /// What operators see of the session (read without asking its actor).
-    pub fn status(&self) -> &Status {
+    pub(crate) fn status(&self) -> &Status {
         &self.status
     }
 
@@ -65,7 +70,7 @@ impl SessionHandle {
     }
 
     /// Queues or forwards one of the caller's candidates.
-    pub async fn add_candidate(&self, candidate: pb::IceCandidate) -> Result<(), Error> {
+    pub(crate) async fn add_candidate(&self, candidate: pb::IceCandidate) -> Result<(), Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::AddCandidate { candidate, reply })
@@ -75,7 +80,7 @@ impl SessionHandle {
     }
 
     /// A stream of the session's events, starting with a replay of those it produced so far.
-    pub async fn watch(&self) -> Result<WatchStream, Error> {
+    pub(crate) async fn watch(&self) -> Result<WatchStream, Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Watch { reply })
@@ -85,7 +90,7 @@ impl SessionHandle {
     }
 
     /// Ends the session; `true` when this call ended it, `false` when it had already ended.
-    pub async fn stop(&self) -> bool {
+    pub(crate) async fn stop(&self) -> bool {
         let (reply, rx) = oneshot::channel();
         if self.tx.send(Command::Stop { reply }).await.is_err() {
             return false;

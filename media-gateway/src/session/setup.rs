@@ -12,26 +12,26 @@ use tokio::sync::mpsc;
 
 /// The Kurento objects a session owns. Releasing the pipeline releases the endpoint with it.
 #[derive(Clone, Debug)]
-pub struct Objects {
-    pub pipeline: String,
-    pub endpoint: String,
+pub(crate) struct Objects {
+    pub(crate) pipeline: String,
+    pub(crate) endpoint: String,
 }
 
 /// A failed setup: the error for the caller, and the pipeline to release if one was created.
-pub struct Failed {
-    pub error: Error,
-    pub created: Option<String>,
+pub(crate) struct Failed {
+    pub(crate) error: Error,
+    pub(crate) created: Option<String>,
 }
 
 /// The session-side context setup needs.
-pub struct Setup<'a> {
-    pub link: &'a KmsLink,
+pub(crate) struct Setup<'a> {
+    pub(crate) link: &'a KmsLink,
     /// Where the link sends this session's events.
-    pub sink: &'a mpsc::Sender<LinkNotice>,
+    pub(crate) sink: &'a mpsc::Sender<LinkNotice>,
     /// Kept alive for the session's lifetime; dropping one unregisters it.
-    pub registrations: &'a mut Vec<Registration>,
+    pub(crate) registrations: &'a mut Vec<Registration>,
     /// True once the Start caller has gone: no point taking further steps.
-    pub abandoned: &'a (dyn Fn() -> bool + Sync),
+    pub(crate) abandoned: &'a (dyn Fn() -> bool + Sync),
 }
 
 fn object(type_name: &str, constructor_params: Value) -> Method {
@@ -95,7 +95,7 @@ impl Setup<'_> {
 
     /// Creates, subscribes and connects the session's objects and negotiates `offer`; returns them with the
     /// SDP answer.
-    pub async fn run(mut self, offer: &str) -> Result<(Objects, String), Failed> {
+    pub(crate) async fn run(mut self, offer: &str) -> Result<(Objects, String), Failed> {
         let batched = self
             .link
             .server_info()

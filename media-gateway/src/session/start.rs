@@ -2,47 +2,31 @@
 
 use super::SessionHandle;
 use super::actor::Actor;
+use super::shared::Shared;
 use super::status::Status;
 use super::watchers::Watchers;
-use crate::config::Config;
 use crate::error::Error;
 use crate::links::Placement;
-use crate::metrics::Metrics;
-use crate::registry::Registry;
 use media_proto::v1 as pb;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 /// Link notices a session's queue holds; the link decides what to do when it is full.
 const NOTICE_QUEUE: usize = 256;
 
-/// What every session shares with the gateway.
-pub struct Shared {
-    pub config: Config,
-    pub registry: Registry,
-    /// Every session task, so shutdown can wait for their releases.
-    pub tracker: TaskTracker,
-    /// Cancelled when the gateway starts draining: sessions end with END_REASON_SHUTDOWN and Start is
-    /// refused.
-    pub shutdown: CancellationToken,
-    pub metrics: Arc<Metrics>,
-}
-
 /// Opens a session at `placement`: returns once the offer is negotiated and gathering started (or, with
 /// `wait_for_candidates`, once gathering is done). If the caller goes away or the deadline passes first,
 /// the session releases whatever it created.
-pub async fn start(
+pub(crate) async fn start(
     shared: Arc<Shared>,
     placement: Placement,
     offer: String,
     wait: bool,
 ) -> Result<pb::StartResponse, Error> {
-    let id = crate::ids::session_id();
+    let id = super::ids::session_id();
     let link = placement.link.clone();
     let status = Status::new(link.uri());
     let (handle, commands) = SessionHandle::new(id.clone(), status.clone());

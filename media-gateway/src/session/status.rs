@@ -19,14 +19,14 @@ struct Inner {
 
 /// Shared between the actor (writer) and the registry's readers.
 #[derive(Clone, Debug)]
-pub struct Status {
+pub(crate) struct Status {
     started: Instant,
     media_server: Arc<str>,
     inner: Arc<Mutex<Inner>>,
 }
 
 impl Status {
-    pub fn new(media_server: &str) -> Self {
+    pub(crate) fn new(media_server: &str) -> Self {
         Self {
             started: Instant::now(),
             media_server: media_server.into(),
@@ -46,12 +46,12 @@ impl Status {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn started(&self) -> Instant {
+    pub(crate) fn started(&self) -> Instant {
         self.started
     }
 
     /// Notes what `event` (about to reach the watchers) says about the session.
-    pub fn observe(&self, event: &SessionEvent) {
+    pub(crate) fn observe(&self, event: &SessionEvent) {
         let mut s = self.lock();
         match &event.event {
             Some(Event::Candidate(_)) => s.to_caller += 1,
@@ -65,20 +65,20 @@ impl Status {
         }
     }
 
-    pub fn candidate_from_caller(&self) {
+    pub(crate) fn candidate_from_caller(&self) {
         self.lock().from_caller += 1;
     }
 
-    pub fn set_ready(&self) {
+    pub(crate) fn set_ready(&self) {
         self.lock().ready = true;
     }
 
-    pub fn set_watchers(&self, n: usize) {
+    pub(crate) fn set_watchers(&self, n: usize) {
         self.lock().watchers = u32::try_from(n).unwrap_or(u32::MAX);
     }
 
     /// The operator's view of the session called `id`, as of now.
-    pub fn summary(&self, id: &str) -> pb::SessionSummary {
+    pub(crate) fn summary(&self, id: &str) -> pb::SessionSummary {
         let s = self.lock();
         pb::SessionSummary {
             session_id: id.to_owned(),

@@ -8,15 +8,15 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
 /// What a StreamCandidates stream yields.
-pub type WatchItem = Result<SessionEvent, Status>;
+pub(crate) type WatchItem = Result<SessionEvent, Status>;
 
 /// The stream handed to a StreamCandidates caller.
-pub type WatchStream = ReceiverStream<WatchItem>;
+pub(crate) type WatchStream = ReceiverStream<WatchItem>;
 
 /// Extra room in each watcher's queue beyond a full replay, for events that follow it.
 const HEADROOM: usize = 64;
 
-pub struct Watchers {
+pub(crate) struct Watchers {
     log: VecDeque<SessionEvent>,
     log_capacity: usize,
     /// Events dropped from the front of the log; a late watcher misses them.
@@ -25,7 +25,7 @@ pub struct Watchers {
 }
 
 impl Watchers {
-    pub fn new(log_capacity: usize) -> Self {
+    pub(crate) fn new(log_capacity: usize) -> Self {
         Self {
             log: VecDeque::new(),
             log_capacity: log_capacity.max(1),
@@ -35,7 +35,7 @@ impl Watchers {
     }
 
     /// A new watcher: it first gets everything in the log, then what follows.
-    pub fn subscribe(&mut self) -> WatchStream {
+    pub(crate) fn subscribe(&mut self) -> WatchStream {
         // Sized so the replay always fits and one slot stays free for the final SessionEnded.
         let (tx, rx) = mpsc::channel(self.log_capacity + HEADROOM);
         if self.forgotten > 0 {
@@ -53,7 +53,7 @@ impl Watchers {
     }
 
     /// Records `event` and hands it to every watcher.
-    pub fn publish(&mut self, event: SessionEvent) {
+    pub(crate) fn publish(&mut self, event: SessionEvent) {
         if self.log.len() == self.log_capacity {
             self.log.pop_front();
             self.forgotten += 1;
@@ -71,22 +71,22 @@ impl Watchers {
     }
 
     /// Forgets watchers whose stream was closed by the caller.
-    pub fn prune(&mut self) {
+    pub(crate) fn prune(&mut self) {
         self.list.retain(|tx| !tx.is_closed());
     }
 
     /// Watchers still listed (after [`prune`](Self::prune), those still reading).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.list.len()
     }
 
     /// Whether someone is watching (after [`prune`](Self::prune)).
-    pub fn is_watched(&self) -> bool {
+    pub(crate) fn is_watched(&self) -> bool {
         !self.list.is_empty()
     }
 
     /// Sends the final event to every watcher and ends their streams.
-    pub fn finish(&mut self, ended: SessionEvent) {
+    pub(crate) fn finish(&mut self, ended: SessionEvent) {
         for tx in self.list.drain(..) {
             let _ = tx.try_send(Ok(ended.clone()));
         }
@@ -96,7 +96,7 @@ impl Watchers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::events::ended;
+    use crate::session::convert::ended;
     use media_proto::v1::{EndReason, GatheringDone, session_event::Event};
     use tokio_stream::StreamExt;
 

@@ -6,12 +6,12 @@ use media_proto::v1::{ListSessionsRequest, ListSessionsResponse};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
-pub struct Admin {
+pub(crate) struct Admin {
     shared: Arc<Shared>,
 }
 
 impl Admin {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self { shared }
     }
 }

@@ -9,12 +9,12 @@ use tonic::{Request, Status};
 
 /// The interceptor; with no token configured it lets every call through.
 #[derive(Clone)]
-pub struct Auth {
+pub(crate) struct Auth {
     token: Option<Arc<[u8]>>,
 }
 
 impl Auth {
-    pub fn new(token: Option<&Secret>) -> Self {
+    pub(crate) fn new(token: Option<&Secret>) -> Self {
         Self {
             token: token.map(|Secret(t)| Arc::from(t.as_bytes())),
         }

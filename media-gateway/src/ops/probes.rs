@@ -1,8 +1,8 @@
 //! The operators' HTTP listener: Prometheus text at /metrics, liveness at /healthz, readiness at /readyz.
 //! Plain HTTP on its own port, so a scraper or an orchestrator needs neither TLS nor the bearer token.
 
+use super::metrics::Metrics;
 use crate::links::Links;
-use crate::metrics::Metrics;
 use crate::session::Shared;
 use axum::Router;
 use axum::extract::State;
@@ -58,7 +58,7 @@ async fn metrics_text(State(p): State<Probes>) -> impl IntoResponse {
 }
 
 /// Serves until `stop` resolves.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     links: Arc<Links>,

@@ -78,7 +78,7 @@ pub(super) struct Driver {
     calls: HashMap<RequestId, Reply>,
     shared: Arc<Shared>,
     shutdown: CancellationToken,
-    /// getInfo of the current session, republished when a resume brings the link back up.
+    /// getInfo of the current rpc session, republished when a resume brings the link back up.
     info: Option<ServerInfo>,
 }
 
@@ -288,33 +288,36 @@ impl Driver {
                 }
                 Output::Event(e) => self.shared.routes().dispatch(&self.uri, e),
                 Output::SessionEstablished {
-                    session_id,
+                    session_id: rpc_session_id,
                     server_info,
                 } => {
-                    tracing::info!(uri = %self.uri, %session_id, version = %server_info.version, "media server session established");
+                    tracing::info!(uri = %self.uri, %rpc_session_id, version = %server_info.version, "media server rpc session established");
                     self.info = Some(server_info.clone());
                     self.shared.set_info(Some(server_info));
                     self.shared.set_state(LinkState::Up);
                 }
                 Output::SessionResumed {
-                    session_id,
+                    session_id: rpc_session_id,
                     server_id,
                 } => {
-                    tracing::info!(uri = %self.uri, %session_id, %server_id, "media server session resumed");
+                    tracing::info!(uri = %self.uri, %rpc_session_id, %server_id, "media server rpc session resumed");
                     self.shared.set_info(self.info.clone());
                     self.shared.set_state(LinkState::Up);
                 }
-                Output::SessionLost { session_id, reason } => {
+                Output::SessionLost {
+                    session_id: rpc_session_id,
+                    reason,
+                } => {
                     let message = match reason {
                         kurento::SessionLostReason::ServerRestarted {
                             previous_server_id,
                             server_id,
                         } => format!(
-                            "session {session_id} is gone: the media server restarted (serverId {previous_server_id} -> {server_id})"
+                            "rpc session {rpc_session_id} is gone: the media server restarted (serverId {previous_server_id} -> {server_id})"
                         ),
                         kurento::SessionLostReason::UnknownSession(e) => {
                             format!(
-                                "session {session_id} is gone: the media server no longer knows it ({e})"
+                                "rpc session {rpc_session_id} is gone: the media server no longer knows it ({e})"
                             )
                         }
                     };
@@ -328,7 +331,7 @@ impl Driver {
                 }
                 Output::PingTimeout => drop_reason = Some("ping timed out".to_owned()),
                 Output::HandshakeFailed { step, reason } => {
-                    drop_reason = Some(format!("session setup failed at {step:?}: {reason}"));
+                    drop_reason = Some(format!("rpc session setup failed at {step:?}: {reason}"));
                 }
                 Output::BadFrame(e) => {
                     tracing::warn!(uri = %self.uri, "ignored a bad frame from the media server: {e}")

@@ -19,7 +19,7 @@ pub struct LinkConfig {
     pub ping_timeout: Duration,
     /// First delay between reconnection attempts; it doubles after each failure (default 100 ms)...
     pub backoff_min: Duration,
-    /// ...up to this (default 5 s). It goes back to `backoff_min` once a session is up.
+    /// ...up to this (default 5 s). It goes back to `backoff_min` once an rpc session is up.
     pub backoff_max: Duration,
     /// Largest frame accepted from or sent to the media server (default 4 MiB; KMS itself allows ~32 MB,
     /// but our largest messages, SDPs and getInfo, are a few kB).

@@ -28,10 +28,12 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// The Kurento object id whose events this registration routes.
     pub fn object(&self) -> &str {
         &self.object
     }
 
+    /// Stops the events now (the same as dropping it).
     pub fn unregister(self) {}
 }
 
@@ -95,7 +97,7 @@ impl Routes {
         }
     }
 
-    /// Tells every sink, once per channel, that the session is gone. This notice is never dropped: a full
+    /// Tells every sink, once per channel, that the rpc session is gone. This notice is never dropped: a full
     /// sink gets it from a small task that waits for room (until the sink closes or the link shuts down).
     pub(super) fn broadcast_lost(
         &self,

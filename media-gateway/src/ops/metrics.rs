@@ -3,8 +3,8 @@
 //! Names and labels are part of the operator-facing contract (dashboards, alerts); ARCHITECTURE.md lists
 //! them. Counters get `_total` appended by the encoder.
 
-use crate::kms::LinkState;
 use crate::links::Links;
+use crate::links::kms::LinkState;
 use media_proto::v1::EndReason;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -19,11 +19,11 @@ const RPC_BUCKETS: [f64; 14] = [
 ];
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RpcLabels {
+pub(crate) struct RpcLabels {
     /// `package.Service/Method`, only for the methods the gateway serves (else "unknown").
-    pub method: &'static str,
+    pub(crate) method: &'static str,
     /// The gRPC status code name, e.g. "OK", "NOT_FOUND".
-    pub code: &'static str,
+    pub(crate) code: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -50,7 +50,7 @@ type HistogramMaker = fn() -> Histogram;
 
 /// Every metric the gateway exports, in its own registry (no global state: gateways in one test process
 /// never share counts).
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     rpcs: Family<RpcLabels, Counter>,
     rpc_seconds: Family<RpcLabels, Histogram, HistogramMaker>,
@@ -129,7 +129,7 @@ impl Default for Metrics {
 }
 
 /// The label for an end reason: the proto name without its prefix, lowercased.
-pub fn reason_label(reason: EndReason) -> &'static str {
+pub(crate) fn reason_label(reason: EndReason) -> &'static str {
     match reason {
         EndReason::Unspecified => "unspecified",
         EndReason::Stopped => "stopped",
@@ -150,18 +150,18 @@ fn state_label(s: &LinkState) -> &'static str {
 }
 
 impl Metrics {
-    pub fn rpc(&self, labels: RpcLabels, seconds: f64) {
+    pub(crate) fn rpc(&self, labels: RpcLabels, seconds: f64) {
         self.rpc_seconds.get_or_create(&labels).observe(seconds);
         self.rpcs.get_or_create(&labels).inc();
     }
 
-    pub fn session_ended(&self, reason: &'static str) {
+    pub(crate) fn session_ended(&self, reason: &'static str) {
         self.sessions_ended
             .get_or_create(&ReasonLabel { reason })
             .inc();
     }
 
-    pub fn released(&self, ok: bool) {
+    pub(crate) fn released(&self, ok: bool) {
         if ok {
             self.pipelines_released.inc();
         } else {
@@ -170,7 +170,7 @@ impl Metrics {
     }
 
     /// The text exposition, with the gauges read from the gateway's state at this moment.
-    pub fn encode(&self, links: &Links, sessions_open: usize) -> String {
+    pub(crate) fn encode(&self, links: &Links, sessions_open: usize) -> String {
         self.sessions_open
             .set(i64::try_from(sessions_open).unwrap_or(i64::MAX));
         self.media_servers

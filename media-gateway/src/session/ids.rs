@@ -3,7 +3,7 @@
 use rand::RngCore;
 
 /// A fresh, unguessable session id (32 lowercase hex digits).
-pub fn session_id() -> String {
+pub(crate) fn session_id() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -1,7 +1,7 @@
 //! grpc.health.v1: SERVING only while a media server link is up, for "" and the MediaSession service.
 
-use crate::kms::LinkState;
 use crate::links::Links;
+use crate::links::kms::LinkState;
 use futures_util::future::select_all;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -10,7 +10,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The names health answers for: the whole server and the one service.
-pub const SERVICES: &[&str] = &["", "mediasession.v1.MediaSession"];
+pub(crate) const SERVICES: &[&str] = &["", "mediasession.v1.MediaSession"];
 
 async fn set(reporter: &HealthReporter, status: ServingStatus) {
     for name in SERVICES {
@@ -23,7 +23,11 @@ fn any_up(states: &[watch::Receiver<LinkState>]) -> bool {
 }
 
 /// Mirrors the links' state into `reporter` until `shutdown`, then reports NOT_SERVING.
-pub async fn track(reporter: HealthReporter, links: Arc<Links>, shutdown: CancellationToken) {
+pub(crate) async fn track(
+    reporter: HealthReporter,
+    links: Arc<Links>,
+    shutdown: CancellationToken,
+) {
     let mut states: Vec<_> = links.all().iter().map(|l| l.state()).collect();
     loop {
         let status = if any_up(&states) {

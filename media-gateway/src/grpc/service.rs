@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::links::Links;
-use crate::registry::Lookup;
+use crate::session::registry::Lookup;
 use crate::session::{self, SessionHandle, Shared, watchers::WatchStream};
 use media_proto::v1::media_session_server::MediaSession;
 use media_proto::v1::{
@@ -18,13 +18,13 @@ const MAX_OFFER_BYTES: usize = 64 * 1024;
 /// Largest candidate line accepted; real ones are under 200 bytes.
 const MAX_CANDIDATE_BYTES: usize = 1024;
 
-pub struct Service {
+pub(crate) struct Service {
     shared: Arc<Shared>,
     links: Arc<Links>,
 }
 
 impl Service {
-    pub fn new(shared: Arc<Shared>, links: Arc<Links>) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, links: Arc<Links>) -> Self {
         Self { shared, links }
     }
 

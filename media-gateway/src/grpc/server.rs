@@ -3,13 +3,13 @@
 //! optional TLS, grpc-web over HTTP/1.1 on the same port, one metrics layer around everything, and
 //! graceful shutdown.
 
-use crate::admin::Admin;
-use crate::auth::Auth;
+use super::admin::Admin;
+use super::auth::Auth;
+use super::rpc_metrics::RpcMetricsLayer;
+use super::service::Service;
 use crate::config::TlsIdentity;
 use crate::error::Error;
-use crate::metrics::Metrics;
-use crate::rpc_metrics::RpcMetricsLayer;
-use crate::service::Service;
+use crate::ops::metrics::Metrics;
 use media_proto::v1::media_session_server::MediaSessionServer;
 use media_proto::v1::session_admin_server::SessionAdminServer;
 use std::future::Future;
@@ -21,17 +21,17 @@ use tonic_health::pb::health_server::HealthServer;
 use tonic_web::GrpcWebLayer;
 
 /// What the gRPC port serves.
-pub struct Services<H> {
-    pub session: Service,
-    pub admin: Admin,
-    pub health: HealthServer<H>,
-    pub auth: Auth,
-    pub metrics: Arc<Metrics>,
-    pub tls: Option<TlsIdentity>,
+pub(crate) struct Services<H> {
+    pub(crate) session: Service,
+    pub(crate) admin: Admin,
+    pub(crate) health: HealthServer<H>,
+    pub(crate) auth: Auth,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) tls: Option<TlsIdentity>,
 }
 
 /// Serves until `stop` resolves, then stops accepting and lets open calls finish.
-pub async fn serve<H>(
+pub(crate) async fn serve<H>(
     listener: TcpListener,
     services: Services<H>,
     stop: impl Future<Output = ()> + Send,

@@ -1,7 +1,7 @@
 //! The media server links the gateway places sessions on: one [`KmsLink`] task per media server, and how
 //! many live sessions each holds, so a new session goes to the least-loaded link that is up.
 
-use crate::kms::{KmsLink, LinkConfig, LinkState};
+use super::kms::{KmsLink, LinkConfig, LinkState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio_util::sync::CancellationToken;
@@ -11,15 +11,15 @@ struct Slot {
     sessions: Arc<AtomicUsize>,
 }
 
-pub struct Links {
+pub(crate) struct Links {
     slots: Vec<Slot>,
     /// Where ties start, so equally loaded servers take turns instead of the first one taking all.
     next: AtomicUsize,
 }
 
 /// A session's place on one link; it counts towards that link's load until dropped.
-pub struct Placement {
-    pub link: KmsLink,
+pub(crate) struct Placement {
+    pub(crate) link: KmsLink,
     _load: Load,
 }
 
@@ -40,7 +40,11 @@ impl Drop for Load {
 
 impl Links {
     /// Starts one link per URI; they stop when `shutdown` is cancelled.
-    pub fn spawn(uris: &[String], config: &LinkConfig, shutdown: &CancellationToken) -> Self {
+    pub(crate) fn spawn(
+        uris: &[String],
+        config: &LinkConfig,
+        shutdown: &CancellationToken,
+    ) -> Self {
         let slots = uris
             .iter()
             .map(|u| Slot {
@@ -54,19 +58,19 @@ impl Links {
         }
     }
 
-    pub fn all(&self) -> Vec<KmsLink> {
+    pub(crate) fn all(&self) -> Vec<KmsLink> {
         self.slots.iter().map(|s| s.link.clone()).collect()
     }
 
     /// Every link with the sessions it holds now.
-    pub fn loads(&self) -> impl Iterator<Item = (&KmsLink, usize)> {
+    pub(crate) fn loads(&self) -> impl Iterator<Item = (&KmsLink, usize)> {
         self.slots
             .iter()
             .map(|s| (&s.link, s.sessions.load(Ordering::Relaxed)))
     }
 
     /// Whether any link is up (the gateway can take sessions).
-    pub fn any_up(&self) -> bool {
+    pub(crate) fn any_up(&self) -> bool {
         self.slots
             .iter()
             .any(|s| matches!(*s.link.state().borrow(), LinkState::Up))
@@ -75,7 +79,7 @@ impl Links {
     /// The place for a new session: the link that is up and holds the fewest sessions (ties take turns).
     /// When none is up, the next one in turn, so the caller gets that link's own, specific error (or its
     /// session, if the link just came back).
-    pub fn pick(&self) -> Option<Placement> {
+    pub(crate) fn pick(&self) -> Option<Placement> {
         let n = self.slots.len();
         if n == 0 {
             return None;

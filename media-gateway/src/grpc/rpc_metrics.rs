@@ -2,7 +2,7 @@
 //! The status code comes from the response headers (trailers-only answers: errors, auth refusals) or, for
 //! calls that sent a body, from its trailers; a body dropped before its trailers counts as CANCELLED.
 
-use crate::metrics::{Metrics, RpcLabels};
+use crate::ops::metrics::{Metrics, RpcLabels};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame, SizeHint};
@@ -64,12 +64,12 @@ fn code_in(headers: &HeaderMap) -> Option<&'static str> {
 }
 
 #[derive(Clone)]
-pub struct RpcMetricsLayer {
+pub(crate) struct RpcMetricsLayer {
     metrics: Arc<Metrics>,
 }
 
 impl RpcMetricsLayer {
-    pub fn new(metrics: Arc<Metrics>) -> Self {
+    pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
         Self { metrics }
     }
 }
@@ -86,7 +86,7 @@ impl<S> Layer<S> for RpcMetricsLayer {
 }
 
 #[derive(Clone)]
-pub struct RpcMetrics<S> {
+pub(crate) struct RpcMetrics<S> {
     inner: S,
     metrics: Arc<Metrics>,
 }
@@ -157,7 +157,7 @@ where
 }
 
 /// A response body that reports the status in its trailers.
-pub struct Observed<B> {
+pub(crate) struct Observed<B> {
     inner: B,
     recorder: Recorder,
 }

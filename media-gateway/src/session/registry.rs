@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// What an id refers to.
-pub enum Lookup {
+pub(crate) enum Lookup {
     Live(SessionHandle),
     /// Ended recently: Stop succeeds with `released = false`.
     Ended,
@@ -16,7 +16,7 @@ pub enum Lookup {
     Unknown,
 }
 
-pub struct Registry {
+pub(crate) struct Registry {
     inner: Mutex<Inner>,
     max_sessions: usize,
     retention: Duration,
@@ -32,7 +32,7 @@ struct Inner {
 }
 
 impl Registry {
-    pub fn new(max_sessions: usize, retention: Duration, tombstone_capacity: usize) -> Self {
+    pub(crate) fn new(max_sessions: usize, retention: Duration, tombstone_capacity: usize) -> Self {
         Self {
             inner: Mutex::default(),
             max_sessions,
@@ -47,7 +47,7 @@ impl Registry {
     }
 
     /// Adds a session unless the limit is reached.
-    pub fn insert(&self, id: &str, handle: SessionHandle) -> Result<(), Error> {
+    pub(crate) fn insert(&self, id: &str, handle: SessionHandle) -> Result<(), Error> {
         let mut inner = self.lock();
         if inner.live.len() >= self.max_sessions {
             return Err(Error::Exhausted(format!(
@@ -59,7 +59,7 @@ impl Registry {
         Ok(())
     }
 
-    pub fn lookup(&self, id: &str) -> Lookup {
+    pub(crate) fn lookup(&self, id: &str) -> Lookup {
         let mut inner = self.lock();
         self.forget_old(&mut inner, Instant::now());
         if let Some(h) = inner.live.get(id) {
@@ -72,7 +72,7 @@ impl Registry {
     }
 
     /// Called by the session itself as it ends: from now on the id is a tombstone.
-    pub fn end(&self, id: &str) {
+    pub(crate) fn end(&self, id: &str) {
         let mut inner = self.lock();
         let now = Instant::now();
         if inner.live.remove(id).is_some() {
@@ -83,7 +83,7 @@ impl Registry {
     }
 
     /// What operators see of every live session, oldest first.
-    pub fn summaries(&self) -> Vec<SessionSummary> {
+    pub(crate) fn summaries(&self) -> Vec<SessionSummary> {
         let mut live: Vec<(String, SessionHandle)> = self
             .lock()
             .live
@@ -96,7 +96,7 @@ impl Registry {
     }
 
     /// Live sessions (including those still starting).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lock().live.len()
     }
 

@@ -44,11 +44,12 @@ impl KmsLink {
         link
     }
 
+    /// The media server's WebSocket URI, as configured.
     pub fn uri(&self) -> &str {
         &self.uri
     }
 
-    /// Sends one request in the link's session and waits for its result's `value` (or the error).
+    /// Sends one request in the link's rpc session and waits for its result's `value` (or the error).
     pub async fn call(&self, method: Method) -> Result<Value, KmsError> {
         if self.shutdown.is_cancelled() {
             return Err(KmsError::ShuttingDown);
@@ -80,7 +81,7 @@ impl KmsLink {
         }
     }
 
-    /// Server info (getInfo) learned when the session was set up; `None` while not connected.
+    /// Server info (getInfo) learned when the rpc session was set up; `None` while not connected.
     pub fn server_info(&self) -> Option<ServerInfo> {
         self.shared.server_info()
     }
@@ -91,7 +92,7 @@ impl KmsLink {
     }
 
     /// Routes the events of exactly `object` to `sink` until the returned guard is dropped. The sink also
-    /// receives [`LinkNotice::SessionLost`] (once per channel) when the session's objects are gone.
+    /// receives [`LinkNotice::SessionLost`] (once per channel) when the rpc session's objects are gone.
     pub fn register(&self, object: String, sink: mpsc::Sender<LinkNotice>) -> Registration {
         self.shared.routes().add(object, sink)
     }
