@@ -6,7 +6,7 @@
 use crate::error::Error;
 use crate::grpc::{self, Services};
 use crate::links::Links;
-use crate::ops::probes;
+use crate::probes;
 use crate::session::Shared;
 use std::sync::Arc;
 use std::time::Duration;

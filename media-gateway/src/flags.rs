@@ -6,14 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line, span fields (such as `session_id`) included.
-    Json,
-}
+pub use service_kit::LogFormat;
 
 /// Command-line flags (each also read from the environment).
 #[derive(Clone, Debug, clap::Parser)]
@@ -138,6 +131,18 @@ impl Args {
                 .map(|t| Secret(t.clone())),
             ..Config::default()
         })
+    }
+}
+
+impl service_kit::Flags for Args {
+    type Config = Config;
+
+    fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
+    fn into_config(self) -> anyhow::Result<Config> {
+        Ok(self.config()?)
     }
 }
 

@@ -13,7 +13,8 @@ pub mod error;
 pub mod flags;
 mod grpc;
 mod links;
-mod ops;
+mod metrics;
+mod probes;
 mod session;
 
 pub use config::{Config, Secret, TlsIdentity};

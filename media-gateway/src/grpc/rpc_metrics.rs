@@ -2,7 +2,7 @@
 //! The status code comes from the response headers (trailers-only answers: errors, auth refusals) or, for
 //! calls that sent a body, from its trailers; a body dropped before its trailers counts as CANCELLED.
 
-use crate::ops::metrics::{Metrics, RpcLabels};
+use crate::metrics::{Metrics, RpcLabels};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame, SizeHint};

@@ -9,7 +9,7 @@ use super::rpc_metrics::RpcMetricsLayer;
 use super::service::Service;
 use crate::config::TlsIdentity;
 use crate::error::Error;
-use crate::ops::metrics::Metrics;
+use crate::metrics::Metrics;
 use media_proto::v1::media_session_server::MediaSessionServer;
 use media_proto::v1::session_admin_server::SessionAdminServer;
 use std::future::Future;

@@ -6,7 +6,7 @@ use super::convert;
 use super::setup::Objects;
 use crate::error::Error;
 use crate::links::kms::{KmsLink, LinkState};
-use crate::ops::metrics::{Metrics, reason_label};
+use crate::metrics::{Metrics, reason_label};
 use kurento::Method;
 use media_proto::v1::EndReason;
 use std::sync::Arc;
