@@ -11,11 +11,6 @@
 //! (except that `@disconnect` may discard frames not yet written, which is what it tests); and no request id
 //! may ever repeat.
 
-// Each test binary compiles this module and uses only part of it.
-#![allow(dead_code)]
-
-pub mod mutate;
-
 use kurento::transcript::{self, Bindings, Direction};
 use kurento::{Client, ClientConfig, Output, RawRequest, Request, RequestError, SessionLostReason};
 use serde_json::{Value, json};

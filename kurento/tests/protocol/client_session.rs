@@ -1,7 +1,6 @@
 //! Client state machine: start-up, keep-alive, resume, and losing the session (protocol page §2, §7).
 
-mod common;
-use common::run_transcript;
+use crate::common::run_transcript;
 
 #[test]
 fn startup_describes_the_server_manager_and_reads_its_info() {

@@ -1,7 +1,6 @@
 //! Client state machine: requests matched to responses, events typed, transactions (protocol page §3, §4, §8).
 
-mod common;
-use common::run_transcript;
+use crate::common::run_transcript;
 
 #[test]
 fn hello_world_calls_are_matched_to_their_responses() {

@@ -1,7 +1,6 @@
 //! Client state machine: timeouts, lost requests, overload and malformed frames.
 
-mod common;
-use common::{run_text, run_transcript};
+use crate::common::{run_text, run_transcript};
 
 #[test]
 fn requests_and_pings_time_out() {

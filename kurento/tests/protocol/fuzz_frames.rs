@@ -3,12 +3,10 @@
 //! Nothing panics; what parses re-encodes to the same request; and the client stays bounded: each frame
 //! yields at most one output, pending requests never exceed the limit, and the session survives.
 
-mod common;
-
-use common::mutate::Mutator;
 use kurento::event::ON_EVENT;
 use kurento::{Client, ClientConfig, Event, Message, Method, Output, Request};
 use std::time::{Duration, Instant};
+use test_support::mutate::Mutator;
 
 const ITERATIONS: usize = 10_000;
 
