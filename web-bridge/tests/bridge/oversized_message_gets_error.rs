@@ -1,9 +1,9 @@
 //! A message over the configured size gets an `error` and the socket stays usable; one far over it (past the
 //! WebSocket layer's hard limit) gets an `error` and a clean close.
-mod support;
+use crate::support;
 
+use crate::support::{Bridge, recv_error, send};
 use futures_util::StreamExt as _;
-use support::{Bridge, recv_error, send};
 use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]

@@ -1,8 +1,7 @@
 //! `GET /config.json` hands the page the configured ICE servers, and the embedded page is served with its
 //! content types.
-mod support;
 
-use support::{Bridge, http_get};
+use crate::support::{Bridge, http_get};
 
 #[tokio::test]
 async fn config_json_lists_ice_servers() -> anyhow::Result<()> {

@@ -1,7 +1,6 @@
 //! A message with an id the protocol does not know gets an `error` naming it (never "[object Object]").
-mod support;
 
-use support::{Bridge, recv_error, send};
+use crate::support::{Bridge, recv_error, send};
 
 #[tokio::test]
 async fn unknown_id_gets_error() -> anyhow::Result<()> {

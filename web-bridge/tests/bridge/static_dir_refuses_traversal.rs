@@ -1,7 +1,6 @@
 //! `--static-dir` serves that folder with content types and nothing outside it, whatever the path says.
-mod support;
 
-use support::{Bridge, http_get};
+use crate::support::{Bridge, http_get};
 
 #[tokio::test]
 async fn static_dir_refuses_traversal() -> anyhow::Result<()> {

@@ -1,10 +1,10 @@
 //! A browser that sends faster than the configured rate gets an `error` and a clean close, and what it had
 //! started is stopped.
-mod support;
+use crate::support;
 
+use crate::support::fake_gateway::FakeGateway;
+use crate::support::{Bridge, recv_json};
 use futures_util::{SinkExt as _, StreamExt as _};
-use support::fake_gateway::FakeGateway;
-use support::{Bridge, recv_json};
 use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]

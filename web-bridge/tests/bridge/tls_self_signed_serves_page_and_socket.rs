@@ -1,6 +1,6 @@
 //! By default the bridge serves HTTPS with a self-signed certificate for localhost: the page and the WebSocket
 //! both work over it.
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

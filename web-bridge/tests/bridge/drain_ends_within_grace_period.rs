@@ -1,10 +1,10 @@
 //! A drain never waits longer than the grace period, even for a Start the gateway never answers.
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use support::Bridge;
-use support::fake_gateway::FakeGateway;
+use crate::support::Bridge;
+use crate::support::fake_gateway::FakeGateway;
 
 #[tokio::test]
 async fn drain_ends_within_grace_period() -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! `stop` stops the session at the gateway and the same socket can start again.
-mod support;
+use crate::support;
 
-use support::{recv_json, send};
+use crate::support::{recv_json, send};
 
 #[tokio::test]
 async fn stop_message_stops_session() -> anyhow::Result<()> {

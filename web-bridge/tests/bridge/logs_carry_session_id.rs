@@ -1,11 +1,11 @@
 //! Log lines about a browser socket carry its gateway session id (span field `session_id`) once Start has
 //! returned, so one session can be followed through the bridge's and the gateway's logs.
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use support::{recv_json, send};
+use crate::support::{recv_json, send};
 
 /// Collects every formatted log line.
 #[derive(Clone, Default)]

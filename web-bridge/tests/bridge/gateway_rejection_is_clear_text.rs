@@ -1,7 +1,7 @@
 //! A gRPC error from the gateway reaches the browser as a sentence (a string, never an object).
-mod support;
+use crate::support;
 
-use support::{recv_error, send};
+use crate::support::{recv_error, send};
 
 #[tokio::test]
 async fn gateway_rejection_is_clear_text() -> anyhow::Result<()> {

@@ -1,6 +1,6 @@
 //! A browser that vanishes while Start is running leaks nothing: when Start returns, the bridge stops that
 //! session itself.
-mod support;
+use crate::support;
 
 #[tokio::test]
 async fn close_during_start_leaks_no_session() -> anyhow::Result<()> {

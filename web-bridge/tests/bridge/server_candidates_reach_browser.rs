@@ -1,9 +1,9 @@
 //! Server candidates from StreamCandidates reach the browser after startResponse, shaped exactly as the
 //! tutorial's server sent them.
-mod support;
+use crate::support;
 
-use support::fake_gateway::SERVER_CANDIDATE;
-use support::recv_json;
+use crate::support::fake_gateway::SERVER_CANDIDATE;
+use crate::support::recv_json;
 
 #[tokio::test]
 async fn server_candidates_reach_browser() -> anyhow::Result<()> {

@@ -1,8 +1,8 @@
 //! A second `start` on one socket stops the first session instead of leaking it.
-mod support;
+use crate::support;
 
-use support::fake_gateway::Call;
-use support::{recv_json, send};
+use crate::support::fake_gateway::Call;
+use crate::support::{recv_json, send};
 
 #[tokio::test]
 async fn second_start_stops_first() -> anyhow::Result<()> {

@@ -1,19 +1,17 @@
-//! Test support: the bridge started in-process on 127.0.0.1 port 0, a WebSocket client, a raw HTTP GET, and a
-//! recording MediaSession gRPC server standing in for the gateway (so a test can see exactly which calls reached
-//! it, and hold Start open to race it against the socket).
-#![allow(dead_code)]
+//! Test support: the bridge started in-process on 127.0.0.1 port 0 and a browser's WebSocket to it, over
+//! the shared helpers (a raw HTTP GET, frame readers, waits, and `test_support::fake_gateway`, the
+//! recording MediaSession gRPC server standing in for the gateway, so a test can see exactly which calls
+//! reached it, and hold Start open to race it against the socket).
 
-pub mod fake_gateway;
+pub use test_support::fake_gateway;
+pub use test_support::http::sample;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_util::sync::CancellationToken;
 use web_bridge::{Config, Counters, TlsMode};
@@ -70,23 +68,12 @@ impl Bridge {
 
 /// Sends one text frame.
 pub async fn send(ws: &mut Ws, text: impl Into<String>) -> anyhow::Result<()> {
-    ws.send(Message::text(text.into())).await?;
-    Ok(())
+    test_support::ws::send_text(ws, text).await
 }
 
 /// The next JSON text message, skipping pings; fails after five seconds or on close.
 pub async fn recv_json(ws: &mut Ws) -> anyhow::Result<Value> {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .context("no message within 5 s")?
-            .context("socket closed")??;
-        match frame {
-            Message::Text(text) => return Ok(serde_json::from_str(text.as_str())?),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => bail!("expected a text message, got {other:?}"),
-        }
-    }
+    test_support::ws::recv_json(ws, Duration::from_secs(5)).await
 }
 
 /// Reads an `error` message and returns its text (which must be a string).
@@ -101,31 +88,15 @@ pub async fn recv_error(ws: &mut Ws) -> anyhow::Result<String> {
         .context("error.message is not a string")
 }
 
-/// Waits until `check` holds, polling every 20 ms for up to five seconds.
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) -> anyhow::Result<()> {
-    for _ in 0..250 {
-        if check() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    bail!("timed out waiting for {what}")
+/// Waits until `check` holds, for up to five seconds.
+pub async fn eventually(what: &str, check: impl FnMut() -> bool) -> anyhow::Result<()> {
+    test_support::wait::wait_for(what, Duration::from_secs(5), check).await
 }
 
 /// A raw HTTP/1.1 GET (the path is sent exactly as given); returns status, headers and body.
 pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
-    let mut tcp = TcpStream::connect(addr).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    tcp.write_all(request.as_bytes()).await?;
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut raw)).await??;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("no end of headers")?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status = head.split(' ').nth(1).context("no status")?.parse()?;
-    Ok((status, head, raw[split + 4..].to_vec()))
+    let r = test_support::http::get(addr, path).await?;
+    Ok((r.status, r.head, r.body))
 }
 
 /// `GET /metrics` as text.
@@ -135,18 +106,6 @@ pub async fn metrics(addr: SocketAddr) -> anyhow::Result<String> {
         bail!("GET /metrics answered {status}");
     }
     Ok(String::from_utf8(body)?)
-}
-
-/// The value of one sample in a Prometheus text exposition, named exactly as printed (with its labels), or 0
-/// when the series has not been created yet.
-pub fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (name, value) = l.rsplit_once(' ')?;
-            (name == series).then(|| value.parse().ok()).flatten()
-        })
-        .unwrap_or(0.0)
 }
 
 /// A minimal offer shape; the fake gateway does not parse SDP.

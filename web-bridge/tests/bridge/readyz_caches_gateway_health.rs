@@ -1,8 +1,7 @@
 //! Frequent /readyz probes cost one gateway health Check per cache period, not one each.
-mod support;
 
-use support::fake_gateway::FakeGateway;
-use support::{Bridge, http_get, metrics, sample};
+use crate::support::fake_gateway::FakeGateway;
+use crate::support::{Bridge, http_get, metrics, sample};
 
 #[tokio::test]
 async fn readyz_caches_gateway_health() -> anyhow::Result<()> {

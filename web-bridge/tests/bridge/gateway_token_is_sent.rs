@@ -1,9 +1,9 @@
 //! With a gateway token, every call carries `authorization: Bearer <token>` and a gateway that demands it
 //! accepts the session; without it, the page gets a sentence naming the credentials problem.
-mod support;
+use crate::support;
 
-use support::fake_gateway::{Call, FakeGateway, Options};
-use support::{Bridge, candidate_json, recv_error, recv_json, send};
+use crate::support::fake_gateway::{Call, FakeGateway, Options};
+use crate::support::{Bridge, candidate_json, recv_error, recv_json, send};
 use web_bridge::GatewayToken;
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Closing the WebSocket after a session started stops that session at the gateway.
-mod support;
+use crate::support;
 
-use support::recv_json;
+use crate::support::recv_json;
 
 #[tokio::test]
 async fn socket_close_stops_session() -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! When the gateway cannot be reached, `start` gets an `error` that says so and names the address.
-mod support;
+use crate::support;
 
-use support::{Bridge, recv_error};
+use crate::support::{Bridge, recv_error};
 
 #[tokio::test]
 async fn unreachable_gateway_gets_clear_error() -> anyhow::Result<()> {

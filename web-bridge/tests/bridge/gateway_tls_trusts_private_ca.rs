@@ -1,11 +1,11 @@
 //! An `https://` gateway is reached over TLS: with `gateway_ca` naming the private CA that signed the
 //! gateway's certificate a session starts; without it the certificate is not trusted and the page is told
 //! the gateway is unreachable.
-mod support;
+use crate::support;
 
+use crate::support::fake_gateway::{FakeGateway, Options};
+use crate::support::{Bridge, recv_error, recv_json, send};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use support::fake_gateway::{FakeGateway, Options};
-use support::{Bridge, recv_error, recv_json, send};
 use tonic::transport::{Identity, ServerTlsConfig};
 
 #[tokio::test]

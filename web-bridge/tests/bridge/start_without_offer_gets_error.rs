@@ -1,7 +1,7 @@
 //! `start` without a usable sdpOffer gets an `error` and never reaches the gateway.
-mod support;
+use crate::support;
 
-use support::{recv_error, send};
+use crate::support::{recv_error, send};
 
 #[tokio::test]
 async fn start_without_offer_gets_error() -> anyhow::Result<()> {

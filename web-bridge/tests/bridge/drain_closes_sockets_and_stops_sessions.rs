@@ -1,13 +1,13 @@
 //! Cancelling `run`'s shutdown token drains: /readyz answers 503 at once, new WebSocket upgrades get 503,
 //! every open socket gets an `error` and a 1001 close, every gateway session (including one whose Start was
 //! still running) is stopped, and `run` returns with every count back to zero.
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
+use crate::support::fake_gateway::{Call, FakeGateway};
+use crate::support::{Bridge, Ws, http_get, recv_error, recv_json};
 use futures_util::StreamExt as _;
-use support::fake_gateway::{Call, FakeGateway};
-use support::{Bridge, Ws, http_get, recv_error, recv_json};
 use tokio_tungstenite::tungstenite::{self, Message, protocol::frame::coding::CloseCode};
 
 async fn started(bridge: &Bridge, gateway: &FakeGateway) -> anyhow::Result<Ws> {

@@ -1,7 +1,6 @@
 //! A frame that is not JSON gets an `error` with a clear text, and the socket stays usable.
-mod support;
 
-use support::{Bridge, recv_error, send};
+use crate::support::{Bridge, recv_error, send};
 
 #[tokio::test]
 async fn non_json_message_gets_error() -> anyhow::Result<()> {

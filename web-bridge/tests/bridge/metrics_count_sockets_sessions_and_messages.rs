@@ -1,9 +1,9 @@
 //! GET /metrics reports what one browser did: the socket and session while open, each message by id, the
 //! error it caused by kind, the Start latency and the gateway calls by method and code; the open gauges fall
 //! back to zero once the socket is gone.
-mod support;
+use crate::support;
 
-use support::{candidate_json, metrics, recv_error, recv_json, sample, send};
+use crate::support::{candidate_json, metrics, recv_error, recv_json, sample, send};
 
 #[tokio::test]
 async fn metrics_count_sockets_sessions_and_messages() -> anyhow::Result<()> {

@@ -1,9 +1,9 @@
 //! Candidates the browser sends while Start is still running are held and reach the gateway, in order, once
 //! Start returns (the tutorial stranded these).
-mod support;
+use crate::support;
 
-use support::fake_gateway::Call;
-use support::{candidate_json, recv_json, send};
+use crate::support::fake_gateway::Call;
+use crate::support::{candidate_json, recv_json, send};
 
 #[tokio::test]
 async fn early_candidates_reach_gateway() -> anyhow::Result<()> {

@@ -1,7 +1,6 @@
 //! The WebSocket upgrade accepts the page's own origin and listed origins, and refuses others with 403.
-mod support;
 
-use support::Bridge;
+use crate::support::Bridge;
 use tokio_tungstenite::tungstenite;
 
 #[tokio::test]
