@@ -1,12 +1,10 @@
 //! The probe's peer against a str0m echo answerer on 127.0.0.1: media comes back intact with and without
 //! trickle, damage is caught, bad input is refused, and dropping the peer frees its socket.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Answerer, Echo};
 use media_probe::{EchoCheckConfig, Peer, PeerConfig, PeerError};
+use test_support::echo_peer::{Echo, EchoPeer};
 
 fn short_check() -> EchoCheckConfig {
     EchoCheckConfig {
@@ -19,10 +17,10 @@ fn short_check() -> EchoCheckConfig {
 }
 
 /// Starts a peer, answers it, relays its candidates (with trickle) and returns both.
-async fn connected_pair(config: PeerConfig, echo: Echo) -> anyhow::Result<(Peer, Answerer)> {
+async fn connected_pair(config: PeerConfig, echo: Echo) -> anyhow::Result<(Peer, EchoPeer)> {
     let (peer, offer) = Peer::start(config).await?;
-    let answerer = Answerer::start(&offer, echo).await?;
-    peer.set_answer(&answerer.answer).await?;
+    let answerer = EchoPeer::answer(&offer, echo).await?;
+    peer.set_answer(&answerer.sdp).await?;
     for c in peer.local_candidates() {
         answerer.add_remote_candidate(&c.candidate).await?;
     }
@@ -70,8 +68,8 @@ async fn peer_without_trickle_puts_its_candidate_in_the_offer() -> anyhow::Resul
             .any(|l| l.starts_with("a=candidate:") && l.contains(&port)),
         "offer lacks the host candidate:\n{offer}"
     );
-    let answerer = Answerer::start(&offer, Echo::Faithful).await?;
-    peer.set_answer(&answerer.answer).await?;
+    let answerer = EchoPeer::answer(&offer, Echo::Faithful).await?;
+    peer.set_answer(&answerer.sdp).await?;
     let report = peer.echo_check(short_check()).await?;
     assert!(report.is_intact(1.0), "{report:?}");
     Ok(())
@@ -138,10 +136,10 @@ async fn bad_input_is_refused_with_a_reason() -> anyhow::Result<()> {
         Err(PeerError::BadAnswer(_))
     ));
 
-    let answerer = Answerer::start(&offer, Echo::Faithful).await?;
-    peer.set_answer(&answerer.answer).await?;
+    let answerer = EchoPeer::answer(&offer, Echo::Faithful).await?;
+    peer.set_answer(&answerer.sdp).await?;
     assert!(matches!(
-        peer.set_answer(&answerer.answer).await,
+        peer.set_answer(&answerer.sdp).await,
         Err(PeerError::AnswerAlreadySet)
     ));
     // A candidate with the "a=" prefix, as some signaling carries it, is accepted.
@@ -158,9 +156,9 @@ async fn bad_input_is_refused_with_a_reason() -> anyhow::Result<()> {
 async fn unanswered_peer_times_out_connecting() -> anyhow::Result<()> {
     let (peer, offer) = Peer::start(PeerConfig::default()).await?;
     // The answerer never learns the peer's candidate and the peer never gets one: nothing can connect.
-    let answerer = Answerer::start(&offer, Echo::Faithful).await?;
+    let answerer = EchoPeer::answer(&offer, Echo::Faithful).await?;
     let answer: String = answerer
-        .answer
+        .sdp
         .lines()
         .filter(|l| !l.starts_with("a=candidate:"))
         .map(|l| format!("{l}\r\n"))
@@ -182,11 +180,12 @@ async fn dropping_the_peer_frees_its_socket() -> anyhow::Result<()> {
     let (peer, _offer) = Peer::start(PeerConfig::default()).await?;
     let addr = peer.local_addr();
     drop(peer);
-    for _ in 0..50 {
-        if std::net::UdpSocket::bind(addr).is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let freed = test_support::wait::eventually(Duration::from_secs(1), || {
+        std::net::UdpSocket::bind(addr).is_ok()
+    })
+    .await;
+    if freed {
+        return Ok(());
     }
     anyhow::bail!("{addr} is still bound a second after the peer was dropped")
 }

@@ -2,14 +2,21 @@
 //! echo answerers: it passes a healthy deployment with and without trickle, fails one that damages
 //! media, and names the address of a gateway it cannot reach.
 
-mod common;
-mod fake_gateway;
-
 use std::time::Duration;
 
-use common::Echo;
 use media_probe::{EchoCheckConfig, ProbeConfig, ProbeError};
 use media_proto::v1::EndReason;
+use test_support::echo_peer::Echo;
+use test_support::fake_gateway::{FakeGateway, Options};
+
+/// A fake gateway whose sessions are echo answerers treating media as `echo` says.
+async fn echoing_gateway(echo: Echo) -> anyhow::Result<FakeGateway> {
+    FakeGateway::start_with(Options {
+        media: Some(echo),
+        ..Options::default()
+    })
+    .await
+}
 
 fn quick(trickle: bool) -> ProbeConfig {
     ProbeConfig {
@@ -24,8 +31,8 @@ fn quick(trickle: bool) -> ProbeConfig {
 
 #[tokio::test]
 async fn trickle_probe_passes_a_healthy_gateway() -> anyhow::Result<()> {
-    let gateway = fake_gateway::spawn(Echo::Faithful).await?;
-    let report = media_probe::run(&gateway, quick(true)).await?;
+    let gateway = echoing_gateway(Echo::Faithful).await?;
+    let report = media_probe::run(&gateway.uri(), quick(true)).await?;
     // The table a person would see, for `cargo test -- --nocapture`.
     println!("{report}");
     assert!(report.passed(), "{report}");
@@ -45,8 +52,8 @@ async fn trickle_probe_passes_a_healthy_gateway() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn probe_without_trickle_uses_the_candidates_in_offer_and_answer() -> anyhow::Result<()> {
-    let gateway = fake_gateway::spawn(Echo::Faithful).await?;
-    let report = media_probe::run(&gateway, quick(false)).await?;
+    let gateway = echoing_gateway(Echo::Faithful).await?;
+    let report = media_probe::run(&gateway.uri(), quick(false)).await?;
     assert!(report.passed(), "{report}");
     assert_eq!(report.local_candidates_sent, 0);
     assert_eq!(report.server_candidates, 0);
@@ -56,8 +63,8 @@ async fn probe_without_trickle_uses_the_candidates_in_offer_and_answer() -> anyh
 
 #[tokio::test]
 async fn probe_fails_a_gateway_that_damages_video() -> anyhow::Result<()> {
-    let gateway = fake_gateway::spawn(Echo::CorruptVideo).await?;
-    let report = media_probe::run(&gateway, quick(true)).await?;
+    let gateway = echoing_gateway(Echo::CorruptVideo).await?;
+    let report = media_probe::run(&gateway.uri(), quick(true)).await?;
     assert!(!report.passed());
     assert_eq!(report.echo.mismatches, report.echo.video.sent);
     let failures = report.failures();
