@@ -4,12 +4,9 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
 use e2e_tests::Gateway;
 use futures_util::SinkExt as _;
 use media_probe::{Peer, PeerConfig};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
 
 const BROWSERS: usize = 4;
 
@@ -27,12 +24,10 @@ async fn bridge_abrupt_close_during_start_leaks_no_pipeline() -> anyhow::Result<
         drop(ws); // Abrupt: the TCP connection just goes.
     }
 
-    for _ in 0..100 {
-        if web.counters.open_sockets() == 0 && web.counters.live_sessions() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    test_support::wait::eventually(Duration::from_secs(5), || {
+        web.counters.open_sockets() == 0 && web.counters.live_sessions() == 0
+    })
+    .await;
     assert_eq!(web.counters.open_sockets(), 0, "sockets left open");
     assert_eq!(web.counters.live_sessions(), 0, "bridge sessions left");
     gateway.assert_released().await?;
@@ -40,7 +35,7 @@ async fn bridge_abrupt_close_during_start_leaks_no_pipeline() -> anyhow::Result<
     // Every Start succeeded and returned to a socket that was already gone: the path under test ran.
     let metrics = get_metrics(web.addr).await?;
     assert_eq!(
-        sample(
+        test_support::http::sample(
             &metrics,
             r#"web_bridge_gateway_calls_total{method="Start",code="OK"}"#
         ),
@@ -48,12 +43,12 @@ async fn bridge_abrupt_close_during_start_leaks_no_pipeline() -> anyhow::Result<
         "{metrics}"
     );
     assert_eq!(
-        sample(&metrics, "web_bridge_gateway_sessions_orphaned_total"),
+        test_support::http::sample(&metrics, "web_bridge_gateway_sessions_orphaned_total"),
         BROWSERS as f64,
         "{metrics}"
     );
     assert_eq!(
-        sample(
+        test_support::http::sample(
             &metrics,
             r#"web_bridge_gateway_calls_total{method="Stop",code="OK"}"#
         ),
@@ -67,19 +62,5 @@ async fn bridge_abrupt_close_during_start_leaks_no_pipeline() -> anyhow::Result<
 }
 
 async fn get_metrics(addr: std::net::SocketAddr) -> anyhow::Result<String> {
-    let mut tcp = TcpStream::connect(addr).await?;
-    let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    tcp.write_all(request.as_bytes()).await?;
-    let mut raw = String::new();
-    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_string(&mut raw)).await??;
-    let (_, body) = raw.split_once("\r\n\r\n").context("no end of headers")?;
-    Ok(body.to_owned())
-}
-
-fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .filter_map(|l| l.rsplit_once(' '))
-        .find(|(name, _)| *name == series)
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0.0)
+    Ok(test_support::http::get(addr, "/metrics").await?.text())
 }
