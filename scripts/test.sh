@@ -4,7 +4,8 @@
 # browser driver's npm packages. Safe to run again: installed things are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# A one-off build gains nothing from incremental caches, which cost gigabytes across dozens of test binaries.
+# A one-off build gains nothing from incremental caches, which cost gigabytes even with one test binary per
+# crate.
 if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -60,14 +60,21 @@ impl Gateway {
 
     /// Waits (up to 5 s) until the media server holds no pipeline and the gateway no session.
     pub async fn assert_released(&self) -> anyhow::Result<()> {
-        let mut last = (usize::MAX, usize::MAX);
-        for _ in 0..100 {
-            last = (pipelines(self.kms_uri()).await?, self.handle.sessions());
-            if last == (0, 0) {
-                return Ok(());
+        let held = move || async move {
+            anyhow::Ok((pipelines(self.kms_uri()).await?, self.handle.sessions()))
+        };
+        let released = test_support::wait::until_some(Duration::from_secs(5), || async move {
+            match held().await {
+                Ok((0, 0)) => Some(Ok(())),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        })
+        .await;
+        if let Some(done) = released {
+            return done;
         }
+        let last = held().await?;
         bail!(
             "still held after 5 s: {} pipelines on the media server, {} gateway sessions",
             last.0,
@@ -117,13 +124,10 @@ impl Stack {
     /// Waits (up to 5 s) until the bridge holds no socket or session, the gateway no session, and the media
     /// server no pipeline.
     pub async fn assert_nothing_left(&self) -> anyhow::Result<()> {
-        for _ in 0..100 {
-            if self.bridge_counters.open_sockets() == 0 && self.bridge_counters.live_sessions() == 0
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        test_support::wait::eventually(Duration::from_secs(5), || {
+            self.bridge_counters.open_sockets() == 0 && self.bridge_counters.live_sessions() == 0
+        })
+        .await;
         if self.bridge_counters.open_sockets() + self.bridge_counters.live_sessions() > 0 {
             bail!(
                 "the bridge still holds {} sockets and {} sessions",

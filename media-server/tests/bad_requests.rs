@@ -1,9 +1,0 @@
-//! Frames that are not valid requests get JSON-RPC errors.
-
-mod common;
-
-#[tokio::test]
-async fn bad_requests() -> anyhow::Result<()> {
-    common::play("bad_requests.txt").await?;
-    Ok(())
-}

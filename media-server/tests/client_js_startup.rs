@@ -1,9 +1,0 @@
-//! kurento-client-js's start-up (ping, describe ServerManager, getInfo) gets what its strict mode needs.
-
-mod common;
-
-#[tokio::test]
-async fn client_js_startup() -> anyhow::Result<()> {
-    common::play("client_js_startup.txt").await?;
-    Ok(())
-}

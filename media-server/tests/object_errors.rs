@@ -1,9 +1,0 @@
-//! Unknown objects, factories, events and operations get KMS's errors.
-
-mod common;
-
-#[tokio::test]
-async fn object_errors() -> anyhow::Result<()> {
-    common::play("object_errors.txt").await?;
-    Ok(())
-}

@@ -1,9 +1,0 @@
-//! Released objects are unknown afterwards; release never fails.
-
-mod common;
-
-#[tokio::test]
-async fn released_objects() -> anyhow::Result<()> {
-    common::play("released_objects.txt").await?;
-    Ok(())
-}

@@ -1,9 +1,0 @@
-//! Connect resumes a session after a reconnect (events follow), or answers 40007.
-
-mod common;
-
-#[tokio::test]
-async fn resume_with_connect() -> anyhow::Result<()> {
-    common::play("resume_with_connect.txt").await?;
-    Ok(())
-}

@@ -1,0 +1,39 @@
+//! The media server's integration tests, one binary: the JSON-RPC surface played from transcripts over
+//! a real WebSocket (`common`, `tests/transcripts/`), the WebRTC engine driven directly with str0m peers
+//! (`engine_support`), limits, garbage collection and fuzzed frames.
+//!
+//! Every test here makes progress over real sockets (TCP for JSON-RPC, UDP for media) or the engine's
+//! own runtime thread, so none runs on tokio's paused clock: the clock would jump past a deadline before
+//! a datagram arrives.
+
+mod common;
+mod engine_support;
+
+mod bad_requests;
+mod client_chosen_keys_are_bounded;
+mod client_js_startup;
+mod engine_answer_has_audio_and_video;
+mod engine_bad_offers_error;
+mod engine_early_candidates;
+mod engine_forwarding;
+mod engine_gathering_events;
+mod engine_loopback_echo;
+mod engine_release_frees_sockets;
+mod engine_second_offer_errors;
+mod events_once_per_session;
+mod full_event_queue_never_blocks_requests;
+mod fuzz_frames_never_panic;
+mod healthcheck_gets_http_500;
+mod hello_world_trace;
+mod object_errors;
+mod oversized_frames_are_refused;
+mod release_frees_everything;
+mod released_objects;
+mod resume_with_connect;
+mod sdp_errors;
+mod server_manager;
+mod session_gc_collects_abandoned_sessions;
+mod sigterm_releases_every_endpoint;
+mod transaction_newref;
+mod webrtc_properties;
+mod wrong_path_closes_with_1002;

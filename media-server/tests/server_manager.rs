@@ -1,9 +1,0 @@
-//! The ServerManager lists pipelines and sessions, reports resources, and raises ObjectCreated/ObjectDestroyed.
-
-mod common;
-
-#[tokio::test]
-async fn server_manager() -> anyhow::Result<()> {
-    common::play("server_manager.txt").await?;
-    Ok(())
-}

@@ -1,9 +1,0 @@
-//! MediaObject and WebRtcEndpoint properties are stored and returned.
-
-mod common;
-
-#[tokio::test]
-async fn webrtc_properties() -> anyhow::Result<()> {
-    common::play("webrtc_properties.txt").await?;
-    Ok(())
-}

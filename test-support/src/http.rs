@@ -1,0 +1,64 @@
+//! A minimal HTTP/1.1 GET over a raw TCP socket (the path is sent exactly as given), for plain-text
+//! endpoints (`/metrics`, `/healthz`, `/readyz`, static files) and requests a client library would
+//! normalise.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+/// One response: status code, header block (status line included) and body.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// GETs `path` with `Connection: close`; fails if the server does not finish within five seconds.
+pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
+    let mut tcp = TcpStream::connect(addr).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut raw))
+        .await
+        .context("no complete response within 5 s")??;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no end of headers")?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .context("no status")?
+        .parse()
+        .context("bad status")?;
+    Ok(Response {
+        status,
+        head,
+        body: raw[split + 4..].to_vec(),
+    })
+}
+
+/// The value of one sample in a Prometheus text exposition, named exactly as printed (with its labels),
+/// or 0 when the series has not been created yet.
+pub fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+        .unwrap_or(0.0)
+}

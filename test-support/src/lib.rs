@@ -1,0 +1,48 @@
+//! Helpers the workspace's integration tests share, each written once: waits that poll an observable
+//! condition, WebSocket frame readers, a raw HTTP GET, the scripted Kurento peer, the str0m echo peer, the
+//! fake MediaSession gRPC server, seeded frame mutations and the real Chromium offer.
+//!
+//! A dev-dependency only (`publish = false`). It uses only the public API of the product crates, and
+//! each module sits behind a feature so a crate's tests build only what they use:
+//!
+//! | feature  | modules                                         |
+//! |----------|-------------------------------------------------|
+//! | `mutate` | [`mutate`]                                      |
+//! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`] |
+//! | `webrtc` | [`echo_peer`] (and `net`)                       |
+//! | `grpc`   | [`fake_gateway`] (and `webrtc`)                 |
+//!
+//! # Time
+//!
+//! The waits run on tokio's clock, so they also work under `tokio::time::pause`: while every task is idle
+//! the paused clock jumps to the next timer. That is also why a test whose progress depends on a real
+//! socket or a child process cannot use the paused clock: the clock would jump past the deadline before
+//! the bytes arrive.
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "webrtc")]
+pub mod echo_peer;
+#[cfg(feature = "grpc")]
+pub mod fake_gateway;
+#[cfg(feature = "net")]
+pub mod http;
+#[cfg(feature = "net")]
+pub mod kurento_peer;
+#[cfg(feature = "mutate")]
+pub mod mutate;
+#[cfg(feature = "net")]
+pub mod process;
+#[cfg(feature = "net")]
+pub mod wait;
+#[cfg(feature = "net")]
+pub mod ws;
+
+/// A real Chromium offer (audio + video, BUNDLE, trickle ICE, CRLF line ends as on the wire) that the
+/// embedded media server negotiates.
+pub const CHROMIUM_OFFER: &str = include_str!("../data/chromium-offer-trickle.sdp");
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}

@@ -1,0 +1,14 @@
+//! Tests across the services, one binary: the real gateway with its embedded media server, the web
+//! bridge, str0m probe peers and headless Chromium (`browser_*`), all started in-process on 127.0.0.1
+//! by the harness (`e2e_tests`, this crate's library).
+//!
+//! Everything here runs over real sockets, real WebRTC and a real browser process, so nothing runs on
+//! tokio's paused clock; the tests wait for conditions they can observe.
+
+mod bridge_abrupt_close_during_start_leaks_no_pipeline;
+mod bridge_drain_releases_pipelines;
+mod browser_loopback_plays_back;
+mod browser_two_tabs_are_independent;
+mod concurrent_peers_are_isolated;
+mod probe_media_comes_back;
+mod probe_without_trickle;

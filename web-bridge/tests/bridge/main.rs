@@ -1,0 +1,35 @@
+//! The web bridge's integration tests, one binary: the bridge in-process on 127.0.0.1:0 in front of the
+//! recording fake gateway (`test_support::fake_gateway`), driven by a browser's WebSocket (`support`).
+//!
+//! The timers here (shutdown grace, readiness cache, Start timeout) run on the real clock: each test
+//! makes progress over real TCP (HTTP, WebSocket, gRPC), which tokio's paused clock would race. The
+//! tests keep those timers short in the config and wait for what they can observe.
+
+mod support;
+
+mod close_during_start_leaks_no_session;
+mod config_json_lists_ice_servers;
+mod drain_closes_sockets_and_stops_sessions;
+mod drain_ends_within_grace_period;
+mod early_candidates_reach_gateway;
+mod flood_closes_socket_with_error;
+mod foreign_origin_is_refused;
+mod gateway_rejection_is_clear_text;
+mod gateway_tls_trusts_private_ca;
+mod gateway_token_is_sent;
+mod logs_carry_session_id;
+mod metrics_count_sockets_sessions_and_messages;
+mod non_json_message_gets_error;
+mod oversized_message_gets_error;
+mod readyz_caches_gateway_health;
+mod readyz_follows_gateway_health;
+mod second_start_stops_first;
+mod server_candidates_reach_browser;
+mod sigterm_drains_the_binary;
+mod socket_close_stops_session;
+mod start_without_offer_gets_error;
+mod static_dir_refuses_traversal;
+mod stop_message_stops_session;
+mod tls_self_signed_serves_page_and_socket;
+mod unknown_id_gets_error;
+mod unreachable_gateway_gets_clear_error;

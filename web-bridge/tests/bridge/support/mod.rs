@@ -1,0 +1,169 @@
+//! Test support: the bridge started in-process on 127.0.0.1 port 0 and a browser's WebSocket to it, over
+//! the shared helpers (a raw HTTP GET, frame readers, waits, and `test_support::fake_gateway`, the
+//! recording MediaSession gRPC server standing in for the gateway, so a test can see exactly which calls
+//! reached it, and hold Start open to race it against the socket).
+
+pub use test_support::fake_gateway;
+pub use test_support::http::sample;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_util::sync::CancellationToken;
+use web_bridge::{Config, Counters, TlsMode};
+
+pub type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
+
+/// A running bridge; cancelled (and awaited) on drop of the shutdown token via `stop`.
+pub struct Bridge {
+    pub addr: SocketAddr,
+    pub counters: Counters,
+    pub shutdown: CancellationToken,
+    pub task: tokio::task::JoinHandle<Result<(), web_bridge::Error>>,
+}
+
+impl Bridge {
+    /// Starts the bridge over plain HTTP against `gateway`, after letting `tweak` adjust the config.
+    pub async fn start(gateway: &str, tweak: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        let mut config = Config {
+            gateway: gateway.to_owned(),
+            tls: TlsMode::Plain,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let counters = config.counters.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(web_bridge::run(listener, config, shutdown.clone()));
+        Ok(Self {
+            addr,
+            counters,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Opens /helloworld, optionally with an Origin header.
+    pub async fn connect(&self, origin: Option<&str>) -> anyhow::Result<Ws> {
+        let mut request = format!("ws://{}/helloworld", self.addr).into_client_request()?;
+        if let Some(origin) = origin {
+            request.headers_mut().insert("origin", origin.parse()?);
+        }
+        let tcp = TcpStream::connect(self.addr).await?;
+        let (ws, _) = tokio_tungstenite::client_async(request, tcp).await?;
+        Ok(ws)
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task.await??;
+        Ok(())
+    }
+}
+
+/// Sends one text frame.
+pub async fn send(ws: &mut Ws, text: impl Into<String>) -> anyhow::Result<()> {
+    test_support::ws::send_text(ws, text).await
+}
+
+/// The next JSON text message, skipping pings; fails after five seconds or on close.
+pub async fn recv_json(ws: &mut Ws) -> anyhow::Result<Value> {
+    test_support::ws::recv_json(ws, Duration::from_secs(5)).await
+}
+
+/// Reads an `error` message and returns its text (which must be a string).
+pub async fn recv_error(ws: &mut Ws) -> anyhow::Result<String> {
+    let v = recv_json(ws).await?;
+    if v["id"] != "error" {
+        bail!("expected an error, got {v}");
+    }
+    v["message"]
+        .as_str()
+        .map(str::to_owned)
+        .context("error.message is not a string")
+}
+
+/// Waits until `check` holds, for up to five seconds.
+pub async fn eventually(what: &str, check: impl FnMut() -> bool) -> anyhow::Result<()> {
+    test_support::wait::wait_for(what, Duration::from_secs(5), check).await
+}
+
+/// A raw HTTP/1.1 GET (the path is sent exactly as given); returns status, headers and body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
+    let r = test_support::http::get(addr, path).await?;
+    Ok((r.status, r.head, r.body))
+}
+
+/// `GET /metrics` as text.
+pub async fn metrics(addr: SocketAddr) -> anyhow::Result<String> {
+    let (status, _, body) = http_get(addr, "/metrics").await?;
+    if status != 200 {
+        bail!("GET /metrics answered {status}");
+    }
+    Ok(String::from_utf8(body)?)
+}
+
+/// A minimal offer shape; the fake gateway does not parse SDP.
+pub const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+
+pub fn candidate_json(port: u16) -> String {
+    format!(
+        r#"{{"id":"onIceCandidate","candidate":{{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 {port} typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}}}}"#
+    )
+}
+
+/// A fake gateway (holding every Start until released when `hold_start`), a bridge with the default config in
+/// front of it, and one browser socket open on the bridge.
+pub async fn bridge_with_socket(
+    hold_start: bool,
+) -> anyhow::Result<(fake_gateway::FakeGateway, Bridge, Ws)> {
+    let gateway = fake_gateway::FakeGateway::start(hold_start).await?;
+    let bridge = Bridge::start(&gateway.uri(), |_| {}).await?;
+    let ws = bridge.connect(None).await?;
+    Ok((gateway, bridge, ws))
+}
+
+/// The browser's `start` message carrying [`OFFER`].
+pub fn start_message() -> String {
+    serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string()
+}
+
+/// Sends the browser's `start` message carrying [`OFFER`].
+pub async fn send_start(ws: &mut Ws) -> anyhow::Result<()> {
+    send(ws, start_message()).await
+}
+
+/// Waits until a Start call has reached `gateway`.
+pub async fn start_reached(gateway: &fake_gateway::FakeGateway) -> anyhow::Result<()> {
+    eventually("Start to reach the gateway", || {
+        gateway.calls().contains(&fake_gateway::Call::Start)
+    })
+    .await
+}
+
+/// Waits until `gateway` has seen Stop for `session`; `what` names the wait in the timeout error.
+pub async fn stop_reached(
+    gateway: &fake_gateway::FakeGateway,
+    session: &str,
+    what: &str,
+) -> anyhow::Result<()> {
+    eventually(what, || {
+        gateway.calls().contains(&fake_gateway::Call::Stop {
+            session: session.into(),
+        })
+    })
+    .await
+}
+
+/// Waits until `bridge` holds no socket and no session; `what` names the wait in the timeout error.
+pub async fn nothing_open(bridge: &Bridge, what: &str) -> anyhow::Result<()> {
+    eventually(what, || {
+        bridge.counters.open_sockets() == 0 && bridge.counters.live_sessions() == 0
+    })
+    .await
+}
