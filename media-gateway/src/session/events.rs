@@ -132,7 +132,9 @@ pub fn interpret(data: &EventData) -> Meaning {
             error_code,
             error_type,
         } => Meaning::Failed(format!("{error_type} ({error_code}): {description}")),
-        EventData::Other { .. } => Meaning::Ignore,
+        EventData::ObjectCreated { .. }
+        | EventData::ObjectDestroyed { .. }
+        | EventData::Other { .. } => Meaning::Ignore,
     }
 }
 

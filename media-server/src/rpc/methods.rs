@@ -45,7 +45,7 @@ impl Core {
         ctx: Ctx,
     ) -> Result<Value, RpcError> {
         let req = Request::parse(raw)?;
-        let given = req.session_id;
+        let given = req.session_id.map(String::from);
         if given
             .as_ref()
             .is_some_and(|s| s.len() > MAX_SESSION_ID_BYTES)

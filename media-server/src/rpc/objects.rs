@@ -51,8 +51,12 @@ impl Class {
     pub fn supports_event(self, name: &str) -> bool {
         match self {
             Class::ServerManager => matches!(name, "Error" | "ObjectCreated" | "ObjectDestroyed"),
-            Class::MediaPipeline => MEDIA_PIPELINE_EVENTS.contains(&name),
-            Class::WebRtcEndpoint => WEBRTC_ENDPOINT_EVENTS.contains(&name),
+            Class::MediaPipeline => {
+                kurento::EventType::parse(name).is_some_and(|e| MEDIA_PIPELINE_EVENTS.contains(&e))
+            }
+            Class::WebRtcEndpoint => {
+                kurento::EventType::parse(name).is_some_and(|e| WEBRTC_ENDPOINT_EVENTS.contains(&e))
+            }
         }
     }
 }
