@@ -1,26 +1,26 @@
 //! Translation of the media server's `onEvent` notifications into the public `SessionEvent`s.
 
-use kurento::{EventData, IceComponentState, MediaType};
+use kurento::{EventData, EventType, IceComponentState, MediaType};
 use media_proto::v1::{
     self as pb, CandidatePairSelected, ConnectionChanged, GatheringDone, IceStateChanged,
     MediaFlowChanged, SessionEnded, SessionEvent, connection_changed::Layer, session_event::Event,
 };
 
 /// The endpoint events a session subscribes to, in the order it subscribes.
-pub const ENDPOINT_EVENTS: &[&str] = &[
-    "IceCandidateFound",
-    "IceGatheringDone",
-    "IceComponentStateChanged",
-    "NewCandidatePairSelected",
-    "MediaFlowInStateChanged",
-    "MediaFlowOutStateChanged",
-    "MediaStateChanged",
-    "ConnectionStateChanged",
-    "Error",
+pub const ENDPOINT_EVENTS: &[EventType] = &[
+    EventType::IceCandidateFound,
+    EventType::IceGatheringDone,
+    EventType::IceComponentStateChanged,
+    EventType::NewCandidatePairSelected,
+    EventType::MediaFlowInStateChanged,
+    EventType::MediaFlowOutStateChanged,
+    EventType::MediaStateChanged,
+    EventType::ConnectionStateChanged,
+    EventType::Error,
 ];
 
 /// The pipeline events a session subscribes to.
-pub const PIPELINE_EVENTS: &[&str] = &["Error"];
+pub const PIPELINE_EVENTS: &[EventType] = &[EventType::Error];
 
 /// What one Kurento event means for a session.
 #[derive(Debug, PartialEq)]
