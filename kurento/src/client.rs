@@ -16,7 +16,9 @@
 
 use crate::error::{ErrorCode, RpcError};
 use crate::event::{Event, ON_EVENT};
+use crate::ids::{ObjectId, RpcSessionId};
 use crate::jsonrpc::{DecodeError, Id, Message, Response};
+use crate::operation::ServerManagerOp;
 use crate::request::{Method, Request, SERVER_MANAGER};
 use crate::types::ServerInfo;
 use serde_json::Value;
@@ -124,17 +126,17 @@ pub enum Output {
     Event(Event),
     /// A new session is ready (first connection, or after [`Output::SessionLost`]).
     SessionEstablished {
-        session_id: String,
+        session_id: RpcSessionId,
         server_info: ServerInfo,
     },
     /// The same session continues on a new connection; its objects and subscriptions still exist.
     SessionResumed {
-        session_id: String,
+        session_id: RpcSessionId,
         server_id: String,
     },
     /// Every object of `session_id` is gone; a fresh session is being established.
     SessionLost {
-        session_id: String,
+        session_id: RpcSessionId,
         reason: SessionLostReason,
     },
     /// A ping got no pong in time: the connection is probably dead, and the caller should drop it.
@@ -178,7 +180,7 @@ pub struct Client {
     config: ClientConfig,
     next_id: u64,
     pings_sent: u64,
-    session_id: Option<String>,
+    session_id: Option<RpcSessionId>,
     server_id: Option<String>,
     server_info: Option<ServerInfo>,
     phase: Phase,
@@ -207,8 +209,9 @@ impl Client {
         }
     }
 
-    pub fn session_id(&self) -> Option<&str> {
-        self.session_id.as_deref()
+    /// The Kurento session, once the server has issued one.
+    pub fn session_id(&self) -> Option<&RpcSessionId> {
+        self.session_id.as_ref()
     }
 
     /// The `serverId` from the last successful `connect`.
@@ -442,7 +445,7 @@ impl Client {
         &mut self,
         purpose: Purpose,
         method: Method,
-        session: Option<String>,
+        session: Option<RpcSessionId>,
         now: Instant,
     ) {
         let id = self.alloc_id();
@@ -529,10 +532,11 @@ impl Client {
             // A ping's only job is to be answered; an error answer still proves the link is alive.
             Purpose::Ping => {}
             Purpose::Handshake(HandshakeStep::Describe) => match r.outcome {
-                Ok(result) => match str_field(&result, "sessionId") {
+                Ok(result) => match str_field(&result, "sessionId").map(RpcSessionId::new) {
                     Some(s) => {
                         self.session_id = Some(s.clone());
-                        let get_info = Method::invoke(SERVER_MANAGER, "getInfo", None);
+                        let get_info =
+                            Method::invoke_op(ObjectId::server_manager(), ServerManagerOp::GetInfo);
                         self.send_internal(
                             Purpose::Handshake(HandshakeStep::GetInfo),
                             get_info,
@@ -610,7 +614,7 @@ impl Client {
     /// §2.1: the session comes from the first response that carries one (normally `describe`'s).
     fn learn_session(&mut self, result: &Value) {
         if self.session_id.is_none() {
-            self.session_id = str_field(result, "sessionId");
+            self.session_id = str_field(result, "sessionId").map(RpcSessionId::new);
         }
     }
 }

@@ -1,6 +1,8 @@
 //! `onEvent` notifications: the envelope, and typed data for the events a WebRtcEndpoint raises.
 
+use crate::class::EventType;
 use crate::error::{ErrorCode, RpcError};
+use crate::ids::ObjectId;
 use crate::jsonrpc::{Message, RawRequest};
 use crate::types::{IceCandidate, IceCandidatePair, IceComponentState, MediaType};
 use serde_json::{Map, Value, json};
@@ -59,6 +61,14 @@ pub enum EventData {
         error_code: i64,
         error_type: String,
     },
+    /// The ServerManager saw `object` created.
+    ObjectCreated {
+        object: ObjectId,
+    },
+    /// The ServerManager saw `object_id` destroyed.
+    ObjectDestroyed {
+        object_id: ObjectId,
+    },
     /// Any other event, kept whole so nothing is lost.
     Other {
         event_type: String,
@@ -66,29 +76,7 @@ pub enum EventData {
     },
 }
 
-/// The event names a WebRtcEndpoint supports in KMS 7.2.0 (including those inherited from its ancestors).
-pub const WEBRTC_ENDPOINT_EVENTS: &[&str] = &[
-    "Error",
-    "ElementConnected",
-    "ElementDisconnected",
-    "MediaFlowInStateChanged",
-    "MediaFlowOutStateChanged",
-    "MediaTranscodingStateChanged",
-    "MediaSessionStarted",
-    "MediaSessionTerminated",
-    "ConnectionStateChanged",
-    "MediaStateChanged",
-    "IceCandidateFound",
-    "IceGatheringDone",
-    "IceComponentStateChanged",
-    "NewCandidatePairSelected",
-    "DtlsConnectionStateChange",
-    "DataChannelOpened",
-    "DataChannelClosed",
-];
-
-/// The event names a MediaPipeline supports.
-pub const MEDIA_PIPELINE_EVENTS: &[&str] = &["Error"];
+pub use crate::class::{MEDIA_PIPELINE_EVENTS, WEBRTC_ENDPOINT_EVENTS};
 
 fn connected(b: bool) -> &'static str {
     if b { "CONNECTED" } else { "DISCONNECTED" }
@@ -102,17 +90,28 @@ impl EventData {
     /// The event name (`onEvent`'s `value.type`).
     pub fn event_type(&self) -> &str {
         match self {
-            EventData::IceCandidateFound { .. } => "IceCandidateFound",
-            EventData::IceGatheringDone => "IceGatheringDone",
-            EventData::IceComponentStateChanged { .. } => "IceComponentStateChanged",
-            EventData::NewCandidatePairSelected { .. } => "NewCandidatePairSelected",
-            EventData::MediaFlowInStateChanged { .. } => "MediaFlowInStateChanged",
-            EventData::MediaFlowOutStateChanged { .. } => "MediaFlowOutStateChanged",
-            EventData::MediaStateChanged { .. } => "MediaStateChanged",
-            EventData::ConnectionStateChanged { .. } => "ConnectionStateChanged",
-            EventData::Error { .. } => "Error",
             EventData::Other { event_type, .. } => event_type,
+            typed => typed.kind().map_or("", EventType::as_str),
         }
+    }
+
+    /// The event type, for every event but one this crate does not know ([`EventData::Other`] with an
+    /// unknown name).
+    pub fn kind(&self) -> Option<EventType> {
+        Some(match self {
+            EventData::IceCandidateFound { .. } => EventType::IceCandidateFound,
+            EventData::IceGatheringDone => EventType::IceGatheringDone,
+            EventData::IceComponentStateChanged { .. } => EventType::IceComponentStateChanged,
+            EventData::NewCandidatePairSelected { .. } => EventType::NewCandidatePairSelected,
+            EventData::MediaFlowInStateChanged { .. } => EventType::MediaFlowInStateChanged,
+            EventData::MediaFlowOutStateChanged { .. } => EventType::MediaFlowOutStateChanged,
+            EventData::MediaStateChanged { .. } => EventType::MediaStateChanged,
+            EventData::ConnectionStateChanged { .. } => EventType::ConnectionStateChanged,
+            EventData::Error { .. } => EventType::Error,
+            EventData::ObjectCreated { .. } => EventType::ObjectCreated,
+            EventData::ObjectDestroyed { .. } => EventType::ObjectDestroyed,
+            EventData::Other { event_type, .. } => return EventType::parse(event_type),
+        })
     }
 
     /// The event-specific fields of `data` (the base fields are added by [`Event::to_value`]).
@@ -159,6 +158,9 @@ impl EventData {
             } => {
                 json!({"description": description, "errorCode": error_code, "type": error_type})
             }
+            // KMS writes no `type` inside these two events' data.
+            EventData::ObjectCreated { object } => json!({"object": object}),
+            EventData::ObjectDestroyed { object_id } => json!({"objectId": object_id}),
             EventData::Other { data, .. } => Value::Object(data.clone()),
         };
         v.as_object().cloned().unwrap_or_default()
@@ -259,6 +261,12 @@ impl EventData {
                     .and_then(Value::as_str)
                     .unwrap_or("UNDEFINED")
                     .to_owned(),
+            },
+            "ObjectCreated" => EventData::ObjectCreated {
+                object: ObjectId::new(s("object")?),
+            },
+            "ObjectDestroyed" => EventData::ObjectDestroyed {
+                object_id: ObjectId::new(s("objectId")?),
             },
             other => EventData::Other {
                 event_type: other.to_owned(),
@@ -408,5 +416,16 @@ mod tests {
     fn unknown_events_are_kept_whole() {
         let text = r#"{"jsonrpc":"2.0","method":"onEvent","params":{"value":{"data":{"channelId":3,"source":"E","tags":[],"timestampMillis":"1","type":"DataChannelOpened"},"object":"E","type":"DataChannelOpened"}}}"#;
         assert_eq!(round_trip(text).data.event_type(), "DataChannelOpened");
+    }
+
+    #[test]
+    fn server_manager_events_are_typed() {
+        let text = r#"{"jsonrpc":"2.0","method":"onEvent","params":{"value":{"data":{"objectId":"P","source":"manager_ServerManager","tags":[],"timestampMillis":"1"},"object":"manager_ServerManager","type":"ObjectDestroyed"}}}"#;
+        assert_eq!(
+            round_trip(text).data,
+            EventData::ObjectDestroyed {
+                object_id: ObjectId::new("P")
+            }
+        );
     }
 }

@@ -1,13 +1,22 @@
-//! Typed Kurento methods: what a client builds and what a server reads, with KMS's validation messages.
+//! The JSON-RPC verbs (`create`, `invoke`, `subscribe`, …): what a client builds and what a server reads,
+//! with KMS's validation messages. What a verb acts on is typed in [`crate::operation`],
+//! [`crate::constructor`] and [`crate::class`]; the variants here keep the names as they travel, so a
+//! server can still answer an operation, factory or event it does not know with KMS's own error.
 
+use crate::class::EventType;
+use crate::constructor::Constructor;
 use crate::error::RpcError;
+use crate::ids::{ObjectRef, RpcSessionId};
 use crate::jsonrpc::{Id, Message, RawRequest};
+use crate::operation::Operation;
 use serde_json::{Map, Value};
 
-/// The object id of the ServerManager singleton.
-pub const SERVER_MANAGER: &str = "manager_ServerManager";
+pub use crate::ids::SERVER_MANAGER;
 
-/// A Kurento method with its parameters (`sessionId` apart, see [`Request`]).
+/// A Kurento method with its parameters (`sessionId` apart, see [`Request`]). Build `create`,
+/// `invoke` and `subscribe` with [`Method::create`], [`Method::invoke_op`] and [`Method::subscribe`]
+/// from the typed values; a server reads them back with [`Constructor::parse`],
+/// [`Operation::parse`] and [`EventType::parse`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Method {
     /// `interval` is informative only; KMS ignores it.
@@ -56,11 +65,11 @@ pub enum Method {
     },
 }
 
-/// A method plus the session it runs in.
+/// A method plus the Kurento session it runs in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     pub method: Method,
-    pub session_id: Option<String>,
+    pub session_id: Option<RpcSessionId>,
 }
 
 fn req_str(p: &Map<String, Value>, name: &str) -> Result<String, RpcError> {
@@ -99,7 +108,42 @@ impl Method {
         }
     }
 
-    /// Convenience for the common `invoke`.
+    /// `create` of `constructor`, with no properties.
+    pub fn create(constructor: &Constructor) -> Self {
+        Method::Create {
+            type_name: constructor.factory().name().into(),
+            constructor_params: constructor.to_params(),
+            properties: Map::new(),
+        }
+    }
+
+    /// `invoke` of a typed operation on `object`.
+    pub fn invoke_op(object: impl Into<ObjectRef>, operation: impl Into<Operation>) -> Self {
+        let (name, params) = operation.into().to_params();
+        Method::Invoke {
+            object: object.into().to_wire(),
+            operation: name.into(),
+            operation_params: params,
+        }
+    }
+
+    /// `subscribe` to `event` raised by `object`.
+    pub fn subscribe(object: impl Into<ObjectRef>, event: EventType) -> Self {
+        Method::Subscribe {
+            object: object.into().to_wire(),
+            event_type: event.as_str().into(),
+        }
+    }
+
+    /// `release` of `object` and everything it contains.
+    pub fn release(object: impl Into<ObjectRef>) -> Self {
+        Method::Release {
+            object: object.into().to_wire(),
+        }
+    }
+
+    /// An `invoke` by name, for operations this crate does not type (and for tests that send what a
+    /// sloppy client might). Prefer [`Method::invoke_op`].
     pub fn invoke(object: &str, operation: &str, params: Option<Value>) -> Self {
         Method::Invoke {
             object: object.into(),
@@ -110,7 +154,7 @@ impl Method {
 }
 
 impl Request {
-    pub fn new(method: Method, session_id: Option<String>) -> Self {
+    pub fn new(method: Method, session_id: Option<RpcSessionId>) -> Self {
         Self { method, session_id }
     }
 
@@ -174,7 +218,7 @@ impl Request {
             }
         }
         if let Some(s) = &self.session_id {
-            p.insert("sessionId".into(), s.clone().into());
+            p.insert("sessionId".into(), s.as_str().into());
         }
         (!p.is_empty()).then_some(p)
     }
@@ -195,7 +239,7 @@ impl Request {
 
     /// Builds a `transaction` from requests; each operation gets its position as its id, and no session id
     /// (KMS overwrites it with the transaction's).
-    pub fn transaction(ops: &[Method], session_id: Option<String>) -> Self {
+    pub fn transaction(ops: &[Method], session_id: Option<RpcSessionId>) -> Self {
         let operations = ops
             .iter()
             .enumerate()
@@ -222,7 +266,7 @@ impl Request {
         };
         let session_id = match p.get("sessionId") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::String(s)) => Some(RpcSessionId::new(s.clone())),
             Some(_) => return Err(RpcError::param_type("sessionId", "a string")),
         };
         let method = match raw.method.as_str() {
@@ -340,7 +384,7 @@ mod tests {
         let text = r#"{"jsonrpc":"2.0","method":"invoke","params":{"object":"E","operation":"gatherCandidates","sessionId":"S"},"id":9}"#;
         let r = Request::parse(&raw(text)).unwrap();
         assert_eq!(r.method, Method::invoke("E", "gatherCandidates", None));
-        assert_eq!(r.session_id.as_deref(), Some("S"));
+        assert_eq!(r.session_id, Some(RpcSessionId::new("S")));
         assert_eq!(r.to_message(9.into()), Message::decode(text).unwrap());
     }
 

@@ -265,6 +265,8 @@ macro_rules! wire_enum {
     };
 }
 
+pub(crate) use wire_enum;
+
 wire_enum!(MediaType { Audio = "AUDIO", Video = "VIDEO", Data = "DATA" });
 wire_enum!(IceComponentState {
     Disconnected = "DISCONNECTED",

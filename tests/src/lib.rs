@@ -6,7 +6,7 @@
 
 use anyhow::{Context as _, bail};
 use futures_util::{SinkExt as _, StreamExt as _};
-use kurento::{Message, Method, Request, SERVER_MANAGER};
+use kurento::{Message, Method, Request, SERVER_MANAGER, ServerManagerOp};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -233,7 +233,7 @@ pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Resu
 pub async fn pipelines(kms_uri: &str) -> anyhow::Result<usize> {
     let value = kms_call(
         kms_uri,
-        Method::invoke(SERVER_MANAGER, "getPipelines", None),
+        Method::invoke_op(SERVER_MANAGER, ServerManagerOp::GetPipelines),
     )
     .await?;
     Ok(value

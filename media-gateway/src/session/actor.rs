@@ -11,9 +11,9 @@ use super::watchers::Watchers;
 use crate::error::Error;
 use crate::kms::{KmsError, KmsLink, LinkNotice, LinkState, Registration};
 use crate::links::Placement;
-use kurento::Method;
+use kurento::{Method, WebRtcEndpointOp};
 use media_proto::v1::{self as pb, EndReason};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -96,8 +96,11 @@ impl Actor {
         let link = self.link.clone();
         let endpoint = objects.endpoint.clone();
         let mut gathering: Option<Pending<Result<Value, KmsError>>> = Some(Box::pin(async move {
-            link.call(Method::invoke(&endpoint, "gatherCandidates", None))
-                .await
+            link.call(Method::invoke_op(
+                &endpoint,
+                WebRtcEndpointOp::GatherCandidates,
+            ))
+            .await
         }));
         let gather_deadline = Instant::now() + self.shared.config.gathering_timeout;
         let mut gathered = false;
@@ -137,8 +140,10 @@ impl Actor {
             if wait && start_reply.is_some() && gathering.is_none() && gather_over {
                 if start_reply.as_ref().is_some_and(|(r, _)| !r.is_closed()) {
                     // Now the local description holds every candidate gathered.
-                    let local =
-                        Method::invoke(&objects.endpoint, "getLocalSessionDescriptor", None);
+                    let local = Method::invoke_op(
+                        &objects.endpoint,
+                        WebRtcEndpointOp::GetLocalSessionDescriptor,
+                    );
                     match self.call(local).await {
                         Ok(Value::String(sdp)) => {
                             if let Some((_, a)) = start_reply.as_mut() {
@@ -283,10 +288,11 @@ impl Actor {
     }
 
     async fn add_candidate(&self, endpoint: &str, c: &kurento::IceCandidate) -> Result<(), Error> {
-        self.call(Method::invoke(
+        self.call(Method::invoke_op(
             endpoint,
-            "addIceCandidate",
-            Some(json!({ "candidate": c.to_value() })),
+            WebRtcEndpointOp::AddIceCandidate {
+                candidate: c.clone(),
+            },
         ))
         .await
         .map(drop)

@@ -118,7 +118,9 @@ pub(crate) fn interpret(data: &EventData) -> Meaning {
             error_code,
             error_type,
         } => Meaning::Failed(format!("{error_type} ({error_code}): {description}")),
-        EventData::Other { .. } => Meaning::Ignore,
+        EventData::ObjectCreated { .. }
+        | EventData::ObjectDestroyed { .. }
+        | EventData::Other { .. } => Meaning::Ignore,
     }
 }
 

@@ -1,17 +1,19 @@
 //! The Kurento events a session subscribes to (what they mean for the caller is in `convert.rs`).
 
+use kurento::EventType;
+
 /// The endpoint events a session subscribes to, in the order it subscribes.
-pub(crate) const ENDPOINT_EVENTS: &[&str] = &[
-    "IceCandidateFound",
-    "IceGatheringDone",
-    "IceComponentStateChanged",
-    "NewCandidatePairSelected",
-    "MediaFlowInStateChanged",
-    "MediaFlowOutStateChanged",
-    "MediaStateChanged",
-    "ConnectionStateChanged",
-    "Error",
+pub(crate) const ENDPOINT_EVENTS: &[EventType] = &[
+    EventType::IceCandidateFound,
+    EventType::IceGatheringDone,
+    EventType::IceComponentStateChanged,
+    EventType::NewCandidatePairSelected,
+    EventType::MediaFlowInStateChanged,
+    EventType::MediaFlowOutStateChanged,
+    EventType::MediaStateChanged,
+    EventType::ConnectionStateChanged,
+    EventType::Error,
 ];
 
 /// The pipeline events a session subscribes to.
-pub(crate) const PIPELINE_EVENTS: &[&str] = &["Error"];
+pub(crate) const PIPELINE_EVENTS: &[EventType] = &[EventType::Error];

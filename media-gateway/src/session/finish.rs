@@ -15,13 +15,7 @@ use tracing::Instrument;
 
 impl Actor {
     pub(super) async fn release(&self, pipeline: &str) {
-        match self
-            .link
-            .call(Method::Release {
-                object: pipeline.to_owned(),
-            })
-            .await
-        {
+        match self.link.call(Method::release(pipeline)).await {
             Ok(_) => {
                 self.shared.metrics.released(true);
                 tracing::debug!(%pipeline, "pipeline released")
@@ -85,7 +79,7 @@ async fn release_when_back(
     tokio::select! {
         () = shutdown.cancelled() => {}
         up = async { state.wait_for(|s| *s == LinkState::Up).await.is_ok() } => if up {
-            match link.call(Method::Release { object: pipeline.clone() }).await {
+            match link.call(Method::release(&pipeline)).await {
                 Ok(_) => {
                     metrics.released(true);
                     tracing::info!(%pipeline, "released after the media server came back")

@@ -6,8 +6,9 @@
 use super::events::{ENDPOINT_EVENTS, PIPELINE_EVENTS};
 use crate::error::Error;
 use crate::kms::{KmsLink, LinkNotice, Registration};
-use kurento::{Message, Method, Request, ServerInfo};
-use serde_json::{Map, Value, json};
+use kurento::{Constructor, Method, ObjectRef, Request, ServerInfo, WebRtcEndpointOp};
+use kurento::{EventType, Message};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 /// The Kurento objects a session owns. Releasing the pipeline releases the endpoint with it.
@@ -34,19 +35,8 @@ pub(crate) struct Setup<'a> {
     pub(crate) abandoned: &'a (dyn Fn() -> bool + Sync),
 }
 
-fn object(type_name: &str, constructor_params: Value) -> Method {
-    Method::Create {
-        type_name: type_name.into(),
-        constructor_params: constructor_params.as_object().cloned().unwrap_or_default(),
-        properties: Map::new(),
-    }
-}
-
-fn subscriptions(endpoint: &str, pipeline: &str) -> Vec<Method> {
-    let on = |object: &str, ev: &&str| Method::Subscribe {
-        object: object.into(),
-        event_type: (*ev).into(),
-    };
+fn subscriptions(endpoint: &ObjectRef, pipeline: &ObjectRef) -> Vec<Method> {
+    let on = |object: &ObjectRef, ev: &EventType| Method::subscribe(object.clone(), *ev);
     ENDPOINT_EVENTS
         .iter()
         .map(|e| on(endpoint, e))
@@ -54,8 +44,14 @@ fn subscriptions(endpoint: &str, pipeline: &str) -> Vec<Method> {
         .collect()
 }
 
-fn connect_to_itself(endpoint: &str) -> Method {
-    Method::invoke(endpoint, "connect", Some(json!({ "sink": endpoint })))
+fn connect_to_itself(endpoint: &ObjectRef) -> Method {
+    Method::invoke_op(
+        endpoint.clone(),
+        WebRtcEndpointOp::Connect {
+            sink: endpoint.clone(),
+            media_type: None,
+        },
+    )
 }
 
 fn id_from(uri: &str, method: &'static str, v: Value) -> Result<String, Error> {
@@ -111,18 +107,18 @@ impl Setup<'_> {
             created: created.clone(),
         };
         self.check_abandoned().map_err(fail)?;
+        let process_offer = WebRtcEndpointOp::ProcessOffer {
+            offer: offer.to_owned(),
+        };
+        let method = process_offer.to_params().0;
         let answer = self
-            .call(Method::invoke(
-                &objects.endpoint,
-                "processOffer",
-                Some(json!({ "offer": offer })),
-            ))
+            .call(Method::invoke_op(&objects.endpoint, process_offer))
             .await
             .and_then(|v| match v {
                 Value::String(s) if !s.is_empty() => Ok(s),
                 other => Err(Error::Protocol {
                     uri: self.uri().into(),
-                    method: "processOffer",
+                    method,
                     detail: format!("expected an SDP answer, got {other}"),
                 }),
             })
@@ -132,7 +128,7 @@ impl Setup<'_> {
 
     async fn one_by_one(&mut self) -> Result<Objects, Failed> {
         let pipeline = self
-            .call(object("MediaPipeline", json!({})))
+            .call(Method::create(&Constructor::MediaPipeline))
             .await
             .and_then(|v| id_from(self.uri(), "create", v))
             .map_err(|error| Failed {
@@ -147,21 +143,18 @@ impl Setup<'_> {
         self.listen(&pipeline);
         self.check_abandoned().map_err(fail)?;
         let endpoint = self
-            .call(object(
-                "WebRtcEndpoint",
-                json!({ "mediaPipeline": pipeline }),
-            ))
+            .call(Method::create(&Constructor::webrtc_endpoint(&pipeline)))
             .await
             .and_then(|v| id_from(self.uri(), "create", v))
             .map_err(fail)?;
         // Registered before subscribing, so no event of the endpoint can arrive unrouted.
         self.listen(&endpoint);
-        for m in subscriptions(&endpoint, &pipeline) {
+        for m in subscriptions(&ObjectRef::from(&endpoint), &ObjectRef::from(&pipeline)) {
             self.check_abandoned().map_err(fail)?;
             self.call(m).await.map_err(fail)?;
         }
         self.check_abandoned().map_err(fail)?;
-        self.call(connect_to_itself(&endpoint))
+        self.call(connect_to_itself(&ObjectRef::from(&endpoint)))
             .await
             .map_err(fail)?;
         Ok(Objects { pipeline, endpoint })
@@ -169,12 +162,13 @@ impl Setup<'_> {
 
     async fn batched(&mut self) -> Result<Objects, Failed> {
         // "newref:N" names operation N's result; the endpoint is operation 1.
+        let (pipeline, endpoint) = (ObjectRef::NewRef(0), ObjectRef::NewRef(1));
         let mut ops = vec![
-            object("MediaPipeline", json!({})),
-            object("WebRtcEndpoint", json!({ "mediaPipeline": "newref:0" })),
+            Method::create(&Constructor::MediaPipeline),
+            Method::create(&Constructor::webrtc_endpoint(pipeline.clone())),
         ];
-        ops.extend(subscriptions("newref:1", "newref:0"));
-        ops.push(connect_to_itself("newref:1"));
+        ops.extend(subscriptions(&endpoint, &pipeline));
+        ops.push(connect_to_itself(&endpoint));
         let expected = ops.len();
         let Request { method, .. } = Request::transaction(&ops, None);
         let value = self.call(method).await.map_err(|error| Failed {

@@ -1,4 +1,4 @@
-//! The endpoint's task: owns the UDP sockets and the session, and moves datagrams, timeouts, commands
+//! The endpoint's task: owns the UDP sockets and the peer, and moves datagrams, timeouts, commands
 //! and forwarded media into str0m and its output onto the wire. Ends (closing the sockets) on cancel.
 
 use std::future::poll_fn;
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::endpoint::Command;
 use super::event::EndpointEvent;
 use super::forward::Forwarded;
-use super::session::Session;
+use super::peer::Peer;
 use super::stats::{Counters, LiveGuard};
 
 /// Larger than any datagram a WebRTC peer sends (MTU-sized); a bigger one is truncated and rejected.
@@ -39,7 +39,7 @@ pub(crate) struct BoundSocket {
 }
 
 pub(crate) struct Driver {
-    pub session: Session,
+    pub peer: Peer,
     pub sockets: Vec<BoundSocket>,
     pub commands: mpsc::Receiver<Command>,
     pub media: mpsc::Receiver<Forwarded>,
@@ -68,7 +68,7 @@ impl Driver {
                 biased;
                 _ = self.cancel.cancelled() => break,
                 command = self.commands.recv() => match command {
-                    Some(command) => self.session.handle_command(command, Instant::now()),
+                    Some(command) => self.peer.handle_command(command, Instant::now()),
                     None => break,
                 },
                 forwarded = self.media.recv() => match forwarded {
@@ -81,19 +81,19 @@ impl Driver {
                         self.recv_ready(index, &mut buf);
                     }
                     // Unconnected UDP sockets report little; whatever it was concerned one datagram.
-                    Err(e) => tracing::debug!(endpoint = %self.session.id, "udp receive: {e}"),
+                    Err(e) => tracing::debug!(endpoint = %self.peer.id, "udp receive: {e}"),
                 },
                 () = &mut sleep => armed = None,
             }
         }
-        self.session.rtc.disconnect();
-        tracing::debug!(endpoint = %self.session.id, "endpoint task ended");
+        self.peer.rtc.disconnect();
+        tracing::debug!(endpoint = %self.peer.id, "endpoint task ended");
     }
 
     /// How late the backstop timer may fire: only while media flows, when traffic wakes the task anyway;
     /// during ICE and DTLS set-up str0m's timeouts are the only thing that moves it forward.
     fn slack(&self) -> Duration {
-        if self.session.media_flowing() {
+        if self.peer.media_flowing() {
             TIMER_SLACK
         } else {
             Duration::ZERO
@@ -113,20 +113,20 @@ impl Driver {
                     self.on_datagram(index, &buf[..len], source);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) => tracing::debug!(endpoint = %self.session.id, "udp receive: {e}"),
+                Err(e) => tracing::debug!(endpoint = %self.peer.id, "udp receive: {e}"),
             }
         }
     }
 
     /// Media forwarded by other endpoints, with whatever else is already queued.
     fn on_forwarded(&mut self, forwarded: Forwarded) {
-        self.session.handle_forwarded(forwarded, Instant::now());
+        self.peer.handle_forwarded(forwarded, Instant::now());
         for _ in 0..RECV_BATCH {
             let Ok(forwarded) = self.media.try_recv() else {
                 return;
             };
             self.drain_output(Instant::now());
-            self.session.handle_forwarded(forwarded, Instant::now());
+            self.peer.handle_forwarded(forwarded, Instant::now());
         }
     }
 
@@ -145,15 +145,15 @@ impl Driver {
             deadline = self.drain_output(now);
         }
         // Does nothing until the next flow check is due.
-        self.session.check_flows(now);
-        match self.session.next_flow_check() {
+        self.peer.check_flows(now);
+        match self.peer.next_flow_check() {
             Some(at) => deadline.min(at),
             None => deadline,
         }
     }
 
     fn on_datagram(&mut self, index: usize, data: &[u8], source: SocketAddr) {
-        Counters::add(&self.session.counters.packets_in, 1);
+        Counters::add(&self.peer.counters.packets_in, 1);
         let Some(socket) = self.sockets.get(index) else {
             return;
         };
@@ -170,39 +170,39 @@ impl Driver {
     }
 
     fn input(&mut self, input: Input<'_>) {
-        if let Err(e) = self.session.rtc.handle_input(input) {
+        if let Err(e) = self.peer.rtc.handle_input(input) {
             self.fail(e);
         }
     }
 
     fn fail(&mut self, e: str0m::RtcError) {
-        tracing::warn!(endpoint = %self.session.id, "WebRTC session failed: {e}");
-        self.session.emit(EndpointEvent::Error {
+        tracing::warn!(endpoint = %self.peer.id, "WebRTC session failed: {e}");
+        self.peer.emit(EndpointEvent::Error {
             description: format!("WebRTC session failed: {e}"),
         });
         // The endpoint object lives on (KMS keeps it until release), inert.
-        self.session.rtc.disconnect();
+        self.peer.rtc.disconnect();
     }
 
     /// Polls str0m until it only has a timeout left; returns that deadline.
     fn drain_output(&mut self, now: Instant) -> Instant {
         loop {
-            if !self.session.rtc.is_alive() {
+            if !self.peer.rtc.is_alive() {
                 return now + IDLE;
             }
-            match self.session.rtc.poll_output() {
+            match self.peer.rtc.poll_output() {
                 Ok(Output::Timeout(at)) => return at.min(now + IDLE),
                 Ok(Output::Transmit(transmit)) => self.send(&transmit),
-                Ok(Output::Event(event)) => self.session.handle_rtc_event(event, now),
+                Ok(Output::Event(event)) => self.peer.handle_rtc_event(event, now),
                 Err(e) => self.fail(e),
             }
         }
     }
 
     fn send(&mut self, transmit: &Transmit) {
-        self.session.note_transmit(transmit);
+        self.peer.note_transmit(transmit);
         let Some(socket) = self.sockets.iter().find(|s| s.local == transmit.source) else {
-            tracing::debug!(endpoint = %self.session.id, "no socket for source {}", transmit.source);
+            tracing::debug!(endpoint = %self.peer.id, "no socket for source {}", transmit.source);
             return;
         };
         // UDP may drop anyway; a full send buffer must not stall the loop.
@@ -210,9 +210,9 @@ impl Driver {
             .socket
             .try_send_to(&transmit.contents, transmit.destination)
         {
-            Ok(_) => Counters::add(&self.session.counters.packets_out, 1),
+            Ok(_) => Counters::add(&self.peer.counters.packets_out, 1),
             Err(e) => {
-                tracing::debug!(endpoint = %self.session.id, "udp send to {}: {e}", transmit.destination)
+                tracing::debug!(endpoint = %self.peer.id, "udp send to {}: {e}", transmit.destination)
             }
         }
     }

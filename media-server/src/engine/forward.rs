@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::endpoint::EndpointId;
 use super::event::MediaType;
-use super::session::Session;
+use super::peer::Peer;
 use super::stats::Counters;
 
 /// A frame (or audio packet) received by one endpoint, on its way out of another. The payload is
@@ -65,7 +65,7 @@ pub(crate) struct MediaState {
     last_keyframe_request: Vec<(Mid, Instant)>,
 }
 
-impl Session {
+impl Peer {
     pub fn add_sink(&mut self, link: Link) {
         if link.id == self.id {
             self.media.loopback = true;

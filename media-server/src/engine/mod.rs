@@ -4,7 +4,7 @@
 //! ```text
 //! Engine::new(config) ──create_endpoint(events_tx)──▶ Endpoint (handle) ──commands──▶ driver task
 //!                                                                                   ├─ UDP socket(s)
-//!                                                                                   └─ Session (Rtc)
+//!                                                                                   └─ Peer (Rtc)
 //! endpoint A ──connect(B)──▶ A's media is written out of B's peer; B's keyframe requests go to A
 //! ```
 //!
@@ -20,9 +20,9 @@ mod endpoint;
 mod error;
 mod event;
 mod forward;
+mod peer;
 mod rtc_events;
 mod sdp_text;
-mod session;
 mod stats;
 mod threads;
 
@@ -45,7 +45,7 @@ pub use stats::EngineStats;
 
 use driver::{BoundSocket, Driver};
 use forward::Link;
-use session::{Session, Timing};
+use peer::{Peer, Timing};
 use stats::{Counters, Live, LiveGuard};
 use threads::MediaThreads;
 
@@ -142,13 +142,13 @@ impl Engine {
             keyframe_min_interval: config.keyframe_min_interval,
             flow_timeout: config.flow_timeout,
         };
-        let session = Session::new(id, rtc, timing, events, Arc::clone(counters), candidates);
+        let peer = Peer::new(id, rtc, timing, events, Arc::clone(counters), candidates);
 
         let (command_tx, command_rx) = mpsc::channel(config.command_capacity.max(1));
         let (media_tx, media_rx) = mpsc::channel(config.media_capacity.max(1));
         let cancel = CancellationToken::new();
         let driver = Driver {
-            session,
+            peer,
             sockets,
             commands: command_rx,
             media: media_rx,

@@ -23,7 +23,7 @@ use str0m::net::Transmit;
 use str0m::{Event, IceConnectionState};
 
 use super::event::{EndpointEvent, IceComponentState, MediaType};
-use super::session::Session;
+use super::peer::Peer;
 
 /// How often flow timeouts are checked while something flows.
 const FLOW_CHECK: Duration = Duration::from_millis(250);
@@ -47,7 +47,7 @@ pub(crate) struct Status {
     next_flow_check: Option<Instant>,
 }
 
-impl Session {
+impl Peer {
     pub fn handle_rtc_event(&mut self, event: Event, now: Instant) {
         match event {
             Event::MediaData(data) => self.on_media_data(data, now),

@@ -1,26 +1,12 @@
-//! `invoke`: finds the object and runs the operation, trying the class's own operations first and
-//! the MediaObject ones (id, name, tags, parent, children, creation time) last.
+//! `invoke`: finds the object, reads the operation as one of its class's (`kurento::Operation`), and
+//! runs it: the ServerManager's, a WebRtcEndpoint's own, or the MediaObject ones every object has.
 
 use super::methods::not_found;
 use super::objects::{Class, MediaObject};
-use super::params::Params;
 use super::{Core, Ctx, MAX_TAGS_PER_OBJECT, too_many};
-use kurento::{ErrorCode, RpcError, SERVER_MANAGER};
+use kurento::{ErrorCode, MediaObjectOp, Operation, RpcError, SERVER_MANAGER};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-
-/// What an operation handler answers: `Ok(None)` means "not mine", so the next layer can try.
-pub(crate) type Outcome = Result<Option<Value>, RpcError>;
-
-pub(crate) fn method_not_found(operation: &str, params: Params<'_>) -> RpcError {
-    RpcError::new(
-        ErrorCode::MalformedTransaction,
-        format!(
-            "Method '{operation}' with {} parameters not found",
-            params.count()
-        ),
-    )
-}
 
 impl Core {
     pub(crate) async fn invoke(
@@ -30,73 +16,72 @@ impl Core {
         operation_params: Option<&Map<String, Value>>,
         ctx: Ctx,
     ) -> Result<Value, RpcError> {
-        let params = Params(operation_params);
-        if object == SERVER_MANAGER {
-            return self.invoke_manager(operation, params).await;
+        let class = if object == SERVER_MANAGER {
+            Class::ServerManager
+        } else {
+            self.lock()
+                .objects
+                .get(object)
+                .map(|o| o.class)
+                .ok_or_else(|| not_found(object))?
+        };
+        match Operation::parse(class, operation, operation_params)? {
+            Operation::ServerManager(op) => self.invoke_manager(op).await,
+            Operation::WebRtcEndpoint(op) => self.invoke_webrtc(object, op, ctx).await,
+            Operation::MediaObject(op) => {
+                let mut st = self.lock();
+                let obj = st
+                    .objects
+                    .get_mut(object)
+                    .ok_or_else(|| not_found(object))?;
+                media_object_op(obj, op)
+            }
         }
-        let class = self
-            .lock()
-            .objects
-            .get(object)
-            .map(|o| o.class)
-            .ok_or_else(|| not_found(object))?;
-        if class == Class::WebRtcEndpoint
-            && let Some(v) = self.invoke_webrtc(object, operation, params, ctx).await?
-        {
-            return Ok(v);
-        }
-        let mut st = self.lock();
-        let obj = st
-            .objects
-            .get_mut(object)
-            .ok_or_else(|| not_found(object))?;
-        media_object_op(obj, operation, params)?.ok_or_else(|| method_not_found(operation, params))
     }
 }
 
 /// The operations every MediaObject has.
-fn media_object_op(obj: &mut MediaObject, operation: &str, p: Params<'_>) -> Outcome {
-    Ok(Some(match operation {
-        "getId" => obj.id.clone().into(),
+fn media_object_op(obj: &mut MediaObject, op: MediaObjectOp) -> Result<Value, RpcError> {
+    Ok(match op {
+        MediaObjectOp::GetId => obj.id.clone().into(),
         // KMS names an object after its id until setName is called.
-        "getName" => obj.name.clone().unwrap_or_else(|| obj.id.clone()).into(),
-        "setName" => {
-            obj.name = Some(p.str("name")?.to_owned());
+        MediaObjectOp::GetName => obj.name.clone().unwrap_or_else(|| obj.id.clone()).into(),
+        MediaObjectOp::SetName { name } => {
+            obj.name = Some(name);
             Value::Null
         }
-        "getParent" => obj.parent.clone().map_or(Value::Null, Value::from),
-        "getMediaPipeline" => obj.pipeline_id().to_owned().into(),
-        "getChildren" => json!(obj.children),
-        "getCreationTime" => obj.creation_time.into(),
-        "getSendTagsInEvents" => obj.send_tags_in_events.into(),
-        "setSendTagsInEvents" => {
-            obj.send_tags_in_events = p.opt_bool("sendTagsInEvents")?.ok_or_else(|| {
-                super::params::marshall("'sendTagsInEvents' parameter is required")
-            })?;
+        MediaObjectOp::GetParent => obj.parent.clone().map_or(Value::Null, Value::from),
+        MediaObjectOp::GetMediaPipeline => obj.pipeline_id().to_owned().into(),
+        MediaObjectOp::GetChildren => json!(obj.children),
+        MediaObjectOp::GetCreationTime => obj.creation_time.into(),
+        MediaObjectOp::GetSendTagsInEvents => obj.send_tags_in_events.into(),
+        MediaObjectOp::SetSendTagsInEvents { send } => {
+            obj.send_tags_in_events = send;
             Value::Null
         }
-        "addTag" => {
-            let (k, v) = (p.str("key")?, p.str("value")?);
-            if !obj.tags.contains_key(k) && obj.tags.len() >= MAX_TAGS_PER_OBJECT {
+        MediaObjectOp::AddTag { key, value } => {
+            if !obj.tags.contains_key(&key) && obj.tags.len() >= MAX_TAGS_PER_OBJECT {
                 return Err(too_many("tags", MAX_TAGS_PER_OBJECT));
             }
-            obj.tags.insert(k.to_owned(), v.to_owned());
+            obj.tags.insert(key, value);
             Value::Null
         }
-        "removeTag" => {
-            obj.tags.remove(p.str("key")?);
+        MediaObjectOp::RemoveTag { key } => {
+            obj.tags.remove(&key);
             Value::Null
         }
-        "getTag" => {
-            let k = p.str("key")?;
-            obj.tags.get(k).cloned().map(Value::from).ok_or_else(|| {
-                RpcError::new(
-                    ErrorCode::MediaObjectTagKeyNotFound,
-                    format!("Tag key '{k}' not found"),
-                )
-            })?
+        MediaObjectOp::GetTag { key } => {
+            obj.tags
+                .get(&key)
+                .cloned()
+                .map(Value::from)
+                .ok_or_else(|| {
+                    RpcError::new(
+                        ErrorCode::MediaObjectTagKeyNotFound,
+                        format!("Tag key '{key}' not found"),
+                    )
+                })?
         }
-        "getTags" => Value::Array(obj.tag_values()),
-        _ => return Ok(None),
-    }))
+        MediaObjectOp::GetTags => Value::Array(obj.tag_values()),
+    })
 }

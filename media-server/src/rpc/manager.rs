@@ -1,11 +1,9 @@
 //! The ServerManager singleton (`manager_ServerManager`): server info, pipelines, sessions, resources.
 
-use super::invoke::method_not_found;
 use super::objects::Class;
-use super::params::Params;
 use super::{Core, sysinfo};
 use kurento::types::ModuleInfo;
-use kurento::{ErrorCode, RpcError, SERVER_MANAGER, ServerInfo};
+use kurento::{ErrorCode, Factory, RpcError, SERVER_MANAGER, ServerInfo, ServerManagerOp};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -27,8 +25,8 @@ pub fn server_info() -> ServerInfo {
     ServerInfo {
         version: VERSION.into(),
         modules: vec![
-            module("core", &["MediaPipeline"]),
-            module("elements", &["WebRtcEndpoint"]),
+            module("core", &[Factory::MediaPipeline.name()]),
+            module("elements", &[Factory::WebRtcEndpoint.name()]),
             module("filters", &[]),
         ],
         capabilities: vec![ServerInfo::CAPABILITY_TRANSACTIONS.into()],
@@ -36,14 +34,10 @@ pub fn server_info() -> ServerInfo {
 }
 
 impl Core {
-    pub(crate) async fn invoke_manager(
-        &self,
-        operation: &str,
-        p: Params<'_>,
-    ) -> Result<Value, RpcError> {
-        Ok(match operation {
-            "getInfo" => server_info().to_value(),
-            "getPipelines" => {
+    pub(crate) async fn invoke_manager(&self, op: ServerManagerOp) -> Result<Value, RpcError> {
+        Ok(match op {
+            ServerManagerOp::GetInfo => server_info().to_value(),
+            ServerManagerOp::GetPipelines => {
                 let st = self.lock();
                 let mut ids: Vec<&String> = st
                     .objects
@@ -54,33 +48,31 @@ impl Core {
                 ids.sort();
                 serde_json::json!(ids)
             }
-            "getSessions" => {
+            ServerManagerOp::GetSessions => {
                 let st = self.lock();
-                let mut ids: Vec<&String> = st.sessions.keys().collect();
+                let mut ids: Vec<_> = st.sessions.keys().collect();
                 ids.sort();
                 serde_json::json!(ids)
             }
-            "getMetadata" => "".into(),
-            "getKmd" => {
-                let module = p.str("moduleName")?;
+            ServerManagerOp::GetMetadata => "".into(),
+            ServerManagerOp::GetKmd { module_name } => {
                 return Err(RpcError::new(
                     ErrorCode::ServerManagerErrorKmdNotFound,
-                    format!("KMD of module '{module}' is not available from this server"),
+                    format!("KMD of module '{module_name}' is not available from this server"),
                 ));
             }
-            "getCpuCount" => std::thread::available_parallelism()
+            ServerManagerOp::GetCpuCount => std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1)
                 .into(),
-            "getUsedCpu" => {
-                let ms = p.opt_u64("interval")?.unwrap_or(1000);
+            ServerManagerOp::GetUsedCpu { interval_ms } => {
+                let ms = interval_ms.unwrap_or(1000);
                 let interval = Duration::from_millis(ms).min(MAX_CPU_INTERVAL);
                 sysinfo::used_cpu_percent(interval).await.into()
             }
-            "getUsedMemory" => sysinfo::used_memory_kib().into(),
-            "getId" | "getName" => SERVER_MANAGER.into(),
-            "getChildren" => Value::Array(vec![]),
-            _ => return Err(method_not_found(operation, p)),
+            ServerManagerOp::GetUsedMemory => sysinfo::used_memory_kib().into(),
+            ServerManagerOp::GetId | ServerManagerOp::GetName => SERVER_MANAGER.into(),
+            ServerManagerOp::GetChildren => Value::Array(vec![]),
         })
     }
 }

@@ -6,13 +6,16 @@ use super::{
     Core, Ctx, MAX_SESSION_ID_BYTES, MAX_SUBSCRIPTIONS_PER_EVENT, new_session_id, too_many,
 };
 use kurento::jsonrpc::RawRequest;
-use kurento::{ErrorCode, Method, Request, RpcError, SERVER_MANAGER};
+use kurento::{
+    Constructor, ErrorCode, EventData, EventType, Factory, Method, NEWREF_PREFIX, ObjectId,
+    Request, RpcError, SERVER_MANAGER,
+};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 /// 40101, or 40109 for a `newref:` id used outside a transaction.
 pub(crate) fn not_found(id: &str) -> RpcError {
-    if id.starts_with("newref:") {
+    if id.starts_with(NEWREF_PREFIX) {
         RpcError::new(
             ErrorCode::MediaObjectNotFoundTransactionNoCommit,
             format!("Object '{id}' not found: 'newref:' ids are only valid inside a transaction"),
@@ -45,7 +48,8 @@ impl Core {
         ctx: Ctx,
     ) -> Result<Value, RpcError> {
         let req = Request::parse(raw)?;
-        let given = req.session_id;
+        // Plain text from here on: the registry's lookups take `&str`.
+        let given = req.session_id.map(String::from);
         if given
             .as_ref()
             .is_some_and(|s| s.len() > MAX_SESSION_ID_BYTES)
@@ -66,7 +70,7 @@ impl Core {
         ) {
             self.admit_session(given.as_deref())?;
         }
-        let session = || given.clone().unwrap_or_else(new_session_id);
+        let session = || given.clone().unwrap_or_else(|| new_session_id().into());
         match req.method {
             Method::Ping { .. } => Ok(match &given {
                 Some(s) => json!({"sessionId": s, "value": "pong"}),
@@ -78,7 +82,7 @@ impl Core {
                     RpcError::new(ErrorCode::ServerError, "'sessionId' parameter is required")
                 })?;
                 let mut st = self.lock();
-                if !st.sessions.contains_key(&s) {
+                if !st.sessions.contains_key(s.as_str()) {
                     return Err(invalid_session());
                 }
                 st.mark(&s);
@@ -119,7 +123,7 @@ impl Core {
                 let s = session();
                 if let Some(table) = self.lock().subscriptions_mut(&object) {
                     for by_session in table.values_mut() {
-                        if let Some(ids) = by_session.get_mut(&s) {
+                        if let Some(ids) = by_session.get_mut(s.as_str()) {
                             ids.remove(&subscription);
                         }
                         by_session.retain(|_, ids| !ids.is_empty());
@@ -184,14 +188,14 @@ impl Core {
         let s = match given {
             Some(s) => {
                 let mut st = self.lock();
-                if !st.sessions.contains_key(&s) {
+                if !st.sessions.contains_key(s.as_str()) {
                     return Err(invalid_session());
                 }
                 st.mark(&s);
                 s
             }
             // A fresh id that is only registered once it creates or describes something (as in KMS).
-            None => new_session_id(),
+            None => new_session_id().into(),
         };
         Ok(json!({"serverId": self.server_id, "sessionId": s}))
     }
@@ -225,21 +229,16 @@ impl Core {
         constructor_params: Map<String, Value>,
         ctx: Ctx,
     ) -> Result<String, RpcError> {
-        let no_factory = || {
-            RpcError::new(
-                ErrorCode::MediaObjectNotAvailable,
-                format!("Factory '{type_name}' not found"),
-            )
-        };
-        let class = Class::from_factory(type_name).ok_or_else(no_factory)?;
+        let factory = Factory::parse(type_name)?;
         if self.lock().objects.len() >= self.limits.max_objects {
             return Err(RpcError::new(
                 ErrorCode::NotEnoughResources,
                 format!("Too many media objects (limit {})", self.limits.max_objects),
             ));
         }
-        let id = match class {
-            Class::MediaPipeline => {
+        let id = match Constructor::parse(factory, &constructor_params)? {
+            Constructor::MediaPipeline => {
+                let class = factory.class();
                 let id = new_object_id(class, None);
                 let obj = MediaObject::new(class, id.clone(), None, ctx.now_ms / 1000);
                 let mut st = self.lock();
@@ -247,18 +246,18 @@ impl Core {
                 st.add_ref(session, &id);
                 id
             }
-            Class::WebRtcEndpoint => {
-                self.create_webrtc_endpoint(session, constructor_params, ctx)
+            Constructor::WebRtcEndpoint(params) => {
+                self.create_webrtc_endpoint(session, params, constructor_params, ctx)
                     .await?
             }
-            Class::ServerManager => return Err(no_factory()),
         };
         tracing::debug!(object = %id, session, "created");
-        self.object_event(&id, "ObjectCreated", "object", ctx.now_ms)
-            .await;
+        let created = EventData::ObjectCreated {
+            object: ObjectId::new(id.clone()),
+        };
+        self.object_event(created, ctx.now_ms).await;
         Ok(id)
     }
-
     fn subscribe(&self, session: &str, object: &str, event_type: &str) -> Result<String, RpcError> {
         let mut st = self.lock();
         st.register_session(session);
@@ -270,18 +269,15 @@ impl Core {
                 .map(|o| o.class)
                 .ok_or_else(|| not_found(object))?
         };
-        if !class.supports_event(event_type) {
-            return Err(RpcError::new(
-                ErrorCode::MediaObjectEventNotSupported,
-                format!("Event '{event_type}' not supported"),
-            ));
-        }
+        let event = EventType::parse(event_type)
+            .filter(|e| class.supports_event(*e))
+            .ok_or_else(|| EventType::not_supported(event_type))?;
         let sub = uuid::Uuid::new_v4().to_string();
         if let Some(table) = st.subscriptions_mut(object) {
             let ids = table
-                .entry(event_type.to_owned())
+                .entry(event)
                 .or_default()
-                .entry(session.to_owned())
+                .entry(session.into())
                 .or_default();
             if ids.len() >= MAX_SUBSCRIPTIONS_PER_EVENT {
                 return Err(too_many(

@@ -3,13 +3,13 @@
 //!
 //! Time never comes from the clock here: the socket and driver layers pass `now_ms` in.
 
+mod convert;
 mod events;
 mod invoke;
 mod manager;
 
 mod methods;
 pub mod objects;
-mod params;
 mod properties;
 pub mod state;
 mod sysinfo;
@@ -18,7 +18,7 @@ mod webrtc;
 
 use crate::engine::Engine;
 use kurento::jsonrpc::{Id, Message, RawRequest, Response};
-use kurento::{ErrorCode, RpcError};
+use kurento::{ErrorCode, EventData, ObjectId, RpcError, RpcSessionId};
 use objects::MediaObject;
 use serde_json::Value;
 use state::{ConnId, Connection, Counts, State};
@@ -174,7 +174,7 @@ impl Core {
         if let Some(s) = bound {
             let params = raw.params.get_or_insert_with(Default::default);
             if params.get("sessionId").is_none_or(Value::is_null) {
-                params.insert("sessionId".into(), s.into());
+                params.insert("sessionId".into(), String::from(s).into());
             }
         }
         raw
@@ -188,8 +188,10 @@ impl Core {
                 w.endpoint.release().await;
             }
             tracing::debug!(object = %obj.id, "released");
-            self.object_event(&obj.id, "ObjectDestroyed", "objectId", now_ms)
-                .await;
+            let destroyed = EventData::ObjectDestroyed {
+                object_id: ObjectId::new(obj.id.clone()),
+            };
+            self.object_event(destroyed, now_ms).await;
         }
     }
 
@@ -206,10 +208,10 @@ impl Core {
     pub async fn release_all(&self, now_ms: u64) {
         let gone = {
             let mut st = self.lock();
-            let ids: Vec<String> = st.sessions.keys().cloned().collect();
+            let ids: Vec<RpcSessionId> = st.sessions.keys().cloned().collect();
             let mut gone = Vec::new();
             for s in ids {
-                gone.extend(st.drop_session(&s, true));
+                gone.extend(st.drop_session(s.as_str(), true));
             }
             let rest: Vec<String> = st.objects.keys().cloned().collect();
             for id in rest {
@@ -229,7 +231,7 @@ fn reply(id: Option<Id>, outcome: Result<Value, RpcError>) -> String {
     Message::Response(Response { id, outcome }).encode()
 }
 
-/// A fresh session id (UUID v4).
-pub(crate) fn new_session_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+/// A fresh Kurento session id (UUID v4).
+pub(crate) fn new_session_id() -> RpcSessionId {
+    RpcSessionId::new(uuid::Uuid::new_v4().to_string())
 }

@@ -1,61 +1,14 @@
-//! The media objects the server knows: their classes (hierarchy, events, ids) and per-object state.
+//! The media objects the server knows: their ids and per-object state (classes, their hierarchy and
+//! events are the protocol's, in `kurento::class`).
 
 use super::state::Subscriptions;
 use crate::engine::Endpoint;
-use kurento::event::{MEDIA_PIPELINE_EVENTS, WEBRTC_ENDPOINT_EVENTS};
+use kurento::{MediaType, WebRtcProperty};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-/// The remote classes this server implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Class {
-    ServerManager,
-    MediaPipeline,
-    WebRtcEndpoint,
-}
-
-impl Class {
-    /// The factory name `create` takes (bare, as KMS's factory map holds it).
-    pub fn from_factory(name: &str) -> Option<Class> {
-        match name {
-            "MediaPipeline" => Some(Class::MediaPipeline),
-            "WebRtcEndpoint" => Some(Class::WebRtcEndpoint),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Class::ServerManager => "ServerManager",
-            Class::MediaPipeline => "MediaPipeline",
-            Class::WebRtcEndpoint => "WebRtcEndpoint",
-        }
-    }
-
-    /// Ancestors, nearest first, as `describe` reports them.
-    pub fn hierarchy(self) -> &'static [&'static str] {
-        match self {
-            Class::ServerManager | Class::MediaPipeline => &["kurento.MediaObject"],
-            Class::WebRtcEndpoint => &[
-                "kurento.BaseRtpEndpoint",
-                "kurento.SdpEndpoint",
-                "kurento.SessionEndpoint",
-                "kurento.Endpoint",
-                "kurento.MediaElement",
-                "kurento.MediaObject",
-            ],
-        }
-    }
-
-    /// Whether `subscribe` accepts this event name (the class's own events plus inherited ones).
-    pub fn supports_event(self, name: &str) -> bool {
-        match self {
-            Class::ServerManager => matches!(name, "Error" | "ObjectCreated" | "ObjectDestroyed"),
-            Class::MediaPipeline => MEDIA_PIPELINE_EVENTS.contains(&name),
-            Class::WebRtcEndpoint => WEBRTC_ENDPOINT_EVENTS.contains(&name),
-        }
-    }
-}
+/// The remote classes this server implements are the protocol's own.
+pub use kurento::RemoteClass as Class;
 
 /// `<uuid>_kurento.<Type>`, or `<parent>/<uuid>_kurento.<Type>` for a child (KMS `MediaObjectImpl::createId`).
 pub fn new_object_id(class: Class, parent: Option<&str>) -> String {
@@ -71,12 +24,12 @@ pub fn new_object_id(class: Class, parent: Option<&str>) -> String {
 pub struct WebRtcState {
     pub endpoint: Endpoint,
     /// Settable properties (STUN/TURN, network, bandwidths), stored and returned as given.
-    pub properties: HashMap<&'static str, Value>,
+    pub properties: HashMap<WebRtcProperty, Value>,
     pub media_connected: bool,
     pub connection_connected: bool,
-    /// (media type name, flowing) as the engine last reported them.
-    pub flowing_in: HashMap<&'static str, bool>,
-    pub flowing_out: HashMap<&'static str, bool>,
+    /// Whether each media type flows, as the engine last reported it.
+    pub flowing_in: HashMap<MediaType, bool>,
+    pub flowing_out: HashMap<MediaType, bool>,
     /// Ids of the elements this one sends media to.
     pub sinks: BTreeSet<String>,
 }
@@ -108,7 +61,7 @@ pub struct MediaObject {
     pub tags: BTreeMap<String, String>,
     pub send_tags_in_events: bool,
     /// Sessions holding a reference; the object is destroyed when the last one lets go.
-    pub sessions: HashSet<String>,
+    pub sessions: HashSet<kurento::RpcSessionId>,
     pub subscriptions: Subscriptions,
     /// Constructor parameters as given (minus `mediaPipeline`), kept for inspection.
     pub constructor_params: Map<String, Value>,
@@ -164,13 +117,5 @@ mod tests {
         let e = new_object_id(Class::WebRtcEndpoint, Some(&p));
         assert!(e.starts_with(&format!("{p}/")));
         assert!(e.ends_with("_kurento.WebRtcEndpoint"));
-    }
-
-    #[test]
-    fn events_per_class() {
-        assert!(Class::WebRtcEndpoint.supports_event("IceCandidateFound"));
-        assert!(!Class::WebRtcEndpoint.supports_event("OnIceCandidate"));
-        assert!(Class::ServerManager.supports_event("ObjectDestroyed"));
-        assert!(!Class::MediaPipeline.supports_event("IceCandidateFound"));
     }
 }

@@ -1,16 +1,18 @@
-//! The registry behind the protocol (KMS's MediaSet): objects, sessions, their references, and which
-//! connection each session is bound to. Plain data; no I/O and no awaiting, so it lives under one mutex.
+//! The registry behind the protocol (KMS's MediaSet): objects, Kurento JSON-RPC sessions
+//! ([`RpcSession`]), their references, and which connection each session is bound to. Plain data; no
+//! I/O and no awaiting, so it lives under one mutex.
 
 use super::objects::{Class, MediaObject};
+use kurento::{EventType, RpcSessionId};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
 
 /// Identifies one WebSocket connection for the server's lifetime.
 pub type ConnId = u64;
 
-/// A registered session.
+/// A registered Kurento JSON-RPC session (what `sessionId` names; not a gateway MediaSession).
 #[derive(Debug, Default)]
-pub struct Session {
+pub struct RpcSession {
     /// Objects this session holds a reference to.
     pub objects: HashSet<String>,
     /// Set by binding, `connect` and `keepAlive`; cleared by each GC run.
@@ -21,22 +23,22 @@ pub struct Session {
 #[derive(Debug)]
 pub struct Connection {
     pub events: mpsc::Sender<String>,
-    pub session: Option<String>,
+    pub session: Option<RpcSessionId>,
 }
 
 #[derive(Debug, Default)]
 pub struct State {
     pub objects: HashMap<String, MediaObject>,
-    pub sessions: HashMap<String, Session>,
+    pub sessions: HashMap<RpcSessionId, RpcSession>,
     pub connections: HashMap<ConnId, Connection>,
     /// session -> the connection it is bound to (the newest binding wins).
-    pub bindings: HashMap<String, ConnId>,
+    pub bindings: HashMap<RpcSessionId, ConnId>,
     /// The ServerManager's subscriptions (event type -> session -> ids); it is not in `objects`.
     pub manager_subscriptions: Subscriptions,
 }
 
 /// event type -> session -> subscription ids. One handler per (session, object, type).
-pub type Subscriptions = HashMap<String, HashMap<String, HashSet<String>>>;
+pub type Subscriptions = HashMap<EventType, HashMap<RpcSessionId, HashSet<String>>>;
 
 /// Live counts, for operators and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,7 +62,9 @@ impl State {
 
     /// Registers `session` if it is new (KMS takes over unknown ids silently).
     pub fn register_session(&mut self, session: &str) {
-        self.sessions.entry(session.to_owned()).or_default();
+        if !self.sessions.contains_key(session) {
+            self.sessions.insert(session.into(), RpcSession::default());
+        }
     }
 
     /// Binds `session` to `conn`: the connection moves to that session and the session to that connection.
@@ -68,13 +72,13 @@ impl State {
         let Some(c) = self.connections.get_mut(&conn) else {
             return;
         };
-        if let Some(old) = c.session.replace(session.to_owned())
-            && old != session
+        if let Some(old) = c.session.replace(session.into())
+            && old.as_str() != session
             && self.bindings.get(&old) == Some(&conn)
         {
             self.bindings.remove(&old);
         }
-        if let Some(prev) = self.bindings.insert(session.to_owned(), conn)
+        if let Some(prev) = self.bindings.insert(session.into(), conn)
             && prev != conn
             && let Some(p) = self.connections.get_mut(&prev)
         {
@@ -105,7 +109,7 @@ impl State {
     pub fn add_ref(&mut self, session: &str, object: &str) {
         self.register_session(session);
         if let Some(o) = self.objects.get_mut(object) {
-            o.sessions.insert(session.to_owned());
+            o.sessions.insert(session.into());
             if let Some(s) = self.sessions.get_mut(session) {
                 s.objects.insert(object.to_owned());
             }
@@ -195,7 +199,7 @@ impl State {
 
     /// One garbage-collector run: sessions bound to an open connection or marked since the last run
     /// survive (and lose their mark); the others are dropped. Returns the objects to release.
-    pub fn collect_garbage(&mut self) -> (Vec<String>, Vec<MediaObject>) {
+    pub fn collect_garbage(&mut self) -> (Vec<RpcSessionId>, Vec<MediaObject>) {
         let mut doomed = Vec::new();
         for (id, s) in self.sessions.iter_mut() {
             let bound = self
@@ -209,7 +213,7 @@ impl State {
         }
         let mut released = Vec::new();
         for id in &doomed {
-            released.extend(self.drop_session(id, false));
+            released.extend(self.drop_session(id.as_str(), false));
         }
         (doomed, released)
     }
@@ -225,13 +229,13 @@ impl State {
 
     /// The queues of the connections that should get an event of `event_type` raised by `object`:
     /// one per subscribed session that is bound to an open connection right now.
-    pub fn event_targets(&self, object: &str, event_type: &str) -> Vec<mpsc::Sender<String>> {
+    pub fn event_targets(&self, object: &str, event_type: EventType) -> Vec<mpsc::Sender<String>> {
         let subs = if object == kurento::SERVER_MANAGER {
-            self.manager_subscriptions.get(event_type)
+            self.manager_subscriptions.get(&event_type)
         } else {
             self.objects
                 .get(object)
-                .and_then(|o| o.subscriptions.get(event_type))
+                .and_then(|o| o.subscriptions.get(&event_type))
         };
         let Some(subs) = subs else {
             return Vec::new();
@@ -246,7 +250,7 @@ impl State {
     /// The bound connections of `sessions` (skipping unbound ones, whose events are dropped).
     pub fn session_targets<'a>(
         &self,
-        sessions: impl Iterator<Item = &'a String>,
+        sessions: impl Iterator<Item = &'a RpcSessionId>,
     ) -> Vec<mpsc::Sender<String>> {
         sessions
             .filter_map(|s| match self.bindings.get(s).and_then(|c| self.connections.get(c)) {
@@ -308,7 +312,7 @@ mod tests {
         s.mark("S");
         assert!(s.collect_garbage().0.is_empty());
         let (gone, released) = s.collect_garbage();
-        assert_eq!(gone, vec!["S".to_string()]);
+        assert_eq!(gone, vec![RpcSessionId::new("S")]);
         assert_eq!(released.len(), 1);
         assert_eq!(s.counts(), Counts::default());
     }

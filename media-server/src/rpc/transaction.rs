@@ -3,7 +3,7 @@
 
 use super::{Core, Ctx};
 use kurento::jsonrpc::{Id, Message, RawRequest, Response};
-use kurento::{ErrorCode, RpcError};
+use kurento::{ErrorCode, NEWREF_PREFIX, RpcError};
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,7 +23,7 @@ fn substitute(v: &mut Value, results: &[Value]) {
     match v {
         Value::String(s) => {
             let target = s
-                .strip_prefix("newref:")
+                .strip_prefix(NEWREF_PREFIX)
                 .and_then(|n| n.parse::<usize>().ok())
                 .and_then(|n| results.get(n))
                 .and_then(Value::as_str);

@@ -1,38 +1,14 @@
 //! WebRtcEndpoint: its constructor and its operations (SDP, ICE, connect, states, stored properties),
 //! mapped onto the engine. Engine calls run without the state lock held.
 
-use super::invoke::Outcome;
+use super::convert::{engine_error, remote_candidate};
 use super::methods::not_found;
 use super::objects::{Class, MediaObject, WebRtcState, new_object_id};
-use super::params::{Params, marshall};
-use super::properties::property_op;
-use super::{Core, Ctx};
+use super::{Core, Ctx, properties};
 use crate::engine::{Endpoint, EngineError};
-use kurento::{ErrorCode, IceCandidate, RpcError};
+use kurento::{ErrorCode, ObjectRef, RpcError, WebRtcEndpointOp, WebRtcEndpointParams};
 use serde_json::{Map, Value};
 use std::sync::Arc;
-
-fn engine_error(e: EngineError, object: &str, fallback: ErrorCode) -> RpcError {
-    match e {
-        // KMS's exact wording, which clients may match on; the parser's detail goes to the log.
-        EngineError::EmptyOffer => RpcError::new(ErrorCode::SdpParseError, "Empty offer not valid"),
-        EngineError::InvalidSdp(detail) => {
-            tracing::info!(object, "invalid SDP: {detail}");
-            RpcError::new(ErrorCode::SdpParseError, "Invalid SDP")
-        }
-        EngineError::OfferNotNegotiable(d) => RpcError::new(
-            ErrorCode::SdpEndPointProcessOfferError,
-            format!("Error processing offer: {d}"),
-        ),
-        EngineError::AlreadyNegotiated => RpcError::new(
-            ErrorCode::SdpEndPointAlreadyNegotiated,
-            "Endpoint already negotiated",
-        ),
-        EngineError::Released => not_found(object),
-        e @ EngineError::Bind { .. } => RpcError::new(ErrorCode::NotEnoughResources, e.to_string()),
-        e => RpcError::new(fallback, e.to_string()),
-    }
-}
 
 impl Core {
     /// `create WebRtcEndpoint`: validates the constructor, binds the endpoint's sockets, starts its
@@ -40,28 +16,23 @@ impl Core {
     pub(crate) async fn create_webrtc_endpoint(
         self: &Arc<Self>,
         session: &str,
+        params: WebRtcEndpointParams,
         mut cp: Map<String, Value>,
         ctx: Ctx,
     ) -> Result<String, RpcError> {
-        let p = Params(Some(&cp));
-        let pipeline = p.str("mediaPipeline")?.to_owned();
-        for flag in ["recvonly", "sendonly", "useDataChannels"] {
-            if p.opt_bool(flag)? == Some(true) {
-                return Err(RpcError::new(
-                    ErrorCode::MediaObjectOperationNotSupported,
-                    format!("'{flag}' is not supported by this media server"),
-                ));
-            }
+        let flags = [
+            ("recvonly", params.recvonly),
+            ("sendonly", params.sendonly),
+            ("useDataChannels", params.use_data_channels),
+        ];
+        if let Some((flag, _)) = flags.iter().find(|(_, on)| *on == Some(true)) {
+            return Err(RpcError::new(
+                ErrorCode::MediaObjectOperationNotSupported,
+                format!("'{flag}' is not supported by this media server"),
+            ));
         }
-        match p.opt_str("certificateKeyType")? {
-            None | Some("RSA" | "ECDSA") => {}
-            Some(other) => {
-                return Err(marshall(format!(
-                    "'certificateKeyType' parameter should be RSA or ECDSA, not '{other}'"
-                )));
-            }
-        }
-        p.opt_str("qosDscp")?;
+        // A `newref:` left over here was used outside a transaction: not found, as KMS says.
+        let pipeline = params.media_pipeline.to_wire();
         {
             let st = self.lock();
             match st.objects.get(&pipeline) {
@@ -75,6 +46,7 @@ impl Core {
             .create_endpoint(tx)
             .map_err(|e| engine_error(e, &pipeline, ErrorCode::NotEnoughResources))?;
         let id = new_object_id(Class::WebRtcEndpoint, Some(&pipeline));
+        // Kept for inspection without the parent, which the object records itself.
         cp.remove("mediaPipeline");
         let mut obj = MediaObject::new(
             Class::WebRtcEndpoint,
@@ -118,131 +90,153 @@ impl Core {
     pub(crate) async fn invoke_webrtc(
         self: &Arc<Self>,
         object: &str,
-        operation: &str,
-        p: Params<'_>,
+        op: WebRtcEndpointOp,
         _ctx: Ctx,
-    ) -> Outcome {
+    ) -> Result<Value, RpcError> {
         let void = |r: Result<(), EngineError>, code| {
-            r.map(|()| Some(Value::Null))
+            r.map(|()| Value::Null)
                 .map_err(|e| engine_error(e, object, code))
         };
-        match operation {
-            "processOffer" => {
-                let offer = p.str("offer")?;
+        match op {
+            WebRtcEndpointOp::ProcessOffer { offer } => {
                 let ep = self.endpoint_of(object)?;
-                let answer = ep.process_offer(offer).await.map_err(|e| {
+                let answer = ep.process_offer(&offer).await.map_err(|e| {
                     engine_error(e, object, ErrorCode::SdpEndPointProcessOfferError)
                 })?;
-                Ok(Some(answer.into()))
+                Ok(answer.into())
             }
-            "gatherCandidates" => {
+            WebRtcEndpointOp::GatherCandidates => {
                 let ep = self.endpoint_of(object)?;
                 void(
                     ep.gather_candidates().await,
                     ErrorCode::IceGatherCandidatesError,
                 )
             }
-            "addIceCandidate" => {
-                let c = IceCandidate::from_value(p.value("candidate")?)?;
+            WebRtcEndpointOp::AddIceCandidate { candidate } => {
                 let ep = self.endpoint_of(object)?;
-                let mid = (!c.sdp_mid.is_empty()).then_some(c.sdp_mid.as_str());
+                let (candidate, mid, index) = remote_candidate(&candidate);
                 void(
-                    ep.add_ice_candidate(&c.candidate, mid, c.sdp_m_line_index)
-                        .await,
+                    ep.add_ice_candidate(candidate, mid, index).await,
                     ErrorCode::IceAddCandidateError,
                 )
             }
-            "connect" | "disconnect" => {
-                let sink_id = p.str("sink")?;
-                p.opt_str("mediaType")?;
+            WebRtcEndpointOp::Connect { sink, .. } => self.link(object, &sink, true).await,
+            WebRtcEndpointOp::Disconnect { sink, .. } => self.link(object, &sink, false).await,
+            WebRtcEndpointOp::GetLocalSessionDescriptor => {
                 let ep = self.endpoint_of(object)?;
-                let sink = self.endpoint_of(sink_id)?;
-                if operation == "connect" {
-                    void(ep.connect(&sink).await, ErrorCode::ConnectError)?;
-                } else {
-                    void(ep.disconnect(&sink).await, ErrorCode::ConnectError)?;
-                }
-                if let Some(w) = self
-                    .lock()
-                    .objects
-                    .get_mut(object)
-                    .and_then(|o| o.webrtc.as_mut())
-                {
-                    if operation == "connect" {
-                        w.sinks.insert(sink_id.to_owned());
-                    } else {
-                        w.sinks.remove(sink_id);
-                    }
-                }
-                Ok(Some(Value::Null))
-            }
-            "getLocalSessionDescriptor" | "getRemoteSessionDescriptor" => {
-                let ep = self.endpoint_of(object)?;
-                let local = operation == "getLocalSessionDescriptor";
-                let sdp = if local {
-                    ep.local_sdp().await
-                } else {
-                    ep.remote_sdp().await
-                }
-                .map_err(|e| engine_error(e, object, ErrorCode::UnexpectedError))?;
-                match sdp {
-                    Some(s) => Ok(Some(s.into())),
-                    None if local => Err(RpcError::new(
+                let sdp = ep
+                    .local_sdp()
+                    .await
+                    .map_err(|e| engine_error(e, object, ErrorCode::UnexpectedError))?;
+                sdp.map(Value::from).ok_or_else(|| {
+                    RpcError::new(
                         ErrorCode::SdpEndPointNoLocalSdpError,
                         "Local SDP not available: the endpoint is not negotiated yet",
-                    )),
-                    None => Err(RpcError::new(
+                    )
+                })
+            }
+            WebRtcEndpointOp::GetRemoteSessionDescriptor => {
+                let ep = self.endpoint_of(object)?;
+                let sdp = ep
+                    .remote_sdp()
+                    .await
+                    .map_err(|e| engine_error(e, object, ErrorCode::UnexpectedError))?;
+                sdp.map(Value::from).ok_or_else(|| {
+                    RpcError::new(
                         ErrorCode::SdpEndPointNoRemoteSdpError,
                         "Remote SDP not available: the endpoint is not negotiated yet",
-                    )),
-                }
+                    )
+                })
             }
-            "requestKeyframe" => {
+            WebRtcEndpointOp::RequestKeyframe => {
                 let ep = self.endpoint_of(object)?;
                 void(ep.request_keyframe().await, ErrorCode::UnexpectedError)
             }
-            _ => self.webrtc_state_op(object, operation, p),
+            WebRtcEndpointOp::GetMediaState => {
+                self.with_state(object, |w| state(w.media_connected).into())
+            }
+            WebRtcEndpointOp::GetConnectionState => {
+                self.with_state(object, |w| state(w.connection_connected).into())
+            }
+            WebRtcEndpointOp::IsMediaFlowingIn { media_type } => self.with_state(object, |w| {
+                w.flowing_in
+                    .get(&media_type)
+                    .copied()
+                    .unwrap_or(false)
+                    .into()
+            }),
+            WebRtcEndpointOp::IsMediaFlowingOut { media_type } => self.with_state(object, |w| {
+                w.flowing_out
+                    .get(&media_type)
+                    .copied()
+                    .unwrap_or(false)
+                    .into()
+            }),
+            WebRtcEndpointOp::GetSinkConnections => self.with_state(object, |w| {
+                let v: Vec<Value> = w
+                    .sinks
+                    .iter()
+                    .flat_map(|sink| ["AUDIO", "VIDEO"].map(|t| connection_data(object, sink, t)))
+                    .collect();
+                Value::Array(v)
+            }),
+            WebRtcEndpointOp::GetProperty(p) => {
+                self.with_state(object, |w| properties::get(&w.properties, p))
+            }
+            WebRtcEndpointOp::SetProperty(p, v) => self.with_state(object, |w| {
+                w.properties.insert(p, v);
+                Value::Null
+            }),
         }
     }
 
-    /// Operations answered from the stored state: media/connection states, flow, properties.
-    fn webrtc_state_op(&self, object: &str, operation: &str, p: Params<'_>) -> Outcome {
+    /// `connect` (or with `on` false, `disconnect`) of `object`'s media to `sink`.
+    async fn link(&self, object: &str, sink: &ObjectRef, on: bool) -> Result<Value, RpcError> {
+        let sink_id = sink.to_wire();
+        let ep = self.endpoint_of(object)?;
+        let sink = self.endpoint_of(&sink_id)?;
+        let linked = if on {
+            ep.connect(&sink).await
+        } else {
+            ep.disconnect(&sink).await
+        };
+        linked.map_err(|e| engine_error(e, object, ErrorCode::ConnectError))?;
+        if let Some(w) = self
+            .lock()
+            .objects
+            .get_mut(object)
+            .and_then(|o| o.webrtc.as_mut())
+        {
+            if on {
+                w.sinks.insert(sink_id);
+            } else {
+                w.sinks.remove(&sink_id);
+            }
+        }
+        Ok(Value::Null)
+    }
+
+    /// Answers from the endpoint's stored state (media/connection states, flow, properties).
+    fn with_state(
+        &self,
+        object: &str,
+        f: impl FnOnce(&mut WebRtcState) -> Value,
+    ) -> Result<Value, RpcError> {
         let mut st = self.lock();
         let w = st
             .objects
             .get_mut(object)
             .and_then(|o| o.webrtc.as_mut())
             .ok_or_else(|| not_found(object))?;
-        let state = |b: bool| if b { "CONNECTED" } else { "DISCONNECTED" };
-        match operation {
-            "getMediaState" => return Ok(Some(state(w.media_connected).into())),
-            "getConnectionState" => return Ok(Some(state(w.connection_connected).into())),
-            "isMediaFlowingIn" | "isMediaFlowingOut" => {
-                let kind = p.str("mediaType")?;
-                if !matches!(kind, "AUDIO" | "VIDEO" | "DATA") {
-                    return Err(marshall(format!(
-                        "'mediaType' parameter should be AUDIO, VIDEO or DATA, not '{kind}'"
-                    )));
-                }
-                let flows = if operation == "isMediaFlowingIn" {
-                    &w.flowing_in
-                } else {
-                    &w.flowing_out
-                };
-                return Ok(Some(flows.get(kind).copied().unwrap_or(false).into()));
-            }
-            "getSinkConnections" => {
-                let source = object.to_owned();
-                let v: Vec<Value> = w
-                    .sinks
-                    .iter()
-                    .flat_map(|sink| ["AUDIO", "VIDEO"].map(|t| connection_data(&source, sink, t)))
-                    .collect();
-                return Ok(Some(Value::Array(v)));
-            }
-            _ => {}
-        }
-        property_op(&mut w.properties, operation, p)
+        Ok(f(w))
+    }
+}
+
+fn state(connected: bool) -> &'static str {
+    if connected {
+        "CONNECTED"
+    } else {
+        "DISCONNECTED"
     }
 }
 

@@ -251,7 +251,7 @@ impl Driver {
             return;
         }
         // Refuse here rather than let the socket fail on a frame the peer would reject anyway.
-        let size = Request::new(method.clone(), self.client.session_id().map(str::to_owned))
+        let size = Request::new(method.clone(), self.client.session_id().cloned())
             .encode(Id::from(u64::MAX))
             .len();
         if size > self.config.max_frame_bytes {

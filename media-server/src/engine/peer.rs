@@ -1,4 +1,5 @@
-//! The per-endpoint state machine around one str0m `Rtc`: SDP, candidates and control commands.
+//! [`Peer`]: the per-endpoint state machine around one str0m `Rtc` (the endpoint's WebRTC peer): SDP,
+//! candidates and control commands.
 //! No sockets here: the driver feeds datagrams and timeouts in and sends what `Rtc` outputs.
 
 use std::net::SocketAddr;
@@ -30,14 +31,14 @@ enum Gather {
     Done,
 }
 
-/// Timing knobs the session needs from the engine config.
+/// Timing knobs the peer needs from the engine config.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Timing {
     pub keyframe_min_interval: Duration,
     pub flow_timeout: Duration,
 }
 
-pub(crate) struct Session {
+pub(crate) struct Peer {
     pub id: EndpointId,
     pub rtc: Rtc,
     pub timing: Timing,
@@ -58,7 +59,7 @@ pub(crate) struct Session {
     pub status: Status,
 }
 
-impl Session {
+impl Peer {
     pub fn new(
         id: EndpointId,
         rtc: Rtc,
@@ -67,7 +68,7 @@ impl Session {
         counters: Arc<Counters>,
         local_candidates: Vec<Candidate>,
     ) -> Self {
-        Session {
+        Peer {
             id,
             rtc,
             timing,

@@ -1,13 +1,15 @@
-//! Reading `operationParams` and `constructorParams` with KMS's marshalling errors (40001).
+//! Reading `operationParams` and `constructorParams` with KMS's marshalling errors (40001): the one
+//! place the typed operations and constructors get their validation messages from.
 
-use kurento::{ErrorCode, RpcError};
+use crate::error::{ErrorCode, RpcError};
 use serde_json::{Map, Value};
 
-/// The parameters of one operation; `None` when the request left `operationParams` out.
+/// The parameters of one operation or constructor; `None` when the request left them out.
 #[derive(Clone, Copy)]
-pub struct Params<'a>(pub Option<&'a Map<String, Value>>);
+pub(crate) struct Params<'a>(pub(crate) Option<&'a Map<String, Value>>);
 
-pub fn marshall(message: impl Into<String>) -> RpcError {
+/// 40001 with `message`.
+pub(crate) fn marshall(message: impl Into<String>) -> RpcError {
     RpcError::new(ErrorCode::MarshallError, message)
 }
 
@@ -16,13 +18,8 @@ fn wrong_type(name: &str, ty: &str) -> RpcError {
 }
 
 impl<'a> Params<'a> {
-    /// Number of keys, for "Method 'x' with N parameters not found".
-    pub fn count(&self) -> usize {
-        self.0.map_or(0, Map::len)
-    }
-
     /// The map itself, required as soon as an operation declares a mandatory parameter.
-    pub fn map(&self) -> Result<&'a Map<String, Value>, RpcError> {
+    fn map(&self) -> Result<&'a Map<String, Value>, RpcError> {
         self.0
             .ok_or_else(|| marshall("'operationParams' is required"))
     }
@@ -31,20 +28,20 @@ impl<'a> Params<'a> {
         self.0.and_then(|m| m.get(name)).filter(|v| !v.is_null())
     }
 
-    pub fn value(&self, name: &str) -> Result<&'a Value, RpcError> {
+    pub(crate) fn value(&self, name: &str) -> Result<&'a Value, RpcError> {
         self.map()?
             .get(name)
             .filter(|v| !v.is_null())
             .ok_or_else(|| marshall(format!("'{name}' parameter is required")))
     }
 
-    pub fn str(&self, name: &str) -> Result<&'a str, RpcError> {
+    pub(crate) fn str(&self, name: &str) -> Result<&'a str, RpcError> {
         self.value(name)?
             .as_str()
             .ok_or_else(|| wrong_type(name, "a string"))
     }
 
-    pub fn opt_str(&self, name: &str) -> Result<Option<&'a str>, RpcError> {
+    pub(crate) fn opt_str(&self, name: &str) -> Result<Option<&'a str>, RpcError> {
         match self.get(name) {
             None => Ok(None),
             Some(v) => v
@@ -54,7 +51,7 @@ impl<'a> Params<'a> {
         }
     }
 
-    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, RpcError> {
+    pub(crate) fn opt_bool(&self, name: &str) -> Result<Option<bool>, RpcError> {
         match self.get(name) {
             None => Ok(None),
             Some(v) => v
@@ -64,7 +61,7 @@ impl<'a> Params<'a> {
         }
     }
 
-    pub fn opt_u64(&self, name: &str) -> Result<Option<u64>, RpcError> {
+    pub(crate) fn opt_u64(&self, name: &str) -> Result<Option<u64>, RpcError> {
         match self.get(name) {
             None => Ok(None),
             Some(v) => v
@@ -75,13 +72,13 @@ impl<'a> Params<'a> {
     }
 }
 
-/// `fooBar` -> `FooBar`, for matching `getFooBar`/`setFooBar` operations to properties.
-pub fn upper_first(name: &str) -> String {
-    let mut c = name.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
+/// Builds a params map from `(name, value)` pairs; `None` when there are none, since KMS's clients
+/// leave `operationParams` out rather than send `{}`.
+pub(crate) fn encode(
+    pairs: impl IntoIterator<Item = (&'static str, Value)>,
+) -> Option<Map<String, Value>> {
+    let m: Map<String, Value> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    (!m.is_empty()).then_some(m)
 }
 
 #[cfg(test)]
@@ -107,6 +104,5 @@ mod tests {
             p.str("sink").unwrap_err().message,
             "'sink' parameter is required"
         );
-        assert_eq!(upper_first("externalIPv4"), "ExternalIPv4");
     }
 }

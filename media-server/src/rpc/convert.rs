@@ -1,0 +1,122 @@
+//! The one place Kurento types meet engine types: engine errors become Kurento error replies, engine
+//! events become Kurento events (updating the states the getters answer from), and Kurento candidates
+//! and media types become the engine's.
+
+use super::methods::not_found;
+use super::objects::WebRtcState;
+use crate::engine::{self, EndpointEvent, EngineError};
+use kurento::types::IceCandidatePair;
+use kurento::{ErrorCode, EventData, IceCandidate, MediaType, RpcError};
+
+/// The Kurento error for an engine failure on `object`; `fallback` is the operation's own code for
+/// failures without a more precise one.
+pub(crate) fn engine_error(e: EngineError, object: &str, fallback: ErrorCode) -> RpcError {
+    match e {
+        // KMS's exact wording, which clients may match on; the parser's detail goes to the log.
+        EngineError::EmptyOffer => RpcError::new(ErrorCode::SdpParseError, "Empty offer not valid"),
+        EngineError::InvalidSdp(detail) => {
+            tracing::info!(object, "invalid SDP: {detail}");
+            RpcError::new(ErrorCode::SdpParseError, "Invalid SDP")
+        }
+        EngineError::OfferNotNegotiable(d) => RpcError::new(
+            ErrorCode::SdpEndPointProcessOfferError,
+            format!("Error processing offer: {d}"),
+        ),
+        EngineError::AlreadyNegotiated => RpcError::new(
+            ErrorCode::SdpEndPointAlreadyNegotiated,
+            "Endpoint already negotiated",
+        ),
+        EngineError::Released => not_found(object),
+        e @ EngineError::Bind { .. } => RpcError::new(ErrorCode::NotEnoughResources, e.to_string()),
+        e => RpcError::new(fallback, e.to_string()),
+    }
+}
+
+/// The engine's arguments for a remote candidate: an empty `sdpMid` (KMS reads `null` as "") means
+/// "match by m-line index".
+pub(crate) fn remote_candidate(c: &IceCandidate) -> (&str, Option<&str>, u32) {
+    let mid = (!c.sdp_mid.is_empty()).then_some(c.sdp_mid.as_str());
+    (&c.candidate, mid, c.sdp_m_line_index)
+}
+
+fn media_type(m: engine::MediaType) -> MediaType {
+    match m {
+        engine::MediaType::Audio => MediaType::Audio,
+        engine::MediaType::Video => MediaType::Video,
+    }
+}
+
+/// The Kurento event for one engine event of an endpoint, recording in `w` the states that
+/// `getMediaState`, `isMediaFlowingIn` and the rest answer from.
+pub(crate) fn endpoint_event(ev: EndpointEvent, w: &mut WebRtcState) -> EventData {
+    match ev {
+        EndpointEvent::IceCandidateFound {
+            candidate,
+            sdp_mid,
+            sdp_m_line_index,
+        } => EventData::IceCandidateFound {
+            candidate: IceCandidate {
+                candidate,
+                sdp_mid,
+                sdp_m_line_index,
+            },
+        },
+        EndpointEvent::IceGatheringDone => EventData::IceGatheringDone,
+        EndpointEvent::IceComponentStateChanged {
+            state,
+            stream_id,
+            component_id,
+        } => EventData::IceComponentStateChanged {
+            stream_id,
+            component_id,
+            state,
+        },
+        EndpointEvent::NewCandidatePairSelected {
+            local_candidate,
+            remote_candidate,
+        } => EventData::NewCandidatePairSelected {
+            // One bundled, rtcp-muxed stream: KMS would say stream "1", component 1.
+            candidate_pair: IceCandidatePair {
+                stream_id: "1".into(),
+                component_id: 1,
+                local_candidate,
+                remote_candidate,
+            },
+        },
+        EndpointEvent::MediaFlowInStateChanged { kind, flowing } => {
+            w.flowing_in.insert(media_type(kind), flowing);
+            EventData::MediaFlowInStateChanged {
+                media_type: media_type(kind),
+                pad_name: "default".into(),
+                flowing,
+            }
+        }
+        EndpointEvent::MediaFlowOutStateChanged { kind, flowing } => {
+            w.flowing_out.insert(media_type(kind), flowing);
+            EventData::MediaFlowOutStateChanged {
+                media_type: media_type(kind),
+                pad_name: "default".into(),
+                flowing,
+            }
+        }
+        EndpointEvent::MediaStateChanged { connected } => {
+            let old = std::mem::replace(&mut w.media_connected, connected);
+            EventData::MediaStateChanged {
+                old_connected: old,
+                new_connected: connected,
+            }
+        }
+        EndpointEvent::ConnectionStateChanged { connected } => {
+            let old = std::mem::replace(&mut w.connection_connected, connected);
+            EventData::ConnectionStateChanged {
+                old_connected: old,
+                new_connected: connected,
+            }
+        }
+        EndpointEvent::Error { description } => EventData::Error {
+            description,
+            error_code: 0,
+            error_type: "UNEXPECTED_ELEMENT_ERROR".into(),
+        },
+    }
+}
