@@ -4,7 +4,6 @@
 //! [`spawn`] starts everything on a listener and returns a [`Gateway`] handle; [`spawn_with_metrics`] also
 //! serves /metrics, /healthz and /readyz on a second listener; [`run`] waits until shutdown is complete.
 #![forbid(unsafe_code)]
-#![warn(missing_docs, unreachable_pub)]
 
 pub mod config;
 mod drain;

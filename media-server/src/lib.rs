@@ -10,11 +10,11 @@
 //! sockets and clock reads.
 #![forbid(unsafe_code)]
 
-pub mod clock;
+mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
-pub mod net;
+mod net;
 mod pump;
 pub mod rpc;
 pub mod server;

@@ -19,12 +19,17 @@ use tokio_util::sync::CancellationToken;
 /// Live counts: protocol objects and the engine's own counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ServerStats {
+    /// Kurento rpc sessions registered (bound to a connection or waiting for the garbage collector).
     pub sessions: usize,
+    /// MediaPipelines alive.
     pub pipelines: usize,
+    /// WebRtcEndpoints alive.
     pub endpoints: usize,
+    /// WebSocket connections open.
     pub connections: usize,
     /// Events dropped because a connection's queue was full.
     pub events_dropped: u64,
+    /// The media engine's own counters (endpoint tasks, UDP sockets, packets).
     pub engine: EngineStats,
 }
 
@@ -192,6 +197,7 @@ impl MediaServer {
         format!("ws://{}/{}", self.addr, self.path)
     }
 
+    /// The address the Kurento WebSocket listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -201,6 +207,7 @@ impl MediaServer {
         self.core.server_id()
     }
 
+    /// Live counts, read now.
     pub fn stats(&self) -> ServerStats {
         stats_of(&self.core)
     }

@@ -4,7 +4,6 @@
 //! The bridge holds no media state: one call per WebSocket (a MediaSession session at the gateway), started on `start`, fed the browser's
 //! candidates, stopped on `stop`, close, error or shutdown.
 #![forbid(unsafe_code)]
-#![warn(missing_docs, unreachable_pub)]
 
 mod app;
 mod browser;

@@ -1,7 +1,7 @@
 //! grpc.health.v1: SERVING only while a media server link is up, for "" and the MediaSession service.
 
 use crate::links::Links;
-use crate::links::kms::LinkState;
+use crate::links::kms::{KmsLink, LinkState};
 use futures_util::future::select_all;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -28,7 +28,7 @@ pub(crate) async fn track(
     links: Arc<Links>,
     shutdown: CancellationToken,
 ) {
-    let mut states: Vec<_> = links.all().iter().map(|l| l.state()).collect();
+    let mut states: Vec<_> = links.all().iter().map(KmsLink::state).collect();
     loop {
         let status = if any_up(&states) {
             ServingStatus::Serving

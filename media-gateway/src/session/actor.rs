@@ -151,10 +151,10 @@ impl Actor {
                             }
                         }
                         Ok(other) => {
-                            tracing::warn!(%other, "getLocalSessionDescriptor gave no SDP; answering with processOffer's")
+                            tracing::warn!(%other, "getLocalSessionDescriptor gave no SDP; answering with processOffer's");
                         }
                         Err(e) => {
-                            tracing::warn!(error = %e, "getLocalSessionDescriptor failed; answering with processOffer's")
+                            tracing::warn!(error = %e, "getLocalSessionDescriptor failed; answering with processOffer's");
                         }
                     }
                 }

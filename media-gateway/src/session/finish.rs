@@ -18,11 +18,11 @@ impl Actor {
         match self.link.call(Method::release(pipeline)).await {
             Ok(_) => {
                 self.shared.metrics.released(true);
-                tracing::debug!(%pipeline, "pipeline released")
+                tracing::debug!(%pipeline, "pipeline released");
             }
             Err(e) => {
                 self.shared.metrics.released(false);
-                tracing::warn!(%pipeline, error = %e, "pipeline release failed")
+                tracing::warn!(%pipeline, error = %e, "pipeline release failed");
             }
         }
     }
@@ -82,11 +82,11 @@ async fn release_when_back(
             match link.call(Method::release(&pipeline)).await {
                 Ok(_) => {
                     metrics.released(true);
-                    tracing::info!(%pipeline, "released after the media server came back")
+                    tracing::info!(%pipeline, "released after the media server came back");
                 }
                 Err(e) => {
                     metrics.released(false);
-                    tracing::debug!(%pipeline, error = %e, "release after the media server came back failed")
+                    tracing::debug!(%pipeline, error = %e, "release after the media server came back failed");
                 }
             }
         },

@@ -56,7 +56,7 @@ impl Status {
         match &event.event {
             Some(Event::Candidate(_)) => s.to_caller += 1,
             Some(Event::IceState(i)) => {
-                s.ice_state = pb::IceState::try_from(i.state).unwrap_or_default()
+                s.ice_state = pb::IceState::try_from(i.state).unwrap_or_default();
             }
             Some(Event::MediaFlow(f)) => {
                 s.flows.insert((f.direction, f.kind), f.flowing);

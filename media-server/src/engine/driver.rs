@@ -48,7 +48,7 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    pub async fn run(mut self) {
+    pub(super) async fn run(mut self) {
         let mut buf = vec![0u8; RECV_BUFFER];
         let sleep = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(sleep);
@@ -212,7 +212,7 @@ impl Driver {
         {
             Ok(_) => Counters::add(&self.peer.counters.packets_out, 1),
             Err(e) => {
-                tracing::debug!(endpoint = %self.peer.id, "udp send to {}: {e}", transmit.destination)
+                tracing::debug!(endpoint = %self.peer.id, "udp send to {}: {e}", transmit.destination);
             }
         }
     }

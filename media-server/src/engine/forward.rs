@@ -66,7 +66,7 @@ pub(crate) struct MediaState {
 }
 
 impl Peer {
-    pub fn add_sink(&mut self, link: Link) {
+    pub(super) fn add_sink(&mut self, link: Link) {
         if link.id == self.id {
             self.media.loopback = true;
         } else if !self.media.sinks.iter().any(|s| s.id == link.id) {
@@ -74,7 +74,7 @@ impl Peer {
         }
     }
 
-    pub fn remove_sink(&mut self, id: EndpointId) {
+    pub(super) fn remove_sink(&mut self, id: EndpointId) {
         if id == self.id {
             self.media.loopback = false;
             self.media.routes.retain(|r| r.source != id);
@@ -83,19 +83,19 @@ impl Peer {
         }
     }
 
-    pub fn add_source(&mut self, link: Link) {
+    pub(super) fn add_source(&mut self, link: Link) {
         if !self.media.sources.iter().any(|s| s.id == link.id) {
             self.media.sources.push(link);
         }
     }
 
-    pub fn remove_source(&mut self, id: EndpointId) {
+    pub(super) fn remove_source(&mut self, id: EndpointId) {
         self.media.sources.retain(|s| s.id != id);
         self.media.routes.retain(|r| r.source != id);
     }
 
     /// Media from our peer: echo it (loopback) and hand it to every sink.
-    pub fn on_media_data(&mut self, data: MediaData, now: Instant) {
+    pub(super) fn on_media_data(&mut self, data: MediaData, now: Instant) {
         let kind = if data.params.spec().codec.is_audio() {
             MediaKind::Audio
         } else {
@@ -129,7 +129,7 @@ impl Peer {
         }
     }
 
-    pub fn handle_forwarded(&mut self, forwarded: Forwarded, now: Instant) {
+    pub(super) fn handle_forwarded(&mut self, forwarded: Forwarded, now: Instant) {
         match forwarded {
             Forwarded::Media(media) => {
                 // Media from a source we were disconnected from may still be queued; drop it.
@@ -146,7 +146,7 @@ impl Peer {
     }
 
     /// Our peer asks for a keyframe of what we send it: pass the request to whoever sends us that media.
-    pub fn on_keyframe_request(&mut self, request: KeyframeRequest, now: Instant) {
+    pub(super) fn on_keyframe_request(&mut self, request: KeyframeRequest, now: Instant) {
         let routes: Vec<Route> = self
             .media
             .routes
@@ -182,7 +182,7 @@ impl Peer {
         }
     }
 
-    pub fn request_keyframe_all(&mut self, now: Instant) {
+    pub(super) fn request_keyframe_all(&mut self, now: Instant) {
         let video: Vec<Mid> = self
             .media
             .medias

@@ -60,7 +60,7 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
-    pub fn new(
+    pub(super) fn new(
         id: EndpointId,
         rtc: Rtc,
         timing: Timing,
@@ -88,20 +88,20 @@ impl Peer {
     }
 
     /// Reports an event without ever waiting: a slow owner loses events, media never stalls.
-    pub fn emit(&self, event: EndpointEvent) {
+    pub(super) fn emit(&self, event: EndpointEvent) {
         if self.events.try_send(event).is_err() {
             Counters::add(&self.counters.events_dropped, 1);
         }
     }
 
-    pub fn local_candidate_string(&self, addr: SocketAddr) -> Option<String> {
+    pub(super) fn local_candidate_string(&self, addr: SocketAddr) -> Option<String> {
         self.local_candidates
             .iter()
             .find(|c| c.addr() == addr)
             .map(Candidate::to_sdp_string)
     }
 
-    pub fn handle_command(&mut self, command: Command, now: Instant) {
+    pub(super) fn handle_command(&mut self, command: Command, now: Instant) {
         // A dropped reply means the caller gave up waiting; the state change stands regardless.
         match command {
             Command::ProcessOffer { sdp, reply } => {

@@ -48,7 +48,7 @@ pub(crate) struct Status {
 }
 
 impl Peer {
-    pub fn handle_rtc_event(&mut self, event: Event, now: Instant) {
+    pub(super) fn handle_rtc_event(&mut self, event: Event, now: Instant) {
         match event {
             Event::MediaData(data) => self.on_media_data(data, now),
             Event::KeyframeRequest(request) => self.on_keyframe_request(request, now),
@@ -128,7 +128,7 @@ impl Peer {
     }
 
     /// Watches outgoing datagrams until the selected pair is known; one branch per datagram after that.
-    pub fn note_transmit(&mut self, transmit: &Transmit) {
+    pub(super) fn note_transmit(&mut self, transmit: &Transmit) {
         if self.status.pair_selected || !self.status.ice_connected {
             return;
         }
@@ -146,15 +146,17 @@ impl Peer {
             .remote_candidates
             .iter()
             .find(|(addr, _)| *addr == transmit.destination)
-            .map(|(_, s)| s.clone())
-            .unwrap_or_else(|| host_string(transmit.destination, "prflx"));
+            .map_or_else(
+                || host_string(transmit.destination, "prflx"),
+                |(_, s)| s.clone(),
+            );
         self.emit(EndpointEvent::NewCandidatePairSelected {
             local_candidate: local,
             remote_candidate: remote,
         });
     }
 
-    pub fn note_flow_in(&mut self, kind: MediaType, now: Instant) {
+    pub(super) fn note_flow_in(&mut self, kind: MediaType, now: Instant) {
         let flow = &mut self.status.flow_in[kind.index()];
         flow.last = Some(now);
         if !flow.flowing {
@@ -171,7 +173,7 @@ impl Peer {
         }
     }
 
-    pub fn note_flow_out(&mut self, kind: MediaType, now: Instant) {
+    pub(super) fn note_flow_out(&mut self, kind: MediaType, now: Instant) {
         let flow = &mut self.status.flow_out[kind.index()];
         flow.last = Some(now);
         if !flow.flowing {
@@ -191,16 +193,16 @@ impl Peer {
     }
 
     /// Whether media arrives from the peer (so datagrams will wake the driver soon anyway).
-    pub fn media_flowing(&self) -> bool {
+    pub(super) fn media_flowing(&self) -> bool {
         self.status.flow_in.iter().any(|f| f.flowing)
     }
 
     /// When the driver must wake up for flow timeouts, if anything flows.
-    pub fn next_flow_check(&self) -> Option<Instant> {
+    pub(super) fn next_flow_check(&self) -> Option<Instant> {
         self.status.next_flow_check
     }
 
-    pub fn check_flows(&mut self, now: Instant) {
+    pub(super) fn check_flows(&mut self, now: Instant) {
         match self.status.next_flow_check {
             Some(at) if at <= now => {}
             _ => return,

@@ -32,7 +32,7 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
-    pub fn snapshot(&self) -> EngineStats {
+    pub(super) fn snapshot(&self) -> EngineStats {
         EngineStats {
             endpoints: self.endpoints.load(Ordering::Relaxed),
             udp_sockets: self.udp_sockets.load(Ordering::Relaxed),
@@ -43,7 +43,7 @@ impl Counters {
         }
     }
 
-    pub fn add(counter: &AtomicU64, n: u64) {
+    pub(super) fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 }
@@ -62,7 +62,7 @@ pub(crate) enum Live {
 }
 
 impl LiveGuard {
-    pub fn new(counters: Arc<Counters>, which: Live) -> Self {
+    pub(super) fn new(counters: Arc<Counters>, which: Live) -> Self {
         counters.gauge(which).fetch_add(1, Ordering::Relaxed);
         LiveGuard { counters, which }
     }

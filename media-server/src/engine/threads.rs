@@ -37,7 +37,7 @@ impl MediaThread {
     }
 
     /// The runtime to bind sockets in (`Handle::enter`) and to spawn endpoint tasks on.
-    pub fn handle(&self) -> &Handle {
+    pub(crate) fn handle(&self) -> &Handle {
         &self.handle
     }
 }
@@ -50,7 +50,7 @@ pub(crate) struct MediaThreads {
 
 impl MediaThreads {
     /// Starts `count` threads (at least one).
-    pub fn start(count: usize) -> io::Result<MediaThreads> {
+    pub(super) fn start(count: usize) -> io::Result<MediaThreads> {
         let threads = (0..count.max(1))
             .map(|i| MediaThread::start(i).map(Arc::new))
             .collect::<io::Result<Vec<_>>>()?;
@@ -61,7 +61,7 @@ impl MediaThreads {
     }
 
     /// The thread for the next endpoint. Endpoints keep theirs alive for as long as they exist.
-    pub fn pick(&self) -> Arc<MediaThread> {
+    pub(super) fn pick(&self) -> Arc<MediaThread> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.threads.len();
         Arc::clone(&self.threads[i])
     }

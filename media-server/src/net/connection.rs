@@ -32,7 +32,7 @@ impl Drop for Registration {
     }
 }
 
-pub async fn run(
+pub(super) async fn run(
     core: Arc<Core>,
     conn: ConnId,
     mut ws: Ws,
@@ -92,7 +92,7 @@ pub async fn run(
 }
 
 /// Reads until the peer acknowledges our close (or a short grace period passes).
-pub async fn drain(ws: &mut Ws) {
+pub(super) async fn drain(ws: &mut Ws) {
     let _ = tokio::time::timeout(CLOSE_GRACE, async {
         while let Some(Ok(_)) = ws.next().await {}
     })

@@ -13,7 +13,7 @@ const PEEK_PAUSE: Duration = Duration::from_millis(5);
 
 /// What to do with a request head.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// A complete WebSocket handshake: let tungstenite accept it.
     Upgrade,
     /// Answer with this HTTP response and close.
@@ -26,7 +26,7 @@ const NOT_WEBSOCKET: &str = "HTTP/1.1 426 Upgrade Required\r\nUpgrade: websocket
 const TOO_LARGE: &str = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 /// Decides from the request head (the bytes before the blank line).
-pub fn classify(head: &str) -> Verdict {
+pub(crate) fn classify(head: &str) -> Verdict {
     let header = |name: &str| {
         head.split("\r\n").skip(1).find_map(|line| {
             let (n, v) = line.split_once(':')?;
@@ -50,7 +50,10 @@ pub fn classify(head: &str) -> Verdict {
 
 /// Peeks (without consuming) until the request head is complete, then classifies it.
 /// `Ok(None)`: the peer closed or was too slow; just drop the socket.
-pub async fn inspect(stream: &TcpStream, timeout: Duration) -> std::io::Result<Option<Verdict>> {
+pub(crate) async fn inspect(
+    stream: &TcpStream,
+    timeout: Duration,
+) -> std::io::Result<Option<Verdict>> {
     let mut buf = vec![0u8; MAX_HEAD];
     let peeked = tokio::time::timeout(timeout, async {
         let mut last = 0;
@@ -83,7 +86,7 @@ pub async fn inspect(stream: &TcpStream, timeout: Duration) -> std::io::Result<O
 }
 
 /// Writes a rejection and closes our side.
-pub async fn reject(mut stream: TcpStream, response: &str) -> std::io::Result<()> {
+pub(crate) async fn reject(mut stream: TcpStream, response: &str) -> std::io::Result<()> {
     stream.write_all(response.as_bytes()).await?;
     stream.shutdown().await
 }

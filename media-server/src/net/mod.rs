@@ -2,7 +2,7 @@
 //! pumping its frames through the protocol core.
 
 mod connection;
-pub mod handshake;
+pub(crate) mod handshake;
 
 use crate::rpc::Core;
 use crate::rpc::state::ConnId;
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 /// What one connection needs from the server's configuration.
 #[derive(Debug, Clone)]
-pub struct SocketConfig {
+pub(crate) struct SocketConfig {
     pub path: String,
     pub max_frame_bytes: usize,
     pub queue: usize,
@@ -25,7 +25,7 @@ pub struct SocketConfig {
 }
 
 /// KMS's rule: strip the leading '/', ignore the query string, compare the rest.
-pub fn path_matches(uri_path_and_query: &str, configured: &str) -> bool {
+pub(crate) fn path_matches(uri_path_and_query: &str, configured: &str) -> bool {
     let p = uri_path_and_query
         .strip_prefix('/')
         .unwrap_or(uri_path_and_query);
@@ -34,7 +34,7 @@ pub fn path_matches(uri_path_and_query: &str, configured: &str) -> bool {
 }
 
 /// Serves one accepted TCP connection until it closes or `shutdown` fires.
-pub async fn serve_socket(
+pub(crate) async fn serve_socket(
     core: Arc<Core>,
     stream: TcpStream,
     conn: ConnId,

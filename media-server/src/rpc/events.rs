@@ -44,7 +44,7 @@ impl Core {
                 .objects
                 .get(&event.object)
                 .filter(|o| o.send_tags_in_events)
-                .map(|o| o.tag_values());
+                .map(super::objects::MediaObject::tag_values);
             if let (Some(tags), Some(d)) = (
                 tags,
                 msg.pointer_mut("/params/value/data")

@@ -15,12 +15,15 @@ const GENERATION_TIME: &str = "Jan  1 2025 00:00:00";
 const MAX_CPU_INTERVAL: Duration = Duration::from_secs(10);
 
 /// `getInfo`: the modules kurento-client-js checks for in strict mode, listing only what we implement.
-pub fn server_info() -> ServerInfo {
+pub(super) fn server_info() -> ServerInfo {
     let module = |name: &str, factories: &[&str]| ModuleInfo {
         name: name.into(),
         version: VERSION.into(),
         generation_time: GENERATION_TIME.into(),
-        factories: factories.iter().map(|f| f.to_string()).collect(),
+        factories: factories
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
     };
     ServerInfo {
         version: VERSION.into(),
@@ -62,8 +65,7 @@ impl Core {
                 ));
             }
             ServerManagerOp::GetCpuCount => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
+                .map_or(1, std::num::NonZero::get)
                 .into(),
             ServerManagerOp::GetUsedCpu { interval_ms } => {
                 let ms = interval_ms.unwrap_or(1000);

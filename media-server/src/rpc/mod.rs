@@ -9,9 +9,9 @@ mod invoke;
 mod manager;
 
 mod methods;
-pub mod objects;
+mod objects;
 mod properties;
-pub mod state;
+pub(crate) mod state;
 mod sysinfo;
 mod transaction;
 mod webrtc;
@@ -21,7 +21,8 @@ use kurento::jsonrpc::{Id, Message, RawRequest, Response};
 use kurento::{ErrorCode, EventData, ObjectId, RpcError, RpcSessionId};
 use objects::MediaObject;
 use serde_json::Value;
-use state::{ConnId, Connection, Counts, State};
+pub use state::Counts;
+use state::{ConnId, Connection, State};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
@@ -69,6 +70,7 @@ pub(crate) struct Ctx {
 }
 
 impl Core {
+    /// A protocol core over `engine`, with a fresh server id.
     pub fn new(engine: Engine, limits: CoreLimits) -> Arc<Core> {
         Arc::new(Core {
             state: Mutex::new(State::default()),
@@ -79,10 +81,12 @@ impl Core {
         })
     }
 
+    /// The media engine the endpoints run on.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
+    /// The id `connect` and `ping` report: new on every start, so clients can tell a restart.
     pub fn server_id(&self) -> &str {
         &self.server_id
     }
@@ -90,9 +94,12 @@ impl Core {
     /// The state, even if a panicking thread poisoned the lock (the data stays consistent: every
     /// mutation is a few plain map operations).
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Live counts of sessions, objects and connections.
     pub fn counts(&self) -> Counts {
         self.lock().counts()
     }

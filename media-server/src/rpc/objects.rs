@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The remote classes this server implements are the protocol's own.
-pub use kurento::RemoteClass as Class;
+pub(super) use kurento::RemoteClass as Class;
 
 /// `<uuid>_kurento.<Type>`, or `<parent>/<uuid>_kurento.<Type>` for a child (KMS `MediaObjectImpl::createId`).
-pub fn new_object_id(class: Class, parent: Option<&str>) -> String {
+pub(super) fn new_object_id(class: Class, parent: Option<&str>) -> String {
     let own = format!("{}_kurento.{}", uuid::Uuid::new_v4(), class.name());
     match parent {
         Some(p) => format!("{p}/{own}"),
@@ -21,7 +21,7 @@ pub fn new_object_id(class: Class, parent: Option<&str>) -> String {
 
 /// What only a WebRtcEndpoint has.
 #[derive(Debug)]
-pub struct WebRtcState {
+pub(crate) struct WebRtcState {
     pub endpoint: Endpoint,
     /// Settable properties (STUN/TURN, network, bandwidths), stored and returned as given.
     pub properties: HashMap<WebRtcProperty, Value>,
@@ -35,7 +35,7 @@ pub struct WebRtcState {
 }
 
 impl WebRtcState {
-    pub fn new(endpoint: Endpoint) -> Self {
+    pub(crate) fn new(endpoint: Endpoint) -> Self {
         WebRtcState {
             endpoint,
             properties: HashMap::new(),
@@ -50,7 +50,7 @@ impl WebRtcState {
 
 /// One live media object (not the ServerManager, which is a fixed singleton).
 #[derive(Debug)]
-pub struct MediaObject {
+pub(crate) struct MediaObject {
     pub class: Class,
     pub id: String,
     pub parent: Option<String>,
@@ -69,7 +69,12 @@ pub struct MediaObject {
 }
 
 impl MediaObject {
-    pub fn new(class: Class, id: String, parent: Option<String>, creation_time: u64) -> Self {
+    pub(crate) fn new(
+        class: Class,
+        id: String,
+        parent: Option<String>,
+        creation_time: u64,
+    ) -> Self {
         MediaObject {
             class,
             id,
@@ -87,12 +92,12 @@ impl MediaObject {
     }
 
     /// The id of the pipeline this object lives in (itself for a pipeline).
-    pub fn pipeline_id(&self) -> &str {
+    pub(crate) fn pipeline_id(&self) -> &str {
         self.parent.as_deref().unwrap_or(&self.id)
     }
 
     /// Tags as `kurento.Tag` values.
-    pub fn tag_values(&self) -> Vec<Value> {
+    pub(crate) fn tag_values(&self) -> Vec<Value> {
         self.tags
             .iter()
             .map(|(k, v)| {

@@ -8,11 +8,11 @@ use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
 
 /// Identifies one WebSocket connection for the server's lifetime.
-pub type ConnId = u64;
+pub(crate) type ConnId = u64;
 
 /// A registered Kurento JSON-RPC session (what `sessionId` names; not a gateway MediaSession).
 #[derive(Debug, Default)]
-pub struct RpcSession {
+pub(crate) struct RpcSession {
     /// Objects this session holds a reference to.
     pub objects: HashSet<String>,
     /// Set by binding, `connect` and `keepAlive`; cleared by each GC run.
@@ -21,13 +21,13 @@ pub struct RpcSession {
 
 /// An open connection: where its events go, and the session it is bound to.
 #[derive(Debug)]
-pub struct Connection {
+pub(crate) struct Connection {
     pub events: mpsc::Sender<String>,
     pub session: Option<RpcSessionId>,
 }
 
 #[derive(Debug, Default)]
-pub struct State {
+pub(crate) struct State {
     pub objects: HashMap<String, MediaObject>,
     pub sessions: HashMap<RpcSessionId, RpcSession>,
     pub connections: HashMap<ConnId, Connection>,
@@ -38,19 +38,23 @@ pub struct State {
 }
 
 /// event type -> session -> subscription ids. One handler per (session, object, type).
-pub type Subscriptions = HashMap<EventType, HashMap<RpcSessionId, HashSet<String>>>;
+pub(crate) type Subscriptions = HashMap<EventType, HashMap<RpcSessionId, HashSet<String>>>;
 
 /// Live counts, for operators and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// Rpc sessions registered.
     pub sessions: usize,
+    /// MediaPipelines alive.
     pub pipelines: usize,
+    /// WebRtcEndpoints alive.
     pub endpoints: usize,
+    /// WebSocket connections open.
     pub connections: usize,
 }
 
 impl State {
-    pub fn counts(&self) -> Counts {
+    pub(crate) fn counts(&self) -> Counts {
         let of = |c: Class| self.objects.values().filter(|o| o.class == c).count();
         Counts {
             sessions: self.sessions.len(),
@@ -61,14 +65,14 @@ impl State {
     }
 
     /// Registers `session` if it is new (KMS takes over unknown ids silently).
-    pub fn register_session(&mut self, session: &str) {
+    pub(crate) fn register_session(&mut self, session: &str) {
         if !self.sessions.contains_key(session) {
             self.sessions.insert(session.into(), RpcSession::default());
         }
     }
 
     /// Binds `session` to `conn`: the connection moves to that session and the session to that connection.
-    pub fn bind(&mut self, conn: ConnId, session: &str) {
+    pub(crate) fn bind(&mut self, conn: ConnId, session: &str) {
         let Some(c) = self.connections.get_mut(&conn) else {
             return;
         };
@@ -89,14 +93,14 @@ impl State {
     }
 
     /// Marks a registered session as in use.
-    pub fn mark(&mut self, session: &str) {
+    pub(crate) fn mark(&mut self, session: &str) {
         if let Some(s) = self.sessions.get_mut(session) {
             s.in_use = true;
         }
     }
 
     /// Forgets a closed connection; its session stays until the garbage collector takes it.
-    pub fn remove_connection(&mut self, conn: ConnId) {
+    pub(crate) fn remove_connection(&mut self, conn: ConnId) {
         if let Some(c) = self.connections.remove(&conn)
             && let Some(s) = c.session
             && self.bindings.get(&s) == Some(&conn)
@@ -106,7 +110,7 @@ impl State {
     }
 
     /// Session `session` takes a reference to `object` (registering the session).
-    pub fn add_ref(&mut self, session: &str, object: &str) {
+    pub(crate) fn add_ref(&mut self, session: &str, object: &str) {
         self.register_session(session);
         if let Some(o) = self.objects.get_mut(object) {
             o.sessions.insert(session.into());
@@ -117,7 +121,7 @@ impl State {
     }
 
     /// Drops `session`'s reference to `object`; returns the objects destroyed because nobody holds them.
-    pub fn unref(&mut self, session: &str, object: &str) -> Vec<MediaObject> {
+    pub(crate) fn unref(&mut self, session: &str, object: &str) -> Vec<MediaObject> {
         if let Some(s) = self.sessions.get_mut(session) {
             s.objects.remove(object);
         }
@@ -137,7 +141,7 @@ impl State {
 
     /// Removes `id` and all its children from the registry (and from every session); the caller
     /// releases their media.
-    pub fn remove_tree(&mut self, id: &str) -> Vec<MediaObject> {
+    pub(crate) fn remove_tree(&mut self, id: &str) -> Vec<MediaObject> {
         let mut out = Vec::new();
         let Some(obj) = self.objects.remove(id) else {
             return out;
@@ -164,7 +168,7 @@ impl State {
     }
 
     /// Removes a session and the references it held; returns the objects nobody holds any more.
-    pub fn drop_session(&mut self, session: &str, release_all: bool) -> Vec<MediaObject> {
+    pub(crate) fn drop_session(&mut self, session: &str, release_all: bool) -> Vec<MediaObject> {
         let Some(s) = self.sessions.remove(session) else {
             return Vec::new();
         };
@@ -199,9 +203,9 @@ impl State {
 
     /// One garbage-collector run: sessions bound to an open connection or marked since the last run
     /// survive (and lose their mark); the others are dropped. Returns the objects to release.
-    pub fn collect_garbage(&mut self) -> (Vec<RpcSessionId>, Vec<MediaObject>) {
+    pub(crate) fn collect_garbage(&mut self) -> (Vec<RpcSessionId>, Vec<MediaObject>) {
         let mut doomed = Vec::new();
-        for (id, s) in self.sessions.iter_mut() {
+        for (id, s) in &mut self.sessions {
             let bound = self
                 .bindings
                 .get(id)
@@ -219,7 +223,7 @@ impl State {
     }
 
     /// The subscription table of `object` (the ServerManager's or a live object's).
-    pub fn subscriptions_mut(&mut self, object: &str) -> Option<&mut Subscriptions> {
+    pub(crate) fn subscriptions_mut(&mut self, object: &str) -> Option<&mut Subscriptions> {
         if object == kurento::SERVER_MANAGER {
             Some(&mut self.manager_subscriptions)
         } else {
@@ -229,7 +233,11 @@ impl State {
 
     /// The queues of the connections that should get an event of `event_type` raised by `object`:
     /// one per subscribed session that is bound to an open connection right now.
-    pub fn event_targets(&self, object: &str, event_type: EventType) -> Vec<mpsc::Sender<String>> {
+    pub(crate) fn event_targets(
+        &self,
+        object: &str,
+        event_type: EventType,
+    ) -> Vec<mpsc::Sender<String>> {
         let subs = if object == kurento::SERVER_MANAGER {
             self.manager_subscriptions.get(&event_type)
         } else {
@@ -248,7 +256,7 @@ impl State {
     }
 
     /// The bound connections of `sessions` (skipping unbound ones, whose events are dropped).
-    pub fn session_targets<'a>(
+    pub(crate) fn session_targets<'a>(
         &self,
         sessions: impl Iterator<Item = &'a RpcSessionId>,
     ) -> Vec<mpsc::Sender<String>> {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Resident memory of this process in KiB (`VmRSS`).
-pub fn used_memory_kib() -> u64 {
+pub(super) fn used_memory_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -31,7 +31,7 @@ fn cpu_times() -> Option<(u64, u64)> {
 }
 
 /// Average host CPU use over `interval`, in percent (as KMS's `getUsedCpu`).
-pub async fn used_cpu_percent(interval: Duration) -> f64 {
+pub(super) async fn used_cpu_percent(interval: Duration) -> f64 {
     let Some((b0, t0)) = cpu_times() else {
         return 0.0;
     };

@@ -49,9 +49,8 @@ impl Core {
             let mut values: Vec<Value> = Vec::new();
             let mut responses = Vec::new();
             for (i, op) in operations.into_iter().enumerate() {
-                let raw = match Message::from_value(op) {
-                    Ok(Message::Request(r)) => r,
-                    _ => return Err(malformed(format!("Request '{i}' is not a valid request"))),
+                let Ok(Message::Request(raw)) = Message::from_value(op) else {
+                    return Err(malformed(format!("Request '{i}' is not a valid request")));
                 };
                 if raw.id.as_ref().and_then(Id::as_u64) != Some(i as u64) {
                     let shown = raw.id.as_ref().map_or("null".to_owned(), Id::to_string);

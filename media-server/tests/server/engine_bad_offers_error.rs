@@ -24,7 +24,7 @@ async fn empty_garbage_and_unnegotiable_offers_are_told_apart() -> anyhow::Resul
     assert!(
         matches!(
             nothing,
-            Err(EngineError::OfferNotNegotiable(_)) | Err(EngineError::InvalidSdp(_))
+            Err(EngineError::OfferNotNegotiable(_) | EngineError::InvalidSdp(_))
         ),
         "{nothing:?}"
     );

@@ -62,7 +62,7 @@ impl Gateway {
             .metrics
             .start_seconds
             .observe(began.elapsed().as_secs_f64());
-        self.outcome("Start", result.map(|r| r.into_inner()))
+        self.outcome("Start", result.map(tonic::Response::into_inner))
     }
 
     pub(crate) async fn add_ice_candidate(
@@ -88,7 +88,7 @@ impl Gateway {
             session_id: session_id.to_owned(),
         });
         let result = self.client.clone().stream_candidates(request).await;
-        self.outcome("StreamCandidates", result.map(|r| r.into_inner()))
+        self.outcome("StreamCandidates", result.map(tonic::Response::into_inner))
     }
 
     /// Counts and describes an error that ended an open event stream.

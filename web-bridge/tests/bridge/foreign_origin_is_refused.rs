@@ -6,7 +6,7 @@ use tokio_tungstenite::tungstenite;
 #[tokio::test]
 async fn foreign_origin_is_refused() -> anyhow::Result<()> {
     let bridge = Bridge::start("http://127.0.0.1:1", |c| {
-        c.allowed_origins = vec!["https://demo.example".into()]
+        c.allowed_origins = vec!["https://demo.example".into()];
     })
     .await?;
     let own = format!("http://{}", bridge.addr);

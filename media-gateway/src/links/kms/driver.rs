@@ -44,7 +44,10 @@ impl Shared {
     }
 
     pub(super) fn server_info(&self) -> Option<ServerInfo> {
-        self.info.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.info
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub(super) fn routes(&self) -> &Arc<Routes> {
@@ -52,7 +55,10 @@ impl Shared {
     }
 
     fn set_info(&self, info: Option<ServerInfo>) {
-        *self.info.lock().unwrap_or_else(|p| p.into_inner()) = info;
+        *self
+            .info
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = info;
     }
 
     fn set_state(&self, s: LinkState) {
@@ -334,7 +340,7 @@ impl Driver {
                     drop_reason = Some(format!("rpc session setup failed at {step:?}: {reason}"));
                 }
                 Output::BadFrame(e) => {
-                    tracing::warn!(uri = %self.uri, "ignored a bad frame from the media server: {e}")
+                    tracing::warn!(uri = %self.uri, "ignored a bad frame from the media server: {e}");
                 }
             }
         }

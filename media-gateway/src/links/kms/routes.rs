@@ -48,7 +48,9 @@ impl Drop for Registration {
 impl Routes {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic elsewhere while holding the lock leaves the table consistent (every edit is one call).
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(super) fn add(self: &Arc<Self>, object: String, sink: Sender<LinkNotice>) -> Registration {

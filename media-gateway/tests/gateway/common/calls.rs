@@ -8,7 +8,7 @@ use std::time::Duration;
 use tonic::transport::Channel;
 
 /// Starts a session with `offer` (answer without waiting for candidates) and returns its id.
-pub async fn start_session(client: &mut MediaSessionClient<Channel>, offer: &str) -> String {
+pub(crate) async fn start_session(client: &mut MediaSessionClient<Channel>, offer: &str) -> String {
     client
         .start(media_proto::v1::StartRequest {
             sdp_offer: offer.into(),
@@ -21,7 +21,7 @@ pub async fn start_session(client: &mut MediaSessionClient<Channel>, offer: &str
 }
 
 /// Opens a StreamCandidates stream on session `id`.
-pub async fn open_stream(
+pub(crate) async fn open_stream(
     client: &mut MediaSessionClient<Channel>,
     id: &str,
 ) -> tonic::Streaming<media_proto::v1::SessionEvent> {
@@ -36,7 +36,7 @@ pub async fn open_stream(
 
 /// Reads `stream` until it ends (or errors) within `limit`, and asserts its last event was SessionEnded with
 /// `reason`.
-pub async fn assert_stream_ends_with(
+pub(crate) async fn assert_stream_ends_with(
     stream: &mut tonic::Streaming<media_proto::v1::SessionEvent>,
     limit: Duration,
     reason: media_proto::v1::EndReason,
@@ -59,7 +59,7 @@ pub async fn assert_stream_ends_with(
 }
 
 /// Sends one candidate line (sdpMid "0", m-line 0; "" is end-of-candidates) for session `id`.
-pub async fn add_candidate(
+pub(crate) async fn add_candidate(
     client: &mut MediaSessionClient<Channel>,
     id: &str,
     line: impl Into<String>,
@@ -79,7 +79,7 @@ pub async fn add_candidate(
 
 /// Waits until the gateway's link to `peer` has finished its set-up (the getInfo invoke) and the gateway
 /// counts it as up (grpc.health answers SERVING, which it does while a link is up).
-pub async fn wait_for_link(gateway: &Gateway, peer: &Peer) {
+pub(crate) async fn wait_for_link(gateway: &Gateway, peer: &Peer) {
     let set_up = crate::support::eventually(Duration::from_secs(5), || {
         !peer.requests("invoke").is_empty()
     })
@@ -95,7 +95,9 @@ pub async fn wait_for_link(gateway: &Gateway, peer: &Peer) {
 }
 
 /// Whether grpc.health says SERVING for the MediaSession service.
-pub async fn serving(health: &mut tonic_health::pb::health_client::HealthClient<Channel>) -> bool {
+pub(crate) async fn serving(
+    health: &mut tonic_health::pb::health_client::HealthClient<Channel>,
+) -> bool {
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_check_response::ServingStatus;
     health
@@ -107,7 +109,7 @@ pub async fn serving(health: &mut tonic_health::pb::health_client::HealthClient<
 }
 
 /// Waits until the gateway reports every link in `uris` as up on /metrics (it needs a metrics listener).
-pub async fn wait_for_links_up(gateway: &Gateway, uris: &[String]) {
+pub(crate) async fn wait_for_links_up(gateway: &Gateway, uris: &[String]) {
     let metrics = gateway.metrics_addr().expect("a metrics listener");
     let up = crate::support::eventually_async(Duration::from_secs(5), || async move {
         let (_, text) = crate::support::http::get(metrics, "/metrics").await;
@@ -122,7 +124,7 @@ pub async fn wait_for_links_up(gateway: &Gateway, uris: &[String]) {
 }
 
 /// A grpc.health.v1 client on the gateway's port.
-pub async fn health_client(
+pub(crate) async fn health_client(
     gateway: &Gateway,
 ) -> tonic_health::pb::health_client::HealthClient<Channel> {
     let channel =
@@ -135,7 +137,7 @@ pub async fn health_client(
 }
 
 /// A `create` of a `kind` object with no constructor parameters or properties.
-pub fn create(kind: &str) -> kurento::Method {
+pub(crate) fn create(kind: &str) -> kurento::Method {
     kurento::Method::Create {
         type_name: kind.into(),
         constructor_params: serde_json::Map::new(),
@@ -144,7 +146,7 @@ pub fn create(kind: &str) -> kurento::Method {
 }
 
 /// Whether the link came back to `peer` with a `connect` (a resume) within three seconds.
-pub async fn resumed(peer: &Peer) -> bool {
+pub(crate) async fn resumed(peer: &Peer) -> bool {
     crate::support::eventually(Duration::from_secs(3), || {
         !peer.requests("connect").is_empty()
     })

@@ -2,7 +2,7 @@
 //! errors on demand), and a gateway started in-process on 127.0.0.1:0 with a gRPC client.
 
 mod calls;
-pub use calls::*;
+pub(crate) use calls::*;
 
 use crate::support::peer::{self, Ctx, Handler, Peer, Reply};
 use media_gateway::{Config, Gateway};
@@ -14,13 +14,14 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
-pub const OFFER: &str =
+pub(crate) const OFFER: &str =
     "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
-pub const ANSWER: &str = "v=0\r\no=- 3 3 IN IP4 0.0.0.0\r\ns=Kurento Media Server\r\nt=0 0\r\n";
+pub(crate) const ANSWER: &str =
+    "v=0\r\no=- 3 3 IN IP4 0.0.0.0\r\ns=Kurento Media Server\r\nt=0 0\r\n";
 
 /// How the scripted media server behaves beyond plain KMS answers.
 #[derive(Clone, Default)]
-pub struct Script {
+pub(crate) struct Script {
     /// Advertise the `transactions` capability.
     pub transactions: bool,
     /// Answer `(method-or-operation, code, type)` with an error instead.
@@ -30,7 +31,7 @@ pub struct Script {
 }
 
 /// The operation name of an invoke, else the method name.
-pub fn what(req: &Value) -> String {
+pub(crate) fn what(req: &Value) -> String {
     match req["method"].as_str() {
         Some("invoke") => req["params"]["operation"]
             .as_str()
@@ -73,7 +74,7 @@ fn error_frame(id: &Value, code: i64, kind: &str) -> Value {
 }
 
 /// A handler answering the hello-world calls as KMS would, as `script` says.
-pub fn hello_world(script: Script) -> Handler {
+pub(crate) fn hello_world(script: Script) -> Handler {
     let next = Arc::new(AtomicUsize::new(0));
     Arc::new(move |req: &Value, _ctx: &Ctx| {
         let w = what(req);
@@ -136,7 +137,7 @@ fn transaction(script: &Script, req: &Value, next: &AtomicUsize, session: &Value
 }
 
 /// The pipelines and endpoints the peer created, from its recorded traffic.
-pub fn created(peer: &Peer, kind: &str) -> usize {
+pub(crate) fn created(peer: &Peer, kind: &str) -> usize {
     let direct = peer
         .requests("create")
         .iter()
@@ -157,7 +158,7 @@ pub fn created(peer: &Peer, kind: &str) -> usize {
 }
 
 /// The objects released so far.
-pub fn released(peer: &Peer) -> Vec<String> {
+pub(crate) fn released(peer: &Peer) -> Vec<String> {
     peer.requests("release")
         .iter()
         .filter_map(|r| r["params"]["object"].as_str().map(str::to_owned))
@@ -165,7 +166,7 @@ pub fn released(peer: &Peer) -> Vec<String> {
 }
 
 /// The endpoint id the gateway negotiated on (from its processOffer).
-pub fn endpoint(peer: &Peer) -> Option<String> {
+pub(crate) fn endpoint(peer: &Peer) -> Option<String> {
     peer.received()
         .iter()
         .find(|r| what(r) == "processOffer")
@@ -173,7 +174,7 @@ pub fn endpoint(peer: &Peer) -> Option<String> {
 }
 
 /// An `onEvent` IceCandidateFound for `endpoint`.
-pub fn candidate_event(endpoint: &str, candidate: &str) -> String {
+pub(crate) fn candidate_event(endpoint: &str, candidate: &str) -> String {
     json!({"jsonrpc":"2.0","method":"onEvent","params":{"value":{"data":{"candidate":{"__module__":"kurento",
         "__type__":"IceCandidate","candidate":candidate,"sdpMLineIndex":0,"sdpMid":"0"},"source":endpoint,"tags":[],
         "timestampMillis":"1730000000123","type":"IceCandidateFound"},"object":endpoint,"type":"IceCandidateFound"}}})
@@ -181,14 +182,14 @@ pub fn candidate_event(endpoint: &str, candidate: &str) -> String {
 }
 
 /// A running gateway, its shutdown token and a connected client.
-pub struct Running {
+pub(crate) struct Running {
     pub gateway: Gateway,
     pub shutdown: CancellationToken,
     pub client: MediaSessionClient<Channel>,
 }
 
 /// Test timings: short, so leases and timeouts show within a test.
-pub fn config(kms_uris: Vec<String>) -> Config {
+pub(crate) fn config(kms_uris: Vec<String>) -> Config {
     Config {
         kms_uris,
         request_timeout: Duration::from_secs(2),
@@ -198,12 +199,12 @@ pub fn config(kms_uris: Vec<String>) -> Config {
     }
 }
 
-pub async fn gateway(config: Config) -> Running {
+pub(crate) async fn gateway(config: Config) -> Running {
     start(config, false).await
 }
 
 /// A gateway that also serves /metrics, /healthz and /readyz on 127.0.0.1:0 (`gateway.metrics_addr()`).
-pub async fn gateway_with_metrics(config: Config) -> Running {
+pub(crate) async fn gateway_with_metrics(config: Config) -> Running {
     start(config, true).await
 }
 
@@ -234,11 +235,14 @@ async fn start(config: Config, with_metrics: bool) -> Running {
 }
 
 /// A gateway on a scripted peer that is up (its link connected) before the test starts.
-pub async fn on_peer(script: Script) -> (Running, Peer) {
+pub(crate) async fn on_peer(script: Script) -> (Running, Peer) {
     on_peer_with(script, |c| c).await
 }
 
-pub async fn on_peer_with(script: Script, tweak: impl FnOnce(Config) -> Config) -> (Running, Peer) {
+pub(crate) async fn on_peer_with(
+    script: Script,
+    tweak: impl FnOnce(Config) -> Config,
+) -> (Running, Peer) {
     let peer = Peer::with_handler("server-1", hello_world(script)).await;
     let running = gateway(tweak(config(vec![peer.uri()]))).await;
     // The link connects on its own; wait until it is up.
@@ -247,7 +251,7 @@ pub async fn on_peer_with(script: Script, tweak: impl FnOnce(Config) -> Config) 
 }
 
 /// An embedded media server on 127.0.0.1:0, owned by the test.
-pub async fn media_server() -> media_server::MediaServer {
+pub(crate) async fn media_server() -> media_server::MediaServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
@@ -256,10 +260,10 @@ pub async fn media_server() -> media_server::MediaServer {
 }
 
 /// A real browser offer (audio + video, trickle ICE) that the embedded media server negotiates.
-pub use test_support::CHROMIUM_OFFER;
+pub(crate) use test_support::CHROMIUM_OFFER;
 
 /// A SessionAdmin client on the gateway's port.
-pub async fn admin(
+pub(crate) async fn admin(
     gateway: &Gateway,
 ) -> media_proto::v1::session_admin_client::SessionAdminClient<Channel> {
     media_proto::v1::session_admin_client::SessionAdminClient::connect(format!(
@@ -271,7 +275,7 @@ pub async fn admin(
 }
 
 /// Starts a session, retrying while the gateway's links are still coming up (UNAVAILABLE).
-pub async fn start_when_up(
+pub(crate) async fn start_when_up(
     client: &mut MediaSessionClient<Channel>,
     offer: &str,
 ) -> media_proto::v1::StartResponse {

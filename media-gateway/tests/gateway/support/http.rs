@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 /// GETs `path` with `Connection: close` and returns the status code and the body.
-pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+pub(crate) async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let response = test_support::http::get(addr, path)
         .await
         .unwrap_or_else(|e| panic!("GET {path} from the metrics listener: {e:#}"));

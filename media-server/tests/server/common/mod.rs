@@ -17,23 +17,23 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-pub use test_support::ws::{recv_json as recv, send_text as send};
+pub(crate) use test_support::ws::{recv_json as recv, send_text as send};
 
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Time allowed for any one expected frame.
-pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 /// Silence required after a transcript ends.
-pub const QUIET: Duration = Duration::from_millis(300);
+pub(crate) const QUIET: Duration = Duration::from_millis(300);
 
-pub fn data_path(name: &str) -> PathBuf {
+pub(crate) fn data_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/transcripts")
         .join(name)
 }
 
 /// A server on an ephemeral port of 127.0.0.1, with host candidates on 127.0.0.1 only.
-pub async fn start(config: Config) -> anyhow::Result<MediaServer> {
+pub(crate) async fn start(config: Config) -> anyhow::Result<MediaServer> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -42,13 +42,13 @@ pub async fn start(config: Config) -> anyhow::Result<MediaServer> {
     Ok(MediaServer::spawn(listener, config)?)
 }
 
-pub async fn connect(url: &str) -> anyhow::Result<Ws> {
+pub(crate) async fn connect(url: &str) -> anyhow::Result<Ws> {
     let (ws, _) = tokio_tungstenite::connect_async(url).await?;
     Ok(ws)
 }
 
 /// Sends one request and returns the answer (skipping nothing: use only when no events are due).
-pub async fn call(ws: &mut Ws, request: Value) -> anyhow::Result<Value> {
+pub(crate) async fn call(ws: &mut Ws, request: Value) -> anyhow::Result<Value> {
     send(ws, &request.to_string()).await?;
     recv(ws, FRAME_TIMEOUT).await
 }
@@ -60,7 +60,10 @@ fn offer_binding(b: &mut Bindings) -> anyhow::Result<()> {
 
 /// Plays `tests/transcripts/<name>` against a fresh server with `config`; returns the bindings and
 /// the server (still running) for further checks.
-pub async fn play_with(name: &str, config: Config) -> anyhow::Result<(Bindings, MediaServer)> {
+pub(crate) async fn play_with(
+    name: &str,
+    config: Config,
+) -> anyhow::Result<(Bindings, MediaServer)> {
     let server = start(config).await?;
     let text = std::fs::read_to_string(data_path(name)).with_context(|| name.to_owned())?;
     let mut b = Bindings::default();
@@ -83,7 +86,7 @@ pub async fn play_with(name: &str, config: Config) -> anyhow::Result<(Bindings, 
 }
 
 /// Plays `name` against a default server.
-pub async fn play(name: &str) -> anyhow::Result<Bindings> {
+pub(crate) async fn play(name: &str) -> anyhow::Result<Bindings> {
     let (b, server) = play_with(name, Config::default()).await?;
     server.shutdown().await?;
     Ok(b)
@@ -159,7 +162,7 @@ async fn play_lines(ws: &mut Ws, lines: &[Line], b: &mut Bindings) -> anyhow::Re
 }
 
 /// Waits until `f` holds for the server's stats, or fails after `timeout`.
-pub async fn wait_for_stats(
+pub(crate) async fn wait_for_stats(
     server: &MediaServer,
     timeout: Duration,
     f: impl Fn(&media_server::ServerStats) -> bool,

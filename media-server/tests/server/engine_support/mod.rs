@@ -8,14 +8,14 @@ use media_probe::{Peer, PeerConfig};
 use media_server::engine::{Endpoint, EndpointEvent, Engine, EngineConfig};
 use tokio::sync::mpsc;
 
-pub use test_support::CHROMIUM_OFFER;
+pub(crate) use test_support::CHROMIUM_OFFER;
 
-pub fn engine() -> Engine {
+pub(crate) fn engine() -> Engine {
     Engine::new(EngineConfig::default()).expect("engine")
 }
 
 /// Waits for the first event matching `pick`, collecting the ones before it.
-pub async fn wait_for<T>(
+pub(crate) async fn wait_for<T>(
     events: &mut mpsc::Receiver<EndpointEvent>,
     within: Duration,
     mut pick: impl FnMut(&EndpointEvent) -> Option<T>,
@@ -35,7 +35,7 @@ pub async fn wait_for<T>(
 }
 
 /// Candidates the endpoint reports until IceGatheringDone: `(candidate, sdp_mid, index)`.
-pub async fn gathered(
+pub(crate) async fn gathered(
     events: &mut mpsc::Receiver<EndpointEvent>,
 ) -> anyhow::Result<Vec<(String, String, u32)>> {
     let (_, before) = wait_for(events, Duration::from_secs(5), |e| {
@@ -57,7 +57,7 @@ pub async fn gathered(
 
 /// A probe peer negotiated with `endpoint` with trickle ICE both ways, the Kurento call order of the
 /// design: processOffer, gatherCandidates, then the peer's candidates.
-pub async fn negotiate_probe(
+pub(crate) async fn negotiate_probe(
     endpoint: &Endpoint,
     events: &mut mpsc::Receiver<EndpointEvent>,
 ) -> anyhow::Result<Peer> {

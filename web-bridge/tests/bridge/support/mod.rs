@@ -3,8 +3,8 @@
 //! recording MediaSession gRPC server standing in for the gateway, so a test can see exactly which calls
 //! reached it, and hold Start open to race it against the socket).
 
-pub use test_support::fake_gateway;
-pub use test_support::http::sample;
+pub(crate) use test_support::fake_gateway;
+pub(crate) use test_support::http::sample;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,10 +16,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_util::sync::CancellationToken;
 use web_bridge::{Config, Counters, TlsMode};
 
-pub type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
 
 /// A running bridge; cancelled (and awaited) on drop of the shutdown token via `stop`.
-pub struct Bridge {
+pub(crate) struct Bridge {
     pub addr: SocketAddr,
     pub counters: Counters,
     pub shutdown: CancellationToken,
@@ -28,7 +28,10 @@ pub struct Bridge {
 
 impl Bridge {
     /// Starts the bridge over plain HTTP against `gateway`, after letting `tweak` adjust the config.
-    pub async fn start(gateway: &str, tweak: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+    pub(crate) async fn start(
+        gateway: &str,
+        tweak: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
         let mut config = Config {
             gateway: gateway.to_owned(),
             tls: TlsMode::Plain,
@@ -49,7 +52,7 @@ impl Bridge {
     }
 
     /// Opens /helloworld, optionally with an Origin header.
-    pub async fn connect(&self, origin: Option<&str>) -> anyhow::Result<Ws> {
+    pub(crate) async fn connect(&self, origin: Option<&str>) -> anyhow::Result<Ws> {
         let mut request = format!("ws://{}/helloworld", self.addr).into_client_request()?;
         if let Some(origin) = origin {
             request.headers_mut().insert("origin", origin.parse()?);
@@ -59,7 +62,7 @@ impl Bridge {
         Ok(ws)
     }
 
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.task.await??;
         Ok(())
@@ -67,17 +70,17 @@ impl Bridge {
 }
 
 /// Sends one text frame.
-pub async fn send(ws: &mut Ws, text: impl Into<String>) -> anyhow::Result<()> {
+pub(crate) async fn send(ws: &mut Ws, text: impl Into<String>) -> anyhow::Result<()> {
     test_support::ws::send_text(ws, text).await
 }
 
 /// The next JSON text message, skipping pings; fails after five seconds or on close.
-pub async fn recv_json(ws: &mut Ws) -> anyhow::Result<Value> {
+pub(crate) async fn recv_json(ws: &mut Ws) -> anyhow::Result<Value> {
     test_support::ws::recv_json(ws, Duration::from_secs(5)).await
 }
 
 /// Reads an `error` message and returns its text (which must be a string).
-pub async fn recv_error(ws: &mut Ws) -> anyhow::Result<String> {
+pub(crate) async fn recv_error(ws: &mut Ws) -> anyhow::Result<String> {
     let v = recv_json(ws).await?;
     if v["id"] != "error" {
         bail!("expected an error, got {v}");
@@ -89,18 +92,21 @@ pub async fn recv_error(ws: &mut Ws) -> anyhow::Result<String> {
 }
 
 /// Waits until `check` holds, for up to five seconds.
-pub async fn eventually(what: &str, check: impl FnMut() -> bool) -> anyhow::Result<()> {
+pub(crate) async fn eventually(what: &str, check: impl FnMut() -> bool) -> anyhow::Result<()> {
     test_support::wait::wait_for(what, Duration::from_secs(5), check).await
 }
 
 /// A raw HTTP/1.1 GET (the path is sent exactly as given); returns status, headers and body.
-pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, String, Vec<u8>)> {
+pub(crate) async fn http_get(
+    addr: SocketAddr,
+    path: &str,
+) -> anyhow::Result<(u16, String, Vec<u8>)> {
     let r = test_support::http::get(addr, path).await?;
     Ok((r.status, r.head, r.body))
 }
 
 /// `GET /metrics` as text.
-pub async fn metrics(addr: SocketAddr) -> anyhow::Result<String> {
+pub(crate) async fn metrics(addr: SocketAddr) -> anyhow::Result<String> {
     let (status, _, body) = http_get(addr, "/metrics").await?;
     if status != 200 {
         bail!("GET /metrics answered {status}");
@@ -109,9 +115,9 @@ pub async fn metrics(addr: SocketAddr) -> anyhow::Result<String> {
 }
 
 /// A minimal offer shape; the fake gateway does not parse SDP.
-pub const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+pub(crate) const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
 
-pub fn candidate_json(port: u16) -> String {
+pub(crate) fn candidate_json(port: u16) -> String {
     format!(
         r#"{{"id":"onIceCandidate","candidate":{{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 {port} typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}}}}"#
     )
@@ -119,7 +125,7 @@ pub fn candidate_json(port: u16) -> String {
 
 /// A fake gateway (holding every Start until released when `hold_start`), a bridge with the default config in
 /// front of it, and one browser socket open on the bridge.
-pub async fn bridge_with_socket(
+pub(crate) async fn bridge_with_socket(
     hold_start: bool,
 ) -> anyhow::Result<(fake_gateway::FakeGateway, Bridge, Ws)> {
     let gateway = fake_gateway::FakeGateway::start(hold_start).await?;
@@ -129,17 +135,17 @@ pub async fn bridge_with_socket(
 }
 
 /// The browser's `start` message carrying [`OFFER`].
-pub fn start_message() -> String {
+pub(crate) fn start_message() -> String {
     serde_json::json!({"id": "start", "sdpOffer": OFFER}).to_string()
 }
 
 /// Sends the browser's `start` message carrying [`OFFER`].
-pub async fn send_start(ws: &mut Ws) -> anyhow::Result<()> {
+pub(crate) async fn send_start(ws: &mut Ws) -> anyhow::Result<()> {
     send(ws, start_message()).await
 }
 
 /// Waits until a Start call has reached `gateway`.
-pub async fn start_reached(gateway: &fake_gateway::FakeGateway) -> anyhow::Result<()> {
+pub(crate) async fn start_reached(gateway: &fake_gateway::FakeGateway) -> anyhow::Result<()> {
     eventually("Start to reach the gateway", || {
         gateway.calls().contains(&fake_gateway::Call::Start)
     })
@@ -147,7 +153,7 @@ pub async fn start_reached(gateway: &fake_gateway::FakeGateway) -> anyhow::Resul
 }
 
 /// Waits until `gateway` has seen Stop for `session`; `what` names the wait in the timeout error.
-pub async fn stop_reached(
+pub(crate) async fn stop_reached(
     gateway: &fake_gateway::FakeGateway,
     session: &str,
     what: &str,
@@ -161,7 +167,7 @@ pub async fn stop_reached(
 }
 
 /// Waits until `bridge` holds no socket and no session; `what` names the wait in the timeout error.
-pub async fn nothing_open(bridge: &Bridge, what: &str) -> anyhow::Result<()> {
+pub(crate) async fn nothing_open(bridge: &Bridge, what: &str) -> anyhow::Result<()> {
     eventually(what, || {
         bridge.counters.open_sockets() == 0 && bridge.counters.live_sessions() == 0
     })
