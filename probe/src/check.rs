@@ -133,7 +133,7 @@ impl Check {
             let Some(pt) = writer
                 .payload_params()
                 .find(|p| p.spec().codec == codec)
-                .map(|p| p.pt())
+                .map(str0m::format::PayloadParams::pt)
             else {
                 continue;
             };

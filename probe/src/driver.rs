@@ -145,7 +145,7 @@ impl Driver {
                 match (kind, &mut self.check) {
                     (Some(kind), Some((check, _))) => check.on_media(kind, &data.data, now),
                     (None, _) => {
-                        tracing::debug!(mid = %data.mid, "media on an m-line the probe did not offer")
+                        tracing::debug!(mid = %data.mid, "media on an m-line the probe did not offer");
                     }
                     // Echoes that arrive after a check ended are late, not wrong: nobody counts them.
                     (Some(_), None) => {}

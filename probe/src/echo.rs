@@ -15,7 +15,7 @@ struct Sent {
 }
 
 /// Matches echoed frames against the frames sent during one check.
-pub struct EchoTracker {
+pub(crate) struct EchoTracker {
     started: Instant,
     /// Random per check, carried in every frame: frames of another peer are counted as mismatches.
     stream: u32,
@@ -31,7 +31,7 @@ pub struct EchoTracker {
 
 impl EchoTracker {
     /// A tracker for a check that started at `started`.
-    pub fn new(started: Instant) -> Self {
+    pub(crate) fn new(started: Instant) -> Self {
         EchoTracker {
             started,
             stream: rand::random(),
@@ -47,13 +47,19 @@ impl EchoTracker {
     }
 
     /// The bytes of frame `seq` of `kind` when sent at `now`.
-    pub fn frame(&self, cfg: &EchoCheckConfig, kind: MediaKind, seq: u32, now: Instant) -> Vec<u8> {
+    pub(crate) fn frame(
+        &self,
+        cfg: &EchoCheckConfig,
+        kind: MediaKind,
+        seq: u32,
+        now: Instant,
+    ) -> Vec<u8> {
         let sent_us = now.saturating_duration_since(self.started).as_micros() as u64;
         payload::encode(self.stream, kind, seq, sent_us, cfg.pattern_len(kind, seq))
     }
 
     /// Remembers that `bytes`, frame `seq` of `kind`, went out at `now`.
-    pub fn record_sent(&mut self, kind: MediaKind, seq: u32, bytes: Vec<u8>, now: Instant) {
+    pub(crate) fn record_sent(&mut self, kind: MediaKind, seq: u32, bytes: Vec<u8>, now: Instant) {
         self.counts(kind).sent += 1;
         self.sent.insert(
             (kind, seq),
@@ -66,7 +72,7 @@ impl EchoTracker {
     }
 
     /// Accounts for a frame received on `kind`'s m-line at `now`.
-    pub fn on_echo(&mut self, kind: MediaKind, frame: &[u8], now: Instant) {
+    pub(crate) fn on_echo(&mut self, kind: MediaKind, frame: &[u8], now: Instant) {
         let id = match payload::decode(kind, frame) {
             Ok(id) => id,
             Err(e) => return self.mismatch(format!("{kind} frame of {} bytes: {e}", frame.len())),
@@ -98,17 +104,17 @@ impl EchoTracker {
     }
 
     /// Counts a keyframe request from the remote side.
-    pub fn on_keyframe_request(&mut self) {
+    pub(crate) fn on_keyframe_request(&mut self) {
         self.keyframe_requests += 1;
     }
 
     /// True when every frame sent so far came back.
-    pub fn all_echoed(&self) -> bool {
+    pub(crate) fn all_echoed(&self) -> bool {
         self.sent.values().all(|s| s.echoed)
     }
 
     /// The report, with `connected_at` the moment the peer was connected.
-    pub fn report(&self, connected_at: Instant) -> EchoReport {
+    pub(crate) fn report(&self, connected_at: Instant) -> EchoReport {
         EchoReport {
             connected_after: connected_at.saturating_duration_since(self.started),
             first_echo_after: self

@@ -16,9 +16,13 @@ pub struct KindCounts {
 /// Round-trip times of the echoed frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RttStats {
+    /// The fastest round trip.
     pub min: Duration,
+    /// The nearest-rank 50th percentile round trip.
     pub median: Duration,
+    /// The nearest-rank 95th percentile round trip.
     pub p95: Duration,
+    /// The slowest round trip.
     pub max: Duration,
 }
 
@@ -29,7 +33,9 @@ pub struct EchoReport {
     pub connected_after: Duration,
     /// From the start of the check until the first intact echo, if any came back.
     pub first_echo_after: Option<Duration>,
+    /// Opus frames sent, echoed and duplicated.
     pub audio: KindCounts,
+    /// VP8 frames sent, echoed and duplicated.
     pub video: KindCounts,
     /// Received frames that did not match any sent frame byte for byte. Must be 0.
     pub mismatches: u64,

@@ -49,7 +49,7 @@ const HEADER_LEN: usize = 4 + 4 + 1 + 4 + 8 + 2;
 
 /// What the header of a probe frame says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameId {
+pub(crate) struct FrameId {
     /// Random per echo check: a frame of another peer (a crossed stream) carries another value.
     pub stream: u32,
     /// The media the frame claims to belong to.
@@ -62,7 +62,7 @@ pub struct FrameId {
 
 /// Why bytes are not a probe frame.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecodeError {
+pub(crate) enum DecodeError {
     #[error("frame of {0} bytes is too short for a probe frame")]
     TooShort(usize),
     #[error("frame does not start with the {0} codec prefix the probe sent")]
@@ -79,7 +79,13 @@ pub enum DecodeError {
 
 /// Builds the frame for `kind`/`seq` of `stream`, written `sent_us` after the check started, with
 /// `pattern_len` deterministic bytes after the header.
-pub fn encode(stream: u32, kind: MediaKind, seq: u32, sent_us: u64, pattern_len: u16) -> Vec<u8> {
+pub(crate) fn encode(
+    stream: u32,
+    kind: MediaKind,
+    seq: u32,
+    sent_us: u64,
+    pattern_len: u16,
+) -> Vec<u8> {
     let body_len = HEADER_LEN + usize::from(pattern_len);
     let mut out = Vec::with_capacity(VP8_PREFIX_LEN + body_len);
     match kind {
@@ -99,7 +105,7 @@ pub fn encode(stream: u32, kind: MediaKind, seq: u32, sent_us: u64, pattern_len:
 
 /// Reads a frame received on `kind`'s m-line, checking everything that can be checked without knowing
 /// what was sent: prefix, header, length and pattern.
-pub fn decode(kind: MediaKind, frame: &[u8]) -> Result<FrameId, DecodeError> {
+pub(crate) fn decode(kind: MediaKind, frame: &[u8]) -> Result<FrameId, DecodeError> {
     let prefix_len = match kind {
         MediaKind::Audio => 1,
         MediaKind::Video => VP8_PREFIX_LEN,

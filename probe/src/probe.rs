@@ -25,11 +25,14 @@ use crate::report::{ProbeReport, StartFacts};
 pub struct ProbeConfig {
     /// The IP the probe's peer binds its UDP socket to.
     pub bind_ip: IpAddr,
+    /// Offer and check an Opus audio track.
     pub audio: bool,
+    /// Offer and check a VP8 video track.
     pub video: bool,
     /// Trickle ICE both ways. Without it Start asks for an answer that already holds the server's
     /// candidates (`wait_for_candidates`), the offer holds the probe's, and no AddIceCandidate is sent.
     pub trickle: bool,
+    /// The settings of the echo check run once the session is up.
     pub echo: EchoCheckConfig,
     /// Limit for connecting and for each unary call (Start waits for gathering without trickle).
     pub rpc_timeout: Duration,

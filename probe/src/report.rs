@@ -19,12 +19,19 @@ pub struct StartFacts {
 /// The result of [`run`](crate::run).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbeReport {
+    /// The gateway address the probe ran against, as given to [`run`](crate::run).
     pub gateway: String,
+    /// The session id the gateway returned from Start.
     pub session_id: String,
+    /// Whether the run used trickle ICE (from [`ProbeConfig::trickle`](crate::ProbeConfig::trickle)).
     pub trickle: bool,
+    /// Whether the probe offered and checked audio.
     pub audio: bool,
+    /// Whether the probe offered and checked video.
     pub video: bool,
+    /// The share (0.0 to 1.0) of each kind's frames that had to come back for the verdict to pass.
     pub min_echo_ratio: f64,
+    /// How long Start took and what its answer held.
     pub start: StartFacts,
     /// The probe's own candidates sent with AddIceCandidate (0 without trickle).
     pub local_candidates_sent: usize,
@@ -32,6 +39,7 @@ pub struct ProbeReport {
     pub server_candidates: usize,
     /// Server candidates the probe's peer could not parse.
     pub bad_server_candidates: Vec<String>,
+    /// True when the stream reported that the server finished gathering candidates.
     pub gathering_done: bool,
     /// State events from the stream, with their time since Start.
     pub states: Vec<String>,
@@ -39,6 +47,7 @@ pub struct ProbeReport {
     pub ended: Option<(EndReason, String)>,
     /// Set when the stream failed instead of ending.
     pub stream_error: Option<String>,
+    /// What the echo check measured.
     pub echo: EchoReport,
     /// From sending Start to the start of the echo check.
     pub echo_started_after: Duration,

@@ -32,10 +32,25 @@ use crate::echo_peer::{Echo, EchoPeer};
 /// One call as the fake saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
+    /// A Start, recorded on arrival (before the offer is checked or a held Start is released).
     Start,
-    AddIceCandidate { session: String, candidate: String },
-    Stream { session: String },
-    Stop { session: String },
+    /// An AddIceCandidate, recorded even when the session is unknown.
+    AddIceCandidate {
+        /// The session id the caller named.
+        session: String,
+        /// The candidate line as sent; empty for end-of-candidates.
+        candidate: String,
+    },
+    /// A StreamCandidates, recorded even when the session is unknown.
+    Stream {
+        /// The session id the caller named.
+        session: String,
+    },
+    /// A Stop, recorded even when the session is unknown.
+    Stop {
+        /// The session id the caller named.
+        session: String,
+    },
 }
 
 /// The server candidate every session of a recording fake streams.
@@ -76,7 +91,7 @@ struct Shared {
 
 /// A poisoned lock only means another test task panicked; the data is still what it recorded.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Shared {
@@ -94,10 +109,12 @@ struct Service {
 
 /// Handle kept by the test; dropping it stops the server.
 pub struct FakeGateway {
+    /// The address the fake listens on (127.0.0.1, an ephemeral port).
     pub addr: SocketAddr,
     shared: Arc<Shared>,
     /// Start waits for a permit when `hold_start` was asked for.
     gate: Option<Arc<Semaphore>>,
+    /// The task serving gRPC; aborting it stops the server, as dropping the handle does.
     pub task: tokio::task::JoinHandle<()>,
     health: HealthReporter,
     scheme: &'static str,
@@ -113,6 +130,7 @@ impl FakeGateway {
         .await
     }
 
+    /// Starts a fake on 127.0.0.1 with an ephemeral port, serving as `options` say.
     pub async fn start_with(options: Options) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -167,6 +185,7 @@ impl FakeGateway {
         })
     }
 
+    /// The address to give a gRPC client: `http://` (or `https://` with TLS) followed by [`addr`](Self::addr).
     pub fn uri(&self) -> String {
         format!("{}://{}", self.scheme, self.addr)
     }

@@ -12,8 +12,11 @@ use tokio::net::TcpStream;
 /// One response: status code, header block (status line included) and body.
 #[derive(Debug)]
 pub struct Response {
+    /// The HTTP status code, e.g. 200.
     pub status: u16,
+    /// The status line and headers as text, without the blank line that ends them.
     pub head: String,
+    /// Everything after the headers, as received (not decoded from chunked transfer encoding).
     pub body: Vec<u8>,
 }
 

@@ -31,6 +31,7 @@ pub type Handler = Arc<dyn Fn(&Value, &Ctx) -> Option<Reply> + Send + Sync>;
 
 /// What a handler may look at.
 pub struct Ctx {
+    /// The serverId this peer reports (in `connect` answers and in the session ids it makes up).
     pub server_id: String,
 }
 
@@ -50,6 +51,7 @@ struct State {
     next: AtomicUsize,
 }
 
+/// A scripted KMS listening on 127.0.0.1, serving until [`Peer::kill`].
 pub struct Peer {
     addr: SocketAddr,
     state: Arc<State>,
@@ -58,10 +60,12 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// Starts a KMS-like peer on any free port that reports `server_id`, with no handler.
     pub async fn start(server_id: &str) -> Peer {
         Self::start_on(0, server_id, None).await
     }
 
+    /// Starts a peer on any free port whose requests go to `h` first, then to the KMS-like default.
     pub async fn with_handler(server_id: &str, h: Handler) -> Peer {
         Self::start_on(0, server_id, Some(h)).await
     }
@@ -94,10 +98,12 @@ impl Peer {
         }
     }
 
+    /// The TCP port it listens on, for restarting a peer on the same port with [`Peer::start_on`].
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
 
+    /// The Kurento WebSocket address to connect a client to: `ws://127.0.0.1:<port>/kurento`.
     pub fn uri(&self) -> String {
         format!("ws://{}/kurento", self.addr)
     }
@@ -208,10 +214,12 @@ fn answer(state: &State, req: &Value) -> Reply {
     kms_like(state, req)
 }
 
+/// A JSON-RPC success answer to `req` (same id) carrying `result`, for a handler to return.
 pub fn result(req: &Value, result: Value) -> Reply {
     Reply::Frame(json!({"id": req["id"], "jsonrpc": "2.0", "result": result}))
 }
 
+/// A JSON-RPC error answer to `req` (same id) shaped like KMS's: `code`, `data.type` = `kind`, `message`.
 pub fn error(req: &Value, code: i64, kind: &str, message: &str) -> Reply {
     Reply::Frame(
         json!({"error":{"code":code,"data":{"type":kind},"message":message},"id":req["id"],"jsonrpc":"2.0"}),

@@ -30,21 +30,25 @@ const KEYS: &[&str] = &[
     "operations",
 ];
 
+/// A seeded source of frame mutations: the same seed gives the same sequence of edits.
 pub struct Mutator {
     rng: StdRng,
 }
 
 impl Mutator {
+    /// A mutator whose every choice follows from `seed`, so a failing case can be replayed.
     pub fn new(seed: u64) -> Self {
         Self {
             rng: StdRng::seed_from_u64(seed),
         }
     }
 
+    /// One of `items`, chosen uniformly; panics if `items` is empty.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.rng.random_range(0..items.len())]
     }
 
+    /// True with probability `p` (0.0 to 1.0); panics if `p` is outside that range.
     pub fn chance(&mut self, p: f64) -> bool {
         self.rng.random_bool(p)
     }

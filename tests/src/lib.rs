@@ -16,16 +16,20 @@ use tokio_util::sync::CancellationToken;
 
 /// A gateway on 127.0.0.1:0 with its embedded media server, serving until [`Gateway::stop`].
 pub struct Gateway {
+    /// The running gateway, for asking it what it holds (sessions, media server addresses).
     pub handle: media_gateway::Gateway,
+    /// The gRPC address to connect a MediaSession client to, e.g. `http://127.0.0.1:40123`.
     pub grpc_uri: String,
     shutdown: CancellationToken,
 }
 
 impl Gateway {
+    /// Starts a gateway with the default [`media_gateway::Config`].
     pub async fn start() -> anyhow::Result<Self> {
         Self::start_with(media_gateway::Config::default()).await
     }
 
+    /// Starts a gateway with `config`, logging to the test output when RUST_LOG is set.
     pub async fn start_with(config: media_gateway::Config) -> anyhow::Result<Self> {
         init_tracing();
         let shutdown = CancellationToken::new();
@@ -82,6 +86,7 @@ impl Gateway {
         )
     }
 
+    /// Shuts the gateway down and waits until it has stopped serving; errors if it failed while running.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.handle.join().await?;
@@ -94,13 +99,16 @@ impl Gateway {
 pub struct Stack {
     /// The page, e.g. `https://127.0.0.1:40123/`.
     pub url: String,
+    /// The bridge's live counts of open WebSockets and sessions.
     pub bridge_counters: web_bridge::Counters,
+    /// The gateway the bridge forwards to.
     pub gateway: Gateway,
     shutdown: CancellationToken,
     bridge: tokio::task::JoinHandle<Result<(), web_bridge::Error>>,
 }
 
 impl Stack {
+    /// Starts a default gateway and an HTTPS web bridge (default config) in front of it.
     pub async fn start() -> anyhow::Result<Self> {
         let gateway = Gateway::start().await?;
         let shutdown = CancellationToken::new();
@@ -138,6 +146,7 @@ impl Stack {
         self.gateway.assert_released().await
     }
 
+    /// Shuts the bridge down, then the gateway; errors if either failed while running.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.bridge.await??;
@@ -148,9 +157,13 @@ impl Stack {
 /// A plain-HTTP web bridge on 127.0.0.1:0 in front of a [`Gateway`], owned by the test: it cancels
 /// `shutdown` and awaits `task` itself (the drain tests watch what happens in between).
 pub struct PlainBridge {
+    /// The address the bridge listens on for plain HTTP and WebSocket connections.
     pub addr: std::net::SocketAddr,
+    /// The bridge's live counts of open WebSockets and sessions.
     pub counters: web_bridge::Counters,
+    /// Cancel it to make the bridge drain and stop.
     pub shutdown: CancellationToken,
+    /// The bridge's task; it finishes once the bridge has stopped, with its error if it failed.
     pub task: tokio::task::JoinHandle<Result<(), web_bridge::Error>>,
 }
 

@@ -9,7 +9,9 @@ async fn browser_loopback_plays_back() -> anyhow::Result<()> {
     let result = run_driver(&stack.url, "single", "browser-loopback.png").await?;
     assert_eq!(result["ok"], true, "{result}");
     assert!(
-        result["failures"].as_array().is_some_and(|f| f.is_empty()),
+        result["failures"]
+            .as_array()
+            .is_some_and(std::vec::Vec::is_empty),
         "{result}"
     );
     assert_eq!(result["after"]["packetsLost"], 0);

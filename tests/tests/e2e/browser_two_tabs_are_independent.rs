@@ -8,7 +8,9 @@ async fn browser_two_tabs_are_independent() -> anyhow::Result<()> {
     let result = run_driver(&stack.url, "two-tabs", "browser-two-tabs.png").await?;
     assert_eq!(result["ok"], true, "{result}");
     assert!(
-        result["failures"].as_array().is_some_and(|f| f.is_empty()),
+        result["failures"]
+            .as_array()
+            .is_some_and(std::vec::Vec::is_empty),
         "{result}"
     );
     stack.assert_nothing_left().await?;
