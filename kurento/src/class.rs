@@ -8,8 +8,11 @@ use crate::types::wire_enum;
 /// object has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RemoteClass {
+    /// `kurento.ServerManager`: the singleton describing the server, id `manager_ServerManager`.
     ServerManager,
+    /// `kurento.MediaPipeline`: the container that owns and connects media elements.
     MediaPipeline,
+    /// `kurento.WebRtcEndpoint`: an element that exchanges media with a browser over WebRTC.
     WebRtcEndpoint,
 }
 
@@ -48,6 +51,7 @@ impl RemoteClass {
         }
     }
 
+    /// Whether `subscribe` to `event` succeeds on an object of this class (else KMS answers 40106).
     pub fn supports_event(self, event: EventType) -> bool {
         self.events().contains(&event)
     }
@@ -56,7 +60,9 @@ impl RemoteClass {
 /// The classes `create` can make, by their factory name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Factory {
+    /// `"MediaPipeline"`: makes a new, empty pipeline.
     MediaPipeline,
+    /// `"WebRtcEndpoint"`: makes a WebRTC endpoint inside a given pipeline.
     WebRtcEndpoint,
 }
 
@@ -90,22 +96,39 @@ impl Factory {
 /// An event name, as `subscribe` takes it and `onEvent` carries it in `value.type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventType {
+    /// Raised by any media object when something went wrong inside it.
     Error,
+    /// Raised by an element when one of its source pads is connected to a sink.
     ElementConnected,
+    /// Raised by an element when one of its source pads is disconnected from a sink.
     ElementDisconnected,
+    /// Raised by an element when incoming media starts or stops flowing into it.
     MediaFlowInStateChanged,
+    /// Raised by an element when outgoing media starts or stops flowing out of it.
     MediaFlowOutStateChanged,
+    /// Raised by an element when incoming media begins and transcoding is or is not required.
     MediaTranscodingStateChanged,
+    /// Raised by a session endpoint when a client's media session starts.
     MediaSessionStarted,
+    /// Raised by a session endpoint when a client's media session ends.
     MediaSessionTerminated,
+    /// Raised by an RTP endpoint when the connection between the peers changes state.
     ConnectionStateChanged,
+    /// Raised by an RTP endpoint when media (judged by the RTCP flow) between the peers changes state.
     MediaStateChanged,
+    /// Raised by a WebRtcEndpoint when it gathers a new local ICE candidate.
     IceCandidateFound,
+    /// Raised by a WebRtcEndpoint when it has gathered all its local ICE candidates.
     IceGatheringDone,
+    /// Raised by a WebRtcEndpoint when an ICE component changes state.
     IceComponentStateChanged,
+    /// Raised by a WebRtcEndpoint when the ICE library picks a new candidate pair.
     NewCandidatePairSelected,
+    /// Raised by a WebRtcEndpoint when an ICE component's DTLS connection changes state.
     DtlsConnectionStateChange,
+    /// Raised by a WebRtcEndpoint when a data channel opens.
     DataChannelOpened,
+    /// Raised by a WebRtcEndpoint when a data channel closes.
     DataChannelClosed,
     /// Raised by the ServerManager when any object is created.
     ObjectCreated,

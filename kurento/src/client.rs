@@ -67,11 +67,13 @@ pub enum RequestError {
     /// The media server answered with an error.
     #[error("{0}")]
     Rpc(RpcError),
+    /// No response arrived within the configured request timeout (held here).
     #[error("no response within {0:?}")]
     Timeout(Duration),
     /// It had been written when the connection dropped; no answer will ever come.
     #[error("the connection dropped while the request was in flight")]
     Lost,
+    /// Refused at once: `max_pending` requests (held here) were already waiting or in flight.
     #[error("too many requests pending (limit {0})")]
     Overloaded(usize),
     /// Given up by [`Client::abandon_waiting`] before it was ever written.
@@ -84,7 +86,9 @@ pub enum RequestError {
 pub enum SessionLostReason {
     /// `connect` succeeded but the `serverId` changed: the media server restarted.
     ServerRestarted {
+        /// The `serverId` the old session lived on.
         previous_server_id: String,
+        /// The `serverId` `connect` reported now.
         server_id: String,
     },
     /// `connect` failed with 40007 INVALID_SESSION: a restart, or the session was collected.
@@ -94,22 +98,30 @@ pub enum SessionLostReason {
 /// Which handshake request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandshakeStep {
+    /// `describe manager_ServerManager`, which makes KMS issue a new session.
     Describe,
+    /// `invoke getInfo` on the ServerManager, which checks the server's modules and capabilities.
     GetInfo,
+    /// `connect {sessionId}`, which resumes the old session on a new connection.
     Resume,
 }
 
 /// A frame from the server that was ignored, and why.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FrameError {
+    /// The frame is not JSON, or not a JSON-RPC message.
     #[error("{0}")]
     Decode(DecodeError),
+    /// The server sent a request other than `onEvent` (its method name held here).
     #[error("unexpected request {0:?} from the media server")]
     UnexpectedRequest(String),
+    /// An `onEvent` whose params could not be read.
     #[error("bad onEvent: {0}")]
     BadEvent(RpcError),
+    /// A response whose id matches no request still waiting (never sent, answered or timed out).
     #[error("response to unknown or expired request id {0}")]
     UnmatchedResponse(Id),
+    /// An error response with `id: null`, e.g. KMS refusing a frame it could not read.
     #[error("error response without an id: {0}")]
     ErrorWithoutId(RpcError),
 }
@@ -119,33 +131,46 @@ pub enum FrameError {
 pub enum Output {
     /// The outcome of a [`Client::request`]: `result.value` (`null` for void operations), or why not.
     Response {
+        /// The id [`Client::request`] returned.
         id: RequestId,
+        /// The JSON-RPC method of the request, e.g. `"invoke"`.
         method: &'static str,
+        /// `result.value`, or why there is none.
         result: Result<Value, RequestError>,
     },
+    /// An `onEvent` notification from the server, for a subscription of this session.
     Event(Event),
     /// A new session is ready (first connection, or after [`Output::SessionLost`]).
     SessionEstablished {
+        /// The `sessionId` KMS issued.
         session_id: RpcSessionId,
+        /// What `getInfo` reported about the server.
         server_info: ServerInfo,
     },
     /// The same session continues on a new connection; its objects and subscriptions still exist.
     SessionResumed {
+        /// The session that continues.
         session_id: RpcSessionId,
+        /// The `serverId` `connect` reported (unchanged).
         server_id: String,
     },
     /// Every object of `session_id` is gone; a fresh session is being established.
     SessionLost {
+        /// The session that is gone.
         session_id: RpcSessionId,
+        /// Why KMS no longer has it.
         reason: SessionLostReason,
     },
     /// A ping got no pong in time: the connection is probably dead, and the caller should drop it.
     PingTimeout,
     /// The session could not be set up on this connection; the caller should drop it and retry later.
     HandshakeFailed {
+        /// The handshake request that failed.
         step: HandshakeStep,
+        /// The error it failed with, as text.
         reason: String,
     },
+    /// A frame from the server was ignored; informative only, the client carries on.
     BadFrame(FrameError),
 }
 
@@ -192,6 +217,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A disconnected client with no session yet; call `on_connected` once the socket is open.
     pub fn new(config: ClientConfig) -> Self {
         Self {
             config,
@@ -399,6 +425,7 @@ impl Client {
         Some(frame)
     }
 
+    /// The next thing the caller must act on, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }
@@ -563,7 +590,7 @@ impl Client {
                         self.become_ready();
                     }
                     Ok(Err(e)) | Err(e) => {
-                        self.handshake_failed(HandshakeStep::GetInfo, e.to_string())
+                        self.handshake_failed(HandshakeStep::GetInfo, e.to_string());
                     }
                 }
             }

@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 /// A `create` request's `type` and `constructorParams`, typed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Constructor {
+    /// `type: "MediaPipeline"`, which takes no `constructorParams`.
     MediaPipeline,
+    /// `type: "WebRtcEndpoint"`, with its constructor parameters.
     WebRtcEndpoint(WebRtcEndpointParams),
 }
 
@@ -19,22 +21,29 @@ pub enum Constructor {
 pub struct WebRtcEndpointParams {
     /// The pipeline the endpoint lives in (a `newref:` inside a transaction).
     pub media_pipeline: ObjectRef,
+    /// `recvonly`: make a single-direction, receive-only endpoint.
     pub recvonly: Option<bool>,
+    /// `sendonly`: make a single-direction, send-only endpoint.
     pub sendonly: Option<bool>,
+    /// `useDataChannels`: turn on WebRTC data channel support.
     pub use_data_channels: Option<bool>,
+    /// `certificateKeyType`: the key type of the endpoint's DTLS certificate.
     pub certificate_key_type: Option<CertificateKeyType>,
-    /// Read as a string and not interpreted further.
+    /// `qosDscp`: the DSCP value for traffic the endpoint sends. Read as a string and not interpreted further.
     pub qos_dscp: Option<String>,
 }
 
 /// The DTLS certificate an endpoint generates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CertificateKeyType {
+    /// An RSA key, `"RSA"` on the wire.
     Rsa,
+    /// An ECDSA key, `"ECDSA"` on the wire.
     Ecdsa,
 }
 
 impl CertificateKeyType {
+    /// The `certificateKeyType` string KMS expects.
     pub fn as_str(self) -> &'static str {
         match self {
             CertificateKeyType::Rsa => "RSA",
@@ -56,6 +65,7 @@ impl Constructor {
         })
     }
 
+    /// The factory `create` names in `type` for this constructor.
     pub fn factory(&self) -> Factory {
         match self {
             Constructor::MediaPipeline => Factory::MediaPipeline,

@@ -6,47 +6,87 @@ use std::fmt;
 /// Every error code KMS 7.2.0 defines, with the `data.type` string it sends beside it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
+    /// `-32700 PARSE_ERROR`: the frame is not valid JSON (KMS defines it but in practice sends no reply).
     ParseError,
+    /// `-32600`: not a valid JSON-RPC 2.0 request object (batches land here too); sent with `id: null`.
     InvalidRequest,
+    /// `-32601`: the `method` is not one KMS serves.
     MethodNotFound,
+    /// `-32602 INVALID_PARAMS`: `params` is missing for a method that needs it.
     InvalidParams,
+    /// `-32603`: an unexpected exception while KMS processed the method.
     InternalError,
     /// `-32000`: a required top-level parameter is missing or has the wrong type.
     ServerError,
+    /// `40001 MARSHALL_ERROR`: `operationParams` or `constructorParams` missing or of the wrong shape.
     MarshallError,
+    /// `40003 UNEXPECTED_ERROR`: a complex value names a `__module__`/`__type__` that does not exist.
     UnexpectedError,
+    /// `40004 CONNECT_ERROR`: `connect` between two elements failed.
     ConnectError,
+    /// `40005 UNSUPPORTED_MEDIA_TYPE`: the requested media type is not supported.
     UnsupportedMediaType,
+    /// `40006 NOT_IMPLEMENTED`: the feature is not available, e.g. events on a transport without them.
     NotImplemented,
+    /// `40007 INVALID_SESSION`: `connect` or `keepAlive` named a session KMS does not know.
     InvalidSession,
+    /// `40008 MALFORMED_TRANSACTION`: a bad transaction, and also an unknown `operation` in `invoke`.
     MalformedTransaction,
+    /// `40009 NOT_ENOUGH_RESOURCES`: `create` while KMS is over its thread or file-descriptor limit.
     NotEnoughResources,
+    /// `40100 MEDIA_OBJECT_TYPE_NOT_FOUND`: the media object type is unknown (defined; `create` does not use it).
     MediaObjectTypeNotFound,
+    /// `40101 MEDIA_OBJECT_NOT_FOUND`: the object id is unknown or already released.
     MediaObjectNotFound,
+    /// `40104 MEDIA_OBJECT_CONSTRUCTOR_NOT_FOUND`: no constructor matches the given parameters.
     MediaObjectConstructorNotFound,
+    /// `40105 MEDIA_OBJECT_METHOD_NOT_FOUND`: the operation is unknown (defined; KMS sends 40008 instead).
     MediaObjectMethodNotFound,
+    /// `40106 MEDIA_OBJECT_EVENT_NOT_SUPPORTED`: `subscribe` to an event the class does not have.
     MediaObjectEventNotSupported,
+    /// `40107 MEDIA_OBJECT_ILLEGAL_PARAM_ERROR`: an argument has an illegal value, e.g. bad data-channel arguments.
     MediaObjectIllegalParamError,
+    /// `40108 MEDIA_OBJECT_NOT_AVAILABLE`: `create` with an unknown `type` ("Factory 'X' not found").
     MediaObjectNotAvailable,
+    /// `40109 MEDIA_OBJECT_NOT_FOUND_TRANSACTION_NO_COMMIT`: a `newref:` id used outside a transaction.
     MediaObjectNotFoundTransactionNoCommit,
+    /// `40110 MEDIA_OBJECT_TAG_KEY_NOT_FOUND`: `getTag` with a key the object does not have.
     MediaObjectTagKeyNotFound,
+    /// `40111 MEDIA_OBJECT_OPERATION_NOT_SUPPORTED`: the operation is not enabled, e.g. data channels off.
     MediaObjectOperationNotSupported,
+    /// `40200 SDP_CREATE_ERROR`: KMS could not create an SDP.
     SdpCreateError,
+    /// `40201 SDP_PARSE_ERROR`: the offer or answer is empty or does not parse as SDP.
     SdpParseError,
+    /// `40202 SDP_END_POINT_NO_LOCAL_SDP_ERROR`: `getLocalSessionDescriptor` before negotiation.
     SdpEndPointNoLocalSdpError,
+    /// `40203 SDP_END_POINT_NO_REMOTE_SDP_ERROR`: `getRemoteSessionDescriptor` before negotiation.
     SdpEndPointNoRemoteSdpError,
+    /// `40204 SDP_END_POINT_GENERATE_OFFER_ERROR`: `generateOffer` failed.
     SdpEndPointGenerateOfferError,
+    /// `40205 SDP_END_POINT_PROCESS_OFFER_ERROR`: the offer parsed but could not be negotiated.
     SdpEndPointProcessOfferError,
+    /// `40206 SDP_END_POINT_PROCESS_ANSWER_ERROR`: the answer could not be applied.
     SdpEndPointProcessAnswerError,
+    /// `40208 SDP_END_POINT_ALREADY_NEGOTIATED`: a second `processOffer` or `generateOffer` on the endpoint.
     SdpEndPointAlreadyNegotiated,
+    /// `40209 SDP_END_POINT_NOT_OFFER_GENERATED`: `processAnswer` without a `generateOffer` first.
     SdpEndPointNotOfferGenerated,
+    /// `40210 SDP_END_POINT_ANSWER_ALREADY_PROCCESED` (KMS's spelling): the answer was already processed.
     SdpEndPointAnswerAlreadyProccesed,
+    /// `40211 SDP_END_POINT_CANNOT_CREATE_SESSON` (KMS's spelling): the SDP session could not be created.
     SdpEndPointCannotCreateSesson,
+    /// `40300 HTTP_END_POINT_REGISTRATION_ERROR`: an HTTP endpoint could not be registered.
     HttpEndPointRegistrationError,
+    /// `40400 ICE_GATHER_CANDIDATES_ERROR`: `gatherCandidates` failed.
     IceGatherCandidatesError,
+    /// `40401 ICE_ADD_CANDIDATE_ERROR`: libnice rejected the candidate passed to `addIceCandidate`.
     IceAddCandidateError,
+    /// `40500 SERVER_MANAGER_ERROR_KMD_NOT_FOUND`: the server manager found no module descriptor (`.kmd`).
     ServerManagerErrorKmdNotFound,
+    /// `40600 URI_PATH_FILE_NOT_FOUND`: the file a URI points to does not exist.
     UriPathFileNotFound,
+    /// `40700 PLAYER_SEEK_FAIL`: a player could not seek to the requested position.
     PlayerSeekFail,
 }
 
@@ -209,8 +249,7 @@ impl ErrorCode {
         TABLE
             .iter()
             .find(|(_, c, _)| *c == self)
-            .map(|(n, _, _)| *n)
-            .unwrap_or(-32603)
+            .map_or(-32603, |(n, _, _)| *n)
     }
 
     /// The `data.type` KMS sends with this code, if it sends one.
@@ -233,8 +272,11 @@ impl ErrorCode {
 /// A JSON-RPC error object: `{"code", "message", "data"?}`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RpcError {
+    /// `code`: the numeric error code (see [`ErrorCode`] for the ones KMS defines).
     pub code: i32,
+    /// `message`: the human-readable text, e.g. `"Object 'x' not found"`.
     pub message: String,
+    /// `data`: extra detail; KMS puts `{"type": "<NAME>"}` here for its 4xxxx codes.
     pub data: Option<Value>,
 }
 

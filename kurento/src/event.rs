@@ -19,59 +19,91 @@ pub struct Event {
     pub source: String,
     /// Milliseconds since the epoch, as a string on the wire.
     pub timestamp_millis: String,
+    /// The event's name and its event-specific fields (`value.type` and `value.data`).
     pub data: EventData,
 }
 
 /// `FLOWING`/`NOT_FLOWING`, `CONNECTED`/`DISCONNECTED`: carried as booleans.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventData {
+    /// Sent by KMS when a WebRtcEndpoint gathers a new local ICE candidate (trickle ICE).
     IceCandidateFound {
+        /// `candidate`: the candidate, to pass on to the remote peer.
         candidate: IceCandidate,
     },
+    /// Sent by KMS when a WebRtcEndpoint has gathered all its local ICE candidates.
     IceGatheringDone,
+    /// Sent by KMS when an ICE component of a WebRtcEndpoint changes state.
     IceComponentStateChanged {
+        /// `streamId`: the ICE stream the component belongs to (an integer here).
         stream_id: u32,
+        /// `componentId`: the component within the stream (1 for RTP, 2 for RTCP).
         component_id: u32,
+        /// `state`: the component's new state.
         state: IceComponentState,
     },
+    /// Sent by KMS when the ICE library selects a new candidate pair for a WebRtcEndpoint.
     NewCandidatePairSelected {
+        /// `candidatePair`: the local and remote candidates now in use.
         candidate_pair: IceCandidatePair,
     },
+    /// Sent by KMS when incoming media of one type starts or stops flowing into an element.
     MediaFlowInStateChanged {
+        /// `mediaType`: which kind of media changed.
         media_type: MediaType,
+        /// `padName`: the element pad concerned (`"default"` when KMS leaves it out).
         pad_name: String,
+        /// `state`: `true` for `FLOWING`, `false` for `NOT_FLOWING`.
         flowing: bool,
     },
+    /// Sent by KMS when outgoing media of one type starts or stops flowing out of an element.
     MediaFlowOutStateChanged {
+        /// `mediaType`: which kind of media changed.
         media_type: MediaType,
+        /// `padName`: the element pad concerned (`"default"` when KMS leaves it out).
         pad_name: String,
+        /// `state`: `true` for `FLOWING`, `false` for `NOT_FLOWING`.
         flowing: bool,
     },
+    /// Sent by KMS when the media between two peers (judged by RTCP) comes up or goes down.
     MediaStateChanged {
+        /// `oldState`: `true` for `CONNECTED`, `false` for `DISCONNECTED`.
         old_connected: bool,
+        /// `newState`: `true` for `CONNECTED`, `false` for `DISCONNECTED`.
         new_connected: bool,
     },
+    /// Sent by KMS when the connection between two peers comes up or goes down.
     ConnectionStateChanged {
+        /// `oldState`: `true` for `CONNECTED`, `false` for `DISCONNECTED`.
         old_connected: bool,
+        /// `newState`: `true` for `CONNECTED`, `false` for `DISCONNECTED`.
         new_connected: bool,
     },
-    /// `type` holds the error type string (e.g. `STREAM_ERROR_FAILED`), not the event name.
+    /// Sent by KMS when a media object hits an error. In the data, `type` holds the error type
+    /// string (e.g. `STREAM_ERROR_FAILED`), not the event name.
     Error {
+        /// `description`: KMS's human-readable account of the error.
         description: String,
+        /// `errorCode`: KMS's numeric code for the error.
         error_code: i64,
+        /// `type`: the error type string, `UNDEFINED` when KMS leaves it out.
         error_type: String,
     },
     /// The ServerManager saw `object` created.
     ObjectCreated {
+        /// `object`: the id of the object just created.
         object: ObjectId,
     },
     /// The ServerManager saw `object_id` destroyed.
     ObjectDestroyed {
+        /// `objectId`: the id of the object just destroyed.
         object_id: ObjectId,
     },
     /// Any other event, kept whole so nothing is lost.
     Other {
+        /// `value.type`: the event name as sent.
         event_type: String,
+        /// `value.data`: every field of the event's data, as sent.
         data: Map<String, Value>,
     },
 }

@@ -38,10 +38,12 @@ impl ObjectId {
         self.0.starts_with(NEWREF_PREFIX)
     }
 
+    /// The id exactly as it appears on the wire.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// Unwraps the id into the string it was sent as.
     pub fn into_string(self) -> String {
         self.0
     }
@@ -87,7 +89,9 @@ impl From<ObjectId> for String {
 /// (`"newref:N"`), which the server replaces before it runs the operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ObjectRef {
+    /// A concrete object id, written as is.
     Id(ObjectId),
+    /// The object made by operation `N` of the same transaction, written `"newref:N"`.
     NewRef(usize),
 }
 
@@ -150,10 +154,12 @@ impl From<&String> for ObjectRef {
 pub struct RpcSessionId(String);
 
 impl RpcSessionId {
+    /// Wraps a `sessionId` read from the wire or made by the server.
     pub fn new(id: impl Into<String>) -> Self {
         Self(id.into())
     }
 
+    /// The `sessionId` exactly as it appears on the wire.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -163,6 +169,7 @@ impl RpcSessionId {
         self.0.len()
     }
 
+    /// Whether the id is the empty string (a client that has no session yet).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -7,7 +7,9 @@ use std::fmt;
 /// A request id. KMS echoes any scalar id unchanged; our client only sends integers.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Id {
+    /// A JSON number, what our client sends (a counter from 0).
     Number(serde_json::Number),
+    /// A JSON string, e.g. a UUID some clients use.
     Text(String),
     /// `true`/`false`: scalar, so KMS accepts it, and so do we.
     Bool(bool),
@@ -65,7 +67,9 @@ impl fmt::Display for Id {
 pub struct RawRequest {
     /// `None` makes it a JSON-RPC notification (only the server's `onEvent` should be one).
     pub id: Option<Id>,
+    /// `method`: the Kurento method name, e.g. `"create"`, `"invoke"` or `"onEvent"`.
     pub method: String,
+    /// `params`: the method's arguments; `None` when the frame has none (or `null`).
     pub params: Option<Map<String, Value>>,
 }
 
@@ -74,21 +78,26 @@ pub struct RawRequest {
 pub struct Response {
     /// `None` for replies to requests whose id could not be read.
     pub id: Option<Id>,
+    /// `Ok` with the `result` member, or `Err` with the `error` object.
     pub outcome: Result<Value, RpcError>,
 }
 
 /// Any Kurento JSON-RPC message.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Message {
+    /// A frame with a `method`: a request, or (without `id`) a notification.
     Request(RawRequest),
+    /// A frame with a `result` or an `error`, answering a request.
     Response(Response),
 }
 
 /// Why a frame is not a message. Each maps to the JSON-RPC error a server answers with.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum DecodeError {
+    /// The frame does not parse as JSON (answered with `-32700`); holds the parser's message.
     #[error("not JSON: {0}")]
     NotJson(String),
+    /// JSON, but not a valid JSON-RPC 2.0 message (answered with `-32600`); says what is wrong.
     #[error("invalid JSON-RPC message: {0}")]
     Invalid(&'static str),
 }

@@ -28,8 +28,11 @@ pub fn method_not_found(operation: &str, params: OperationParams<'_>) -> RpcErro
 /// An operation on any object, tagged with the class that declares it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operation {
+    /// An operation only the ServerManager has.
     ServerManager(ServerManagerOp),
+    /// An operation every MediaObject has (pipelines and endpoints alike).
     MediaObject(MediaObjectOp),
+    /// An operation of a WebRtcEndpoint or one of its element ancestors.
     WebRtcEndpoint(WebRtcEndpointOp),
 }
 
@@ -102,20 +105,27 @@ pub enum ServerManagerOp {
     GetPipelines,
     /// The ids of every registered session.
     GetSessions,
+    /// `getMetadata`: the server's metadata string (configured in KMS, empty by default).
     GetMetadata,
     /// The module's KMD (interface description) JSON.
     GetKmd {
+        /// `moduleName`: the module whose KMD is wanted, e.g. `"core"`.
         module_name: String,
     },
+    /// `getCpuCount`: the number of CPU cores KMS can use.
     GetCpuCount,
     /// Average CPU use in percent over `interval_ms` (KMS: 1000 when left out).
     GetUsedCpu {
+        /// `interval`: how long to sample, in milliseconds.
         interval_ms: Option<u64>,
     },
     /// Resident memory in KiB.
     GetUsedMemory,
+    /// `getId`: the ServerManager's own id, `manager_ServerManager`.
     GetId,
+    /// `getName`: the ServerManager's name (its id unless renamed).
     GetName,
+    /// `getChildren`: the ids of the objects whose parent is the ServerManager.
     GetChildren,
 }
 
@@ -171,31 +181,48 @@ impl ServerManagerOp {
 /// The operations every MediaObject has (id, name, tags, parent, children, creation time).
 #[derive(Clone, Debug, PartialEq)]
 pub enum MediaObjectOp {
+    /// `getId`: the object's id, as `create` returned it.
     GetId,
     /// The object's id until `setName` is called.
     GetName,
+    /// `setName`: gives the object a name of the caller's choosing.
     SetName {
+        /// `name`: the new name.
         name: String,
     },
+    /// `getParent`: the id of the object's parent (an element's pipeline; `null` for a pipeline).
     GetParent,
+    /// `getMediaPipeline`: the id of the pipeline the object belongs to.
     GetMediaPipeline,
+    /// `getChildren`: the ids of the objects whose parent is this one.
     GetChildren,
     /// Seconds since the epoch.
     GetCreationTime,
+    /// `getSendTagsInEvents`: whether the object's events carry its tags.
     GetSendTagsInEvents,
+    /// `setSendTagsInEvents`: makes the object's events carry (or not) its tags.
     SetSendTagsInEvents {
+        /// `sendTagsInEvents`: `true` to put the tags into every event's `tags`.
         send: bool,
     },
+    /// `addTag`: attaches a key/value tag to the object, replacing one with the same key.
     AddTag {
+        /// `key`: the tag's key.
         key: String,
+        /// `value`: the tag's value.
         value: String,
     },
+    /// `removeTag`: drops the tag with `key`, if there is one.
     RemoveTag {
+        /// `key`: the key of the tag to drop.
         key: String,
     },
+    /// `getTag`: the value of the tag with `key` (40110 if there is none).
     GetTag {
+        /// `key`: the key of the tag wanted.
         key: String,
     },
+    /// `getTags`: every tag of the object, as `kurento.Tag` key/value pairs.
     GetTags,
 }
 
@@ -270,39 +297,54 @@ impl MediaObjectOp {
 pub enum WebRtcEndpointOp {
     /// Negotiates `offer`; the result is the SDP answer.
     ProcessOffer {
+        /// `offer`: the remote peer's SDP offer.
         offer: String,
     },
     /// Starts ICE gathering; candidates arrive as `IceCandidateFound` events.
     GatherCandidates,
     /// A remote candidate (trickle ICE).
     AddIceCandidate {
+        /// `candidate`: the candidate the remote peer gathered.
         candidate: IceCandidate,
     },
     /// Sends this element's media to `sink`. `media_type` is checked to be a string only, as the
     /// hello world connects every type.
     Connect {
+        /// `sink`: the element that receives the media (may be this element itself: a loopback).
         sink: ObjectRef,
+        /// `mediaType`: connect only this kind of media; every kind when left out.
         media_type: Option<String>,
     },
+    /// `disconnect`: stops sending this element's media to `sink`.
     Disconnect {
+        /// `sink`: the element to stop sending to.
         sink: ObjectRef,
+        /// `mediaType`: disconnect only this kind of media; every kind when left out.
         media_type: Option<String>,
     },
+    /// `getLocalSessionDescriptor`: the local SDP (40202 before negotiation).
     GetLocalSessionDescriptor,
+    /// `getRemoteSessionDescriptor`: the remote SDP (40203 before negotiation).
     GetRemoteSessionDescriptor,
+    /// `requestKeyframe`: asks the remote sender for a video keyframe.
     RequestKeyframe,
     /// `CONNECTED` or `DISCONNECTED`.
     GetMediaState,
     /// `CONNECTED` or `DISCONNECTED`.
     GetConnectionState,
+    /// `isMediaFlowingIn`: whether media of one kind is flowing into the element.
     IsMediaFlowingIn {
+        /// `mediaType`: the kind of media asked about.
         media_type: MediaType,
     },
+    /// `isMediaFlowingOut`: whether media of one kind is flowing out of the element.
     IsMediaFlowingOut {
+        /// `mediaType`: the kind of media asked about.
         media_type: MediaType,
     },
     /// `kurento.ElementConnectionData` for every sink and media type.
     GetSinkConnections,
+    /// `getX`: reads property `x`.
     GetProperty(WebRtcProperty),
     /// The value is type-checked against the property's declared type.
     SetProperty(WebRtcProperty, Value),
@@ -400,8 +442,11 @@ impl WebRtcEndpointOp {
 /// What a property holds, for `setX`'s type check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PropertyKind {
+    /// A JSON string.
     Str,
+    /// A JSON integer.
     Int,
+    /// A JSON boolean.
     Bool,
 }
 
@@ -409,18 +454,31 @@ pub enum PropertyKind {
 /// and written with `setX`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WebRtcProperty {
+    /// `stunServerAddress`: the IP address of the STUN server used for ICE.
     StunServerAddress,
+    /// `stunServerPort`: the port of the STUN server used for ICE.
     StunServerPort,
+    /// `turnUrl`: the TURN relay to use, as `user:password@address:port`.
     TurnUrl,
+    /// `networkInterfaces`: the comma-separated network interfaces ICE gathers candidates on.
     NetworkInterfaces,
+    /// `iceTcp`: whether ICE also gathers TCP candidates.
     IceTcp,
+    /// `externalIPv4`: a public IPv4 address to advertise in host candidates.
     ExternalIPv4,
+    /// `externalIPv6`: a public IPv6 address to advertise in host candidates.
     ExternalIPv6,
+    /// `minVideoRecvBandwidth`: the lowest video bandwidth (kbps) the endpoint asks the sender for.
     MinVideoRecvBandwidth,
+    /// `minVideoSendBandwidth`: the lowest video bitrate (kbps) the endpoint sends at.
     MinVideoSendBandwidth,
+    /// `maxVideoSendBandwidth`: the highest video bitrate (kbps) the endpoint sends at.
     MaxVideoSendBandwidth,
+    /// `maxAudioRecvBandwidth`: the audio bandwidth cap (kbps) offered in the SDP; 0 for none.
     MaxAudioRecvBandwidth,
+    /// `maxVideoRecvBandwidth`: the video bandwidth cap (kbps) offered in the SDP; 0 for none.
     MaxVideoRecvBandwidth,
+    /// `mtu`: the largest RTP packet size, in bytes, the endpoint sends.
     Mtu,
 }
 
@@ -533,14 +591,17 @@ impl WebRtcProperty {
         self.row().1
     }
 
+    /// The operation that reads the property, e.g. `getMtu`.
     pub fn getter(self) -> &'static str {
         self.row().2
     }
 
+    /// The operation that writes the property, e.g. `setMtu`.
     pub fn setter(self) -> &'static str {
         self.row().3
     }
 
+    /// The JSON type `setX` requires (40001 otherwise).
     pub fn kind(self) -> PropertyKind {
         self.row().4
     }

@@ -19,48 +19,75 @@ pub use crate::ids::SERVER_MANAGER;
 /// [`Operation::parse`] and [`EventType::parse`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Method {
-    /// `interval` is informative only; KMS ignores it.
+    /// `ping`: checks the connection is alive; KMS answers `"pong"`. `interval` is informative only; KMS ignores it.
     Ping {
+        /// `interval`: the client's keep-alive period in milliseconds, if it says one.
         interval: Option<u64>,
     },
+    /// `describe`: asks for an object's class and hierarchy (and references it from the session).
     Describe {
+        /// `object`: the id of the object to describe.
         object: String,
     },
+    /// `create`: makes a media object; the result's `value` is its new id.
     Create {
+        /// `type`: the factory name, e.g. `"MediaPipeline"`.
         type_name: String,
+        /// `constructorParams`: the constructor's arguments (left out of the frame when empty).
         constructor_params: Map<String, Value>,
+        /// `properties`: extra properties set on the new object.
         properties: Map<String, Value>,
     },
+    /// `invoke`: runs an operation on an object; the result's `value` is what it returns.
     Invoke {
+        /// `object`: the id (or `newref:N`) of the object the operation runs on.
         object: String,
+        /// `operation`: the operation name, e.g. `"processOffer"`.
         operation: String,
+        /// `operationParams`: the operation's arguments, if it takes any.
         operation_params: Option<Map<String, Value>>,
     },
+    /// `subscribe`: asks for `onEvent` notifications of one event type from an object.
     Subscribe {
+        /// `object`: the id of the object whose events are wanted.
         object: String,
+        /// `type`: the event name, e.g. `"IceCandidateFound"`.
         event_type: String,
     },
+    /// `unsubscribe`: cancels a subscription; KMS never fails it.
     Unsubscribe {
+        /// `object`: the id of the object subscribed to.
         object: String,
+        /// `subscription`: the id `subscribe` returned.
         subscription: String,
     },
+    /// `release`: destroys an object and everything it contains; KMS never fails it.
     Release {
+        /// `object`: the id of the object to release.
         object: String,
     },
+    /// `ref`: adds the session's reference to an object.
     Ref {
+        /// `object`: the id of the object to reference.
         object: String,
     },
+    /// `unref`: drops the session's reference; the object dies when no session references it.
     Unref {
+        /// `object`: the id of the object to stop referencing.
         object: String,
     },
+    /// `keepAlive`: marks the session in use (40007 if KMS does not know it).
     KeepAlive,
     /// `connect` without a session id asks for a fresh session; with one it resumes that session.
     Connect,
+    /// `closeSession`: ends the session, unreferencing (or releasing) every object it holds.
     CloseSession {
+        /// `release`: release the session's objects rather than just unreference them.
         release: bool,
     },
     /// Complete JSON-RPC requests whose `id`s are 0, 1, 2…; `"newref:N"` names operation N's result.
     Transaction {
+        /// `operations`: the requests to run in order, each a whole JSON-RPC request object.
         operations: Vec<Value>,
     },
 }
@@ -68,7 +95,10 @@ pub enum Method {
 /// A method plus the Kurento session it runs in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
+    /// The method name and its parameters.
     pub method: Method,
+    /// `params.sessionId`: the session to run in; `None` lets KMS make a fresh one (or, for
+    /// `ping`, none).
     pub session_id: Option<RpcSessionId>,
 }
 
@@ -154,6 +184,7 @@ impl Method {
 }
 
 impl Request {
+    /// `method` to run in `session_id` (or with no `sessionId`).
     pub fn new(method: Method, session_id: Option<RpcSessionId>) -> Self {
         Self { method, session_id }
     }

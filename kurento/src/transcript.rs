@@ -27,7 +27,9 @@ pub enum Direction {
 /// One frame of a transcript.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
+    /// Which side sent the frame: `C>` or `K>`.
     pub direction: Direction,
+    /// The frame's JSON, possibly with `"$NAME"` and `"*"` placeholders.
     pub message: Value,
     /// 1-based, for error messages.
     pub line_no: usize,

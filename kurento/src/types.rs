@@ -44,11 +44,14 @@ fn property_type_error(name: &str, ty: &str) -> RpcError {
 pub struct IceCandidate {
     /// The SDP attribute value without `a=`; empty means end-of-candidates.
     pub candidate: String,
+    /// `sdpMid`: the media stream identification tag of the m-line the candidate belongs to.
     pub sdp_mid: String,
+    /// `sdpMLineIndex`: the 0-based index of the m-line in the SDP the candidate belongs to.
     pub sdp_m_line_index: u32,
 }
 
 impl IceCandidate {
+    /// The `__type__` tag of this complex type.
     pub const TYPE: &'static str = "IceCandidate";
 
     /// Written as KMS writes it (tags included).
@@ -100,14 +103,19 @@ impl IceCandidate {
 pub struct IceCandidatePair {
     /// A string in this type, unlike IceComponentStateChanged's integer.
     pub stream_id: String,
+    /// `componentId`: the ICE component (1 for RTP, 2 for RTCP) the pair serves.
     pub component_id: u32,
+    /// `localCandidate`: the local candidate of the pair, as an SDP `candidate:` string.
     pub local_candidate: String,
+    /// `remoteCandidate`: the remote candidate of the pair, as an SDP `candidate:` string.
     pub remote_candidate: String,
 }
 
 impl IceCandidatePair {
+    /// The `__type__` tag of this complex type.
     pub const TYPE: &'static str = "IceCandidatePair";
 
+    /// Written as KMS writes it (tags included).
     pub fn to_value(&self) -> Value {
         let mut m = Map::new();
         m.insert("streamId".into(), self.stream_id.clone().into());
@@ -120,6 +128,7 @@ impl IceCandidatePair {
         tagged(Self::TYPE, m)
     }
 
+    /// Read as KMS reads it: all four fields required (40001), tags optional.
     pub fn from_value(v: &Value) -> Result<Self, RpcError> {
         let o = v
             .as_object()
@@ -153,28 +162,39 @@ impl IceCandidatePair {
 /// kurento-client-js refuses to start in strict mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerInfo {
+    /// `version`: the KMS version, e.g. `"7.2.0"`.
     pub version: String,
+    /// `modules`: the modules loaded in the server.
     pub modules: Vec<ModuleInfo>,
     /// e.g. `transactions`.
     pub capabilities: Vec<String>,
 }
 
+/// One entry of `ServerInfo.modules` (`kurento.ModuleInfo`): a module KMS has loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModuleInfo {
+    /// `name`: the module name, e.g. `"core"`, `"elements"` or `"filters"`.
     pub name: String,
+    /// `version`: the module's version.
     pub version: String,
+    /// `generationTime`: when the module's code was generated.
     pub generation_time: String,
+    /// `factories`: the classes `create` can make from this module.
     pub factories: Vec<String>,
 }
 
 impl ServerInfo {
+    /// The `__type__` tag of this complex type.
     pub const TYPE: &'static str = "ServerInfo";
+    /// The capability a server lists when it accepts the `transaction` method.
     pub const CAPABILITY_TRANSACTIONS: &'static str = "transactions";
 
+    /// Whether `capabilities` lists `c`.
     pub fn has_capability(&self, c: &str) -> bool {
         self.capabilities.iter().any(|x| x == c)
     }
 
+    /// Written as KMS writes it: tagged, with `type: "KMS"` and each module tagged `ModuleInfo`.
     pub fn to_value(&self) -> Value {
         let modules: Vec<Value> = self
             .modules
@@ -231,22 +251,31 @@ impl ServerInfo {
     }
 }
 
-/// `MediaType` enum.
+/// The `kurento.MediaType` enum: the kind of a media stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MediaType {
+    /// `"AUDIO"`: an audio stream.
     Audio,
+    /// `"VIDEO"`: a video stream.
     Video,
+    /// `"DATA"`: a data-channel stream.
     Data,
 }
 
 /// ICE component states of `IceComponentStateChanged` (libnice's names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IceComponentState {
+    /// `"DISCONNECTED"`: no connectivity checks have been started, or the connection was lost.
     Disconnected,
+    /// `"GATHERING"`: local candidates are being gathered.
     Gathering,
+    /// `"CONNECTING"`: connectivity checks are running.
     Connecting,
+    /// `"CONNECTED"`: at least one working candidate pair was found.
     Connected,
+    /// `"READY"`: ICE concluded, and the selected pair is in use.
     Ready,
+    /// `"FAILED"`: connectivity checks finished without a working pair.
     Failed,
 }
 

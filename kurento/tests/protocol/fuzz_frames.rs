@@ -84,7 +84,10 @@ fn fuzz_frames() {
     let mut now = start;
     let mut client = ready_client(now);
     let session = client.session_id().cloned();
-    assert_eq!(session.as_ref().map(|s| s.as_str()), Some("S"));
+    assert_eq!(
+        session.as_ref().map(kurento::RpcSessionId::as_str),
+        Some("S")
+    );
     for i in 0..ITERATIONS {
         let seed = m.pick(&seeds).clone();
         let text = m.mutate(&seed);

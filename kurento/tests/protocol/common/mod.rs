@@ -18,20 +18,20 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 /// Plays `kurento/tests/transcripts/<name>`; panics with the failing line.
-pub fn run_transcript(name: &str) {
+pub(crate) fn run_transcript(name: &str) {
     if let Err(e) = run_file(name) {
         panic!("{name}: {e}");
     }
 }
 
-pub fn run_file(name: &str) -> Result<(), String> {
+pub(crate) fn run_file(name: &str) -> Result<(), String> {
     let mut player = Player::new();
     player.play_file(name)?;
     player.expect_idle(true)
 }
 
 /// Plays transcript text directly (used to prove the helper itself catches mismatches).
-pub fn run_text(text: &str) -> Result<(), String> {
+pub(crate) fn run_text(text: &str) -> Result<(), String> {
     let mut player = Player::new();
     player.play("<text>", text)?;
     player.expect_idle(true)
@@ -225,7 +225,7 @@ fn duration(s: &str) -> Result<Duration, String> {
 }
 
 /// An output as JSON, so transcripts can state it and use placeholders.
-pub fn render(o: &Output) -> Value {
+pub(crate) fn render(o: &Output) -> Value {
     match o {
         Output::Response { id, method, result } => {
             let mut r = json!({"id": id.0, "method": method});
