@@ -15,7 +15,7 @@ use tracing::Instrument as _;
 
 use crate::app::App;
 use crate::browser::socket;
-use crate::ops::probe::BridgeProbe;
+use crate::http::probe::BridgeProbe;
 
 /// The tungstenite hard limit, above the answered limit so that messages a little too big get a clear `error`
 /// while the socket stays usable; beyond this the socket is closed (after an `error`, when possible).

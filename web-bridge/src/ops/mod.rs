@@ -1,6 +1,5 @@
-//! Operations: the Prometheus metrics and counters, and what `/metrics` and `/readyz` report ([`probe`];
-//! the endpoints themselves are `service_kit::ops`'s router, served on the bridge's own port).
+//! Operations: the Prometheus metric families and the counters every part records into. A leaf: it
+//! depends on no other module of the bridge (`http/probe.rs` reads it for `/metrics`).
 
 pub(crate) mod counters;
 pub(crate) mod metrics;
-pub(crate) mod probe;
