@@ -39,3 +39,16 @@ where
     ws.send(Message::text(text.into())).await?;
     Ok(())
 }
+
+/// Reads until the peer closes the connection (a close frame, an error or the end of the stream),
+/// discarding whatever else arrives first.
+pub async fn closed<S>(ws: &mut WebSocketStream<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    while let Some(Ok(frame)) = ws.next().await {
+        if frame.is_close() {
+            break;
+        }
+    }
+}

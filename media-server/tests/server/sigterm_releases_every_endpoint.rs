@@ -2,11 +2,11 @@
 //! pipeline and endpoint it held is released, and the process exits 0 within its grace period.
 
 use crate::common::{call, connect};
-use futures_util::StreamExt;
 use serde_json::json;
 use std::time::Duration;
 use test_support::process::Binary;
 use test_support::wait::within;
+use test_support::ws::closed;
 
 const GRACE_SECS: u64 = 3;
 
@@ -61,13 +61,7 @@ async fn sigterm_closes_connections_releases_and_exits() {
     within(
         "the WebSocket closes",
         Duration::from_secs(GRACE_SECS),
-        async {
-            while let Some(Ok(frame)) = ws.next().await {
-                if frame.is_close() {
-                    break;
-                }
-            }
-        },
+        closed(&mut ws),
     )
     .await;
     // The contract: the process exits within its grace period (1 s of margin for process teardown).

@@ -4,10 +4,10 @@
 
 use crate::support::fake_gateway::{Call, FakeGateway};
 use crate::support::{recv_json, send_start, stop_reached};
-use futures_util::StreamExt as _;
 use std::time::Duration;
 use test_support::process::Binary;
 use test_support::wait::within;
+use test_support::ws::closed;
 
 const GRACE_SECS: u64 = 3;
 
@@ -58,13 +58,7 @@ async fn sigterm_stops_calls_closes_sockets_and_exits() -> anyhow::Result<()> {
     within(
         "the socket closes",
         Duration::from_secs(GRACE_SECS),
-        async {
-            while let Some(Ok(frame)) = ws.next().await {
-                if frame.is_close() {
-                    break;
-                }
-            }
-        },
+        closed(&mut ws),
     )
     .await;
     stop_reached(
