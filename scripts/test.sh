@@ -41,5 +41,12 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== the production gateway (no embedded media server) links neither str0m nor aws-lc"
+if cargo tree -p media-gateway --no-default-features -e normal | grep -E "str0m|aws-lc|media-server"; then
+  echo "media-gateway --no-default-features must not depend on the media server" >&2
+  exit 1
+fi
+cargo clippy -p media-gateway --no-default-features --lib --quiet -- -D warnings
+cargo test -p media-gateway --no-default-features --lib --quiet
 echo "== cargo test"
 cargo test --workspace --no-fail-fast
