@@ -112,6 +112,15 @@ impl ObjectRef {
     pub fn to_wire(&self) -> String {
         self.to_string()
     }
+
+    /// The reference as an object id, spelled as on the wire: an unresolved `newref:N` keeps its text
+    /// (so a lookup of it fails as [`ObjectId::looks_like_newref`] says).
+    pub fn into_id(self) -> ObjectId {
+        match self {
+            ObjectRef::Id(id) => id,
+            newref @ ObjectRef::NewRef(_) => ObjectId::new(newref.to_wire()),
+        }
+    }
 }
 
 impl fmt::Display for ObjectRef {

@@ -6,10 +6,11 @@
 use crate::clock::now_ms;
 use crate::engine::EndpointEvent;
 use crate::rpc::Core;
+use kurento::ObjectId;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-pub(crate) fn spawn(core: Arc<Core>, object: String, mut events: mpsc::Receiver<EndpointEvent>) {
+pub(crate) fn spawn(core: Arc<Core>, object: ObjectId, mut events: mpsc::Receiver<EndpointEvent>) {
     tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
             tracing::trace!(%object, ?ev, "endpoint event");

@@ -11,7 +11,7 @@ use super::watchers::Watchers;
 use crate::error::Error;
 use crate::kms::{KmsError, KmsLink, LinkNotice, LinkState, Registration};
 use crate::links::Placement;
-use kurento::{Method, WebRtcEndpointOp};
+use kurento::{Method, ObjectId, WebRtcEndpointOp};
 use media_proto::v1::{self as pb, EndReason};
 use serde_json::Value;
 use std::collections::VecDeque;
@@ -287,7 +287,11 @@ impl Actor {
         self.add_candidate(&objects.endpoint, &c).await
     }
 
-    async fn add_candidate(&self, endpoint: &str, c: &kurento::IceCandidate) -> Result<(), Error> {
+    async fn add_candidate(
+        &self,
+        endpoint: &ObjectId,
+        c: &kurento::IceCandidate,
+    ) -> Result<(), Error> {
         self.call(Method::invoke_op(
             endpoint,
             WebRtcEndpointOp::AddIceCandidate {

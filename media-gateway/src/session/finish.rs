@@ -7,14 +7,14 @@ use super::setup::Objects;
 use crate::error::Error;
 use crate::links::kms::{KmsLink, LinkState};
 use crate::metrics::{Metrics, reason_label};
-use kurento::Method;
+use kurento::{Method, ObjectId};
 use media_proto::v1::EndReason;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 impl Actor {
-    pub(super) async fn release(&self, pipeline: &str) {
+    pub(super) async fn release(&self, pipeline: &ObjectId) {
         match self.link.call(Method::release(pipeline)).await {
             Ok(_) => {
                 self.shared.metrics.released(true);
@@ -71,7 +71,7 @@ impl Actor {
 /// Releases `pipeline` once `link` is up again, unless the gateway shuts down first.
 async fn release_when_back(
     link: KmsLink,
-    pipeline: String,
+    pipeline: ObjectId,
     shutdown: CancellationToken,
     metrics: Arc<Metrics>,
 ) {

@@ -6,7 +6,7 @@
 use super::events::{ENDPOINT_EVENTS, PIPELINE_EVENTS};
 use crate::error::Error;
 use crate::kms::{KmsLink, LinkNotice, Registration};
-use kurento::{Constructor, Method, ObjectRef, Request, ServerInfo, WebRtcEndpointOp};
+use kurento::{Constructor, Method, ObjectId, ObjectRef, Request, ServerInfo, WebRtcEndpointOp};
 use kurento::{EventType, Message};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -14,14 +14,14 @@ use tokio::sync::mpsc;
 /// The Kurento objects a session owns. Releasing the pipeline releases the endpoint with it.
 #[derive(Clone, Debug)]
 pub(crate) struct Objects {
-    pub(crate) pipeline: String,
-    pub(crate) endpoint: String,
+    pub(crate) pipeline: ObjectId,
+    pub(crate) endpoint: ObjectId,
 }
 
 /// A failed setup: the error for the caller, and the pipeline to release if one was created.
 pub(crate) struct Failed {
     pub(crate) error: Error,
-    pub(crate) created: Option<String>,
+    pub(crate) created: Option<ObjectId>,
 }
 
 /// The session-side context setup needs.
@@ -54,9 +54,10 @@ fn connect_to_itself(endpoint: &ObjectRef) -> Method {
     )
 }
 
-fn id_from(uri: &str, method: &'static str, v: Value) -> Result<String, Error> {
+/// Reads an object id from a `create` result: where a server-made id enters the gateway.
+fn id_from(uri: &str, method: &'static str, v: Value) -> Result<ObjectId, Error> {
     match v {
-        Value::String(s) if !s.is_empty() => Ok(s),
+        Value::String(s) if !s.is_empty() => Ok(ObjectId::new(s)),
         other => Err(Error::Protocol {
             uri: uri.into(),
             method,
@@ -77,9 +78,9 @@ impl Setup<'_> {
             .map_err(|e| Error::from_kms(self.link.uri(), e))
     }
 
-    fn listen(&mut self, object: &str) {
+    fn listen(&mut self, object: &ObjectId) {
         self.registrations
-            .push(self.link.register(object.to_owned(), self.sink.clone()));
+            .push(self.link.register(object.clone(), self.sink.clone()));
     }
 
     fn check_abandoned(&self) -> Result<(), Error> {
@@ -218,7 +219,8 @@ impl Setup<'_> {
                 })
             })
             .and_then(|v| id_from(self.uri(), "create", v).map_err(fail))?;
-        let pipeline = pipeline.unwrap_or_default();
+        // Always there by now: operation 0 succeeded, or a failure or a short result returned above.
+        let pipeline = pipeline.unwrap_or_else(|| ObjectId::new(String::new()));
         self.listen(&pipeline);
         self.listen(&endpoint);
         Ok(Objects { pipeline, endpoint })

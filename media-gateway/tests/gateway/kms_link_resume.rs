@@ -19,7 +19,7 @@ async fn reconnect_resumes_the_same_session() -> anyhow::Result<()> {
     let pipeline = link.call(create).await?;
     let pipeline = pipeline.as_str().expect("id").to_owned();
     let (tx, mut rx) = mpsc::channel(8);
-    let _guard = link.register(pipeline.clone(), tx);
+    let _guard = link.register(pipeline.clone().into(), tx);
     let session = peer.requests("create")[0]["params"]["sessionId"].clone();
 
     peer.drop_connections();

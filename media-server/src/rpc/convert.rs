@@ -6,16 +6,16 @@ use super::methods::not_found;
 use super::objects::WebRtcState;
 use crate::engine::{self, EndpointEvent, EngineError};
 use kurento::types::IceCandidatePair;
-use kurento::{ErrorCode, EventData, IceCandidate, MediaType, RpcError};
+use kurento::{ErrorCode, EventData, IceCandidate, MediaType, ObjectId, RpcError};
 
 /// The Kurento error for an engine failure on `object`; `fallback` is the operation's own code for
 /// failures without a more precise one.
-pub(crate) fn engine_error(e: EngineError, object: &str, fallback: ErrorCode) -> RpcError {
+pub(crate) fn engine_error(e: EngineError, object: &ObjectId, fallback: ErrorCode) -> RpcError {
     match e {
         // KMS's exact wording, which clients may match on; the parser's detail goes to the log.
         EngineError::EmptyOffer => RpcError::new(ErrorCode::SdpParseError, "Empty offer not valid"),
         EngineError::InvalidSdp(detail) => {
-            tracing::info!(object, "invalid SDP: {detail}");
+            tracing::info!(%object, "invalid SDP: {detail}");
             RpcError::new(ErrorCode::SdpParseError, "Invalid SDP")
         }
         EngineError::OfferNotNegotiable(d) => RpcError::new(

@@ -4,14 +4,14 @@
 
 use super::{Core, convert};
 use crate::engine::EndpointEvent;
-use kurento::{Event, EventData, SERVER_MANAGER};
+use kurento::{Event, EventData, ObjectId, SERVER_MANAGER};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 use tokio::sync::mpsc::error::TrySendError;
 
 impl Core {
     /// One engine event of endpoint `object`, at `now_ms`.
-    pub async fn on_endpoint_event(&self, object: &str, ev: EndpointEvent, now_ms: u64) {
+    pub async fn on_endpoint_event(&self, object: &ObjectId, ev: EndpointEvent, now_ms: u64) {
         let data = {
             let mut st = self.lock();
             let Some(w) = st.objects.get_mut(object).and_then(|o| o.webrtc.as_mut()) else {
@@ -20,7 +20,7 @@ impl Core {
             };
             convert::endpoint_event(ev, w)
         };
-        self.deliver(Event::new(object, now_ms, data));
+        self.deliver(Event::new(object.as_str(), now_ms, data));
     }
 
     /// `ObjectCreated` or `ObjectDestroyed` raised by the ServerManager.
@@ -42,7 +42,7 @@ impl Core {
             let mut msg = event.to_message().to_value();
             let tags = st
                 .objects
-                .get(&event.object)
+                .get(event.object.as_str())
                 .filter(|o| o.send_tags_in_events)
                 .map(super::objects::MediaObject::tag_values);
             if let (Some(tags), Some(d)) = (

@@ -4,19 +4,19 @@
 use super::methods::not_found;
 use super::objects::{Class, MediaObject};
 use super::{Core, Ctx, MAX_TAGS_PER_OBJECT, too_many};
-use kurento::{ErrorCode, MediaObjectOp, Operation, RpcError, SERVER_MANAGER};
+use kurento::{ErrorCode, MediaObjectOp, ObjectId, Operation, RpcError};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 impl Core {
     pub(crate) async fn invoke(
         self: &Arc<Self>,
-        object: &str,
+        object: &ObjectId,
         operation: &str,
         operation_params: Option<&Map<String, Value>>,
         ctx: Ctx,
     ) -> Result<Value, RpcError> {
-        let class = if object == SERVER_MANAGER {
+        let class = if object.is_server_manager() {
             Class::ServerManager
         } else {
             self.lock()
@@ -43,15 +43,22 @@ impl Core {
 /// The operations every MediaObject has.
 fn media_object_op(obj: &mut MediaObject, op: MediaObjectOp) -> Result<Value, RpcError> {
     Ok(match op {
-        MediaObjectOp::GetId => obj.id.clone().into(),
+        MediaObjectOp::GetId => obj.id.as_str().into(),
         // KMS names an object after its id until setName is called.
-        MediaObjectOp::GetName => obj.name.clone().unwrap_or_else(|| obj.id.clone()).into(),
+        MediaObjectOp::GetName => obj
+            .name
+            .clone()
+            .unwrap_or_else(|| obj.id.to_string())
+            .into(),
         MediaObjectOp::SetName { name } => {
             obj.name = Some(name);
             Value::Null
         }
-        MediaObjectOp::GetParent => obj.parent.clone().map_or(Value::Null, Value::from),
-        MediaObjectOp::GetMediaPipeline => obj.pipeline_id().to_owned().into(),
+        MediaObjectOp::GetParent => obj
+            .parent
+            .as_ref()
+            .map_or(Value::Null, |p| p.as_str().into()),
+        MediaObjectOp::GetMediaPipeline => obj.pipeline_id().as_str().into(),
         MediaObjectOp::GetChildren => json!(obj.children),
         MediaObjectOp::GetCreationTime => obj.creation_time.into(),
         MediaObjectOp::GetSendTagsInEvents => obj.send_tags_in_events.into(),

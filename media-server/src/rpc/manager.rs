@@ -42,7 +42,7 @@ impl Core {
             ServerManagerOp::GetInfo => server_info().to_value(),
             ServerManagerOp::GetPipelines => {
                 let st = self.lock();
-                let mut ids: Vec<&String> = st
+                let mut ids: Vec<&kurento::ObjectId> = st
                     .objects
                     .values()
                     .filter(|o| o.class == Class::MediaPipeline)

@@ -7,15 +7,14 @@ use super::{
 };
 use kurento::jsonrpc::RawRequest;
 use kurento::{
-    Constructor, ErrorCode, EventData, EventType, Factory, Method, NEWREF_PREFIX, ObjectId,
-    Request, RpcError, SERVER_MANAGER,
+    Constructor, ErrorCode, EventData, EventType, Factory, Method, ObjectId, Request, RpcError,
 };
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 /// 40101, or 40109 for a `newref:` id used outside a transaction.
-pub(crate) fn not_found(id: &str) -> RpcError {
-    if id.starts_with(NEWREF_PREFIX) {
+pub(crate) fn not_found(id: &ObjectId) -> RpcError {
+    if id.looks_like_newref() {
         RpcError::new(
             ErrorCode::MediaObjectNotFoundTransactionNoCommit,
             format!("Object '{id}' not found: 'newref:' ids are only valid inside a transaction"),
@@ -88,7 +87,8 @@ impl Core {
                 st.mark(&s);
                 Ok(session_only(&s))
             }
-            Method::Describe { object } => self.describe(&session(), &object),
+            // Object ids enter here: from now on they are `ObjectId`s.
+            Method::Describe { object } => self.describe(&session(), &ObjectId::new(object)),
             Method::Create {
                 type_name,
                 constructor_params,
@@ -97,7 +97,7 @@ impl Core {
                 let s = session();
                 self.lock().register_session(&s);
                 let id = self.create(&s, &type_name, constructor_params, ctx).await?;
-                Ok(with_value(&s, id.into()))
+                Ok(with_value(&s, id.into_string().into()))
             }
             Method::Invoke {
                 object,
@@ -106,6 +106,7 @@ impl Core {
             } => {
                 let s = session();
                 self.lock().register_session(&s);
+                let object = ObjectId::new(object);
                 let v = self
                     .invoke(&object, &operation, operation_params.as_ref(), ctx)
                     .await?;
@@ -113,7 +114,7 @@ impl Core {
             }
             Method::Subscribe { object, event_type } => {
                 let s = session();
-                let sub = self.subscribe(&s, &object, &event_type)?;
+                let sub = self.subscribe(&s, &ObjectId::new(object), &event_type)?;
                 Ok(with_value(&s, sub.into()))
             }
             Method::Unsubscribe {
@@ -121,6 +122,7 @@ impl Core {
                 subscription,
             } => {
                 let s = session();
+                let object = ObjectId::new(object);
                 if let Some(table) = self.lock().subscriptions_mut(&object) {
                     for by_session in table.values_mut() {
                         if let Some(ids) = by_session.get_mut(s.as_str()) {
@@ -133,14 +135,15 @@ impl Core {
             }
             Method::Release { object } => {
                 let s = session();
-                let gone = self.lock().remove_tree(&object);
+                let gone = self.lock().remove_tree(&ObjectId::new(object));
                 self.finish_release(gone, ctx.now_ms).await;
                 Ok(session_only(&s))
             }
             Method::Ref { object } => {
                 let s = session();
+                let object = ObjectId::new(object);
                 let mut st = self.lock();
-                if object != SERVER_MANAGER && !st.objects.contains_key(&object) {
+                if !object.is_server_manager() && !st.objects.contains_key(&object) {
                     return Err(not_found(&object));
                 }
                 st.add_ref(&s, &object);
@@ -148,9 +151,10 @@ impl Core {
             }
             Method::Unref { object } => {
                 let s = session();
+                let object = ObjectId::new(object);
                 let gone = {
                     let mut st = self.lock();
-                    if object != SERVER_MANAGER && !st.objects.contains_key(&object) {
+                    if !object.is_server_manager() && !st.objects.contains_key(&object) {
                         return Err(not_found(&object));
                     }
                     st.unref(&s, &object)
@@ -200,9 +204,9 @@ impl Core {
         Ok(json!({"serverId": self.server_id, "sessionId": s}))
     }
 
-    fn describe(&self, session: &str, object: &str) -> Result<Value, RpcError> {
+    fn describe(&self, session: &str, object: &ObjectId) -> Result<Value, RpcError> {
         let mut st = self.lock();
-        let class = if object == SERVER_MANAGER {
+        let class = if object.is_server_manager() {
             st.register_session(session);
             Class::ServerManager
         } else {
@@ -228,7 +232,7 @@ impl Core {
         type_name: &str,
         constructor_params: Map<String, Value>,
         ctx: Ctx,
-    ) -> Result<String, RpcError> {
+    ) -> Result<ObjectId, RpcError> {
         let factory = Factory::parse(type_name)?;
         if self.lock().objects.len() >= self.limits.max_objects {
             return Err(RpcError::new(
@@ -252,16 +256,19 @@ impl Core {
             }
         };
         tracing::debug!(object = %id, session, "created");
-        let created = EventData::ObjectCreated {
-            object: ObjectId::new(id.clone()),
-        };
+        let created = EventData::ObjectCreated { object: id.clone() };
         self.object_event(created, ctx.now_ms).await;
         Ok(id)
     }
-    fn subscribe(&self, session: &str, object: &str, event_type: &str) -> Result<String, RpcError> {
+    fn subscribe(
+        &self,
+        session: &str,
+        object: &ObjectId,
+        event_type: &str,
+    ) -> Result<String, RpcError> {
         let mut st = self.lock();
         st.register_session(session);
-        let class = if object == SERVER_MANAGER {
+        let class = if object.is_server_manager() {
             Class::ServerManager
         } else {
             st.objects

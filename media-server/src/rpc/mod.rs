@@ -196,7 +196,7 @@ impl Core {
             }
             tracing::debug!(object = %obj.id, "released");
             let destroyed = EventData::ObjectDestroyed {
-                object_id: ObjectId::new(obj.id.clone()),
+                object_id: obj.id.clone(),
             };
             self.object_event(destroyed, now_ms).await;
         }
@@ -220,7 +220,7 @@ impl Core {
             for s in ids {
                 gone.extend(st.drop_session(s.as_str(), true));
             }
-            let rest: Vec<String> = st.objects.keys().cloned().collect();
+            let rest: Vec<ObjectId> = st.objects.keys().cloned().collect();
             for id in rest {
                 gone.extend(st.remove_tree(&id));
             }

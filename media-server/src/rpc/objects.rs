@@ -3,7 +3,7 @@
 
 use super::state::Subscriptions;
 use crate::engine::Endpoint;
-use kurento::{MediaType, WebRtcProperty};
+use kurento::{MediaType, ObjectId, WebRtcProperty};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 pub(super) use kurento::RemoteClass as Class;
 
 /// `<uuid>_kurento.<Type>`, or `<parent>/<uuid>_kurento.<Type>` for a child (KMS `MediaObjectImpl::createId`).
-pub(super) fn new_object_id(class: Class, parent: Option<&str>) -> String {
+pub(super) fn new_object_id(class: Class, parent: Option<&ObjectId>) -> ObjectId {
     let own = format!("{}_kurento.{}", uuid::Uuid::new_v4(), class.name());
-    match parent {
+    ObjectId::new(match parent {
         Some(p) => format!("{p}/{own}"),
         None => own,
-    }
+    })
 }
 
 /// What only a WebRtcEndpoint has.
@@ -31,7 +31,7 @@ pub(crate) struct WebRtcState {
     pub flowing_in: HashMap<MediaType, bool>,
     pub flowing_out: HashMap<MediaType, bool>,
     /// Ids of the elements this one sends media to.
-    pub sinks: BTreeSet<String>,
+    pub sinks: BTreeSet<ObjectId>,
 }
 
 impl WebRtcState {
@@ -52,9 +52,9 @@ impl WebRtcState {
 #[derive(Debug)]
 pub(crate) struct MediaObject {
     pub class: Class,
-    pub id: String,
-    pub parent: Option<String>,
-    pub children: BTreeSet<String>,
+    pub id: ObjectId,
+    pub parent: Option<ObjectId>,
+    pub children: BTreeSet<ObjectId>,
     /// Seconds since the epoch (`getCreationTime`).
     pub creation_time: u64,
     pub name: Option<String>,
@@ -71,8 +71,8 @@ pub(crate) struct MediaObject {
 impl MediaObject {
     pub(crate) fn new(
         class: Class,
-        id: String,
-        parent: Option<String>,
+        id: ObjectId,
+        parent: Option<ObjectId>,
         creation_time: u64,
     ) -> Self {
         MediaObject {
@@ -92,8 +92,8 @@ impl MediaObject {
     }
 
     /// The id of the pipeline this object lives in (itself for a pipeline).
-    pub(crate) fn pipeline_id(&self) -> &str {
-        self.parent.as_deref().unwrap_or(&self.id)
+    pub(crate) fn pipeline_id(&self) -> &ObjectId {
+        self.parent.as_ref().unwrap_or(&self.id)
     }
 
     /// Tags as `kurento.Tag` values.
@@ -117,10 +117,10 @@ mod tests {
     #[test]
     fn ids_follow_kms_format() {
         let p = new_object_id(Class::MediaPipeline, None);
-        assert!(p.ends_with("_kurento.MediaPipeline"));
-        assert_eq!(p.len(), 36 + "_kurento.MediaPipeline".len());
+        assert!(p.as_str().ends_with("_kurento.MediaPipeline"));
+        assert_eq!(p.as_str().len(), 36 + "_kurento.MediaPipeline".len());
         let e = new_object_id(Class::WebRtcEndpoint, Some(&p));
-        assert!(e.starts_with(&format!("{p}/")));
-        assert!(e.ends_with("_kurento.WebRtcEndpoint"));
+        assert!(e.as_str().starts_with(&format!("{p}/")));
+        assert!(e.as_str().ends_with("_kurento.WebRtcEndpoint"));
     }
 }

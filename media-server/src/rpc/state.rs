@@ -3,7 +3,7 @@
 //! I/O and no awaiting, so it lives under one mutex.
 
 use super::objects::{Class, MediaObject};
-use kurento::{EventType, RpcSessionId};
+use kurento::{EventType, ObjectId, RpcSessionId};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
 
@@ -14,7 +14,7 @@ pub(crate) type ConnId = u64;
 #[derive(Debug, Default)]
 pub(crate) struct RpcSession {
     /// Objects this session holds a reference to.
-    pub objects: HashSet<String>,
+    pub objects: HashSet<ObjectId>,
     /// Set by binding, `connect` and `keepAlive`; cleared by each GC run.
     pub in_use: bool,
 }
@@ -28,7 +28,7 @@ pub(crate) struct Connection {
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub objects: HashMap<String, MediaObject>,
+    pub objects: HashMap<ObjectId, MediaObject>,
     pub sessions: HashMap<RpcSessionId, RpcSession>,
     pub connections: HashMap<ConnId, Connection>,
     /// session -> the connection it is bound to (the newest binding wins).
@@ -110,18 +110,18 @@ impl State {
     }
 
     /// Session `session` takes a reference to `object` (registering the session).
-    pub(crate) fn add_ref(&mut self, session: &str, object: &str) {
+    pub(crate) fn add_ref(&mut self, session: &str, object: &ObjectId) {
         self.register_session(session);
         if let Some(o) = self.objects.get_mut(object) {
             o.sessions.insert(session.into());
             if let Some(s) = self.sessions.get_mut(session) {
-                s.objects.insert(object.to_owned());
+                s.objects.insert(object.clone());
             }
         }
     }
 
     /// Drops `session`'s reference to `object`; returns the objects destroyed because nobody holds them.
-    pub(crate) fn unref(&mut self, session: &str, object: &str) -> Vec<MediaObject> {
+    pub(crate) fn unref(&mut self, session: &str, object: &ObjectId) -> Vec<MediaObject> {
         if let Some(s) = self.sessions.get_mut(session) {
             s.objects.remove(object);
         }
@@ -141,12 +141,12 @@ impl State {
 
     /// Removes `id` and all its children from the registry (and from every session); the caller
     /// releases their media.
-    pub(crate) fn remove_tree(&mut self, id: &str) -> Vec<MediaObject> {
+    pub(crate) fn remove_tree(&mut self, id: &ObjectId) -> Vec<MediaObject> {
         let mut out = Vec::new();
         let Some(obj) = self.objects.remove(id) else {
             return out;
         };
-        if let Some(parent) = obj.parent.as_deref().and_then(|p| self.objects.get_mut(p)) {
+        if let Some(parent) = obj.parent.as_ref().and_then(|p| self.objects.get_mut(p)) {
             parent.children.remove(id);
         }
         for s in &obj.sessions {
@@ -223,8 +223,8 @@ impl State {
     }
 
     /// The subscription table of `object` (the ServerManager's or a live object's).
-    pub(crate) fn subscriptions_mut(&mut self, object: &str) -> Option<&mut Subscriptions> {
-        if object == kurento::SERVER_MANAGER {
+    pub(crate) fn subscriptions_mut(&mut self, object: &ObjectId) -> Option<&mut Subscriptions> {
+        if object.is_server_manager() {
             Some(&mut self.manager_subscriptions)
         } else {
             self.objects.get_mut(object).map(|o| &mut o.subscriptions)
@@ -313,7 +313,7 @@ mod tests {
             "P".into(),
             MediaObject::new(Class::MediaPipeline, "P".into(), None, 0),
         );
-        s.add_ref("S", "P");
+        s.add_ref("S", &"P".into());
         s.bind(1, "S");
         assert!(s.collect_garbage().0.is_empty());
         s.remove_connection(1);

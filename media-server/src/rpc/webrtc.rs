@@ -6,7 +6,7 @@ use super::methods::not_found;
 use super::objects::{Class, MediaObject, WebRtcState, new_object_id};
 use super::{Core, Ctx, properties};
 use crate::engine::{Endpoint, EngineError};
-use kurento::{ErrorCode, ObjectRef, RpcError, WebRtcEndpointOp, WebRtcEndpointParams};
+use kurento::{ErrorCode, ObjectId, ObjectRef, RpcError, WebRtcEndpointOp, WebRtcEndpointParams};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ impl Core {
         params: WebRtcEndpointParams,
         mut cp: Map<String, Value>,
         ctx: Ctx,
-    ) -> Result<String, RpcError> {
+    ) -> Result<ObjectId, RpcError> {
         let flags = [
             ("recvonly", params.recvonly),
             ("sendonly", params.sendonly),
@@ -32,7 +32,7 @@ impl Core {
             ));
         }
         // A `newref:` left over here was used outside a transaction: not found, as KMS says.
-        let pipeline = params.media_pipeline.to_wire();
+        let pipeline = params.media_pipeline.into_id();
         {
             let st = self.lock();
             match st.objects.get(&pipeline) {
@@ -77,7 +77,7 @@ impl Core {
         Ok(id)
     }
 
-    fn endpoint_of(&self, id: &str) -> Result<Endpoint, RpcError> {
+    fn endpoint_of(&self, id: &ObjectId) -> Result<Endpoint, RpcError> {
         self.lock()
             .objects
             .get(id)
@@ -89,7 +89,7 @@ impl Core {
     /// The WebRtcEndpoint operations (including those of its ancestors up to MediaElement).
     pub(crate) async fn invoke_webrtc(
         self: &Arc<Self>,
-        object: &str,
+        object: &ObjectId,
         op: WebRtcEndpointOp,
         _ctx: Ctx,
     ) -> Result<Value, RpcError> {
@@ -191,8 +191,8 @@ impl Core {
     }
 
     /// `connect` (or with `on` false, `disconnect`) of `object`'s media to `sink`.
-    async fn link(&self, object: &str, sink: &ObjectRef, on: bool) -> Result<Value, RpcError> {
-        let sink_id = sink.to_wire();
+    async fn link(&self, object: &ObjectId, sink: &ObjectRef, on: bool) -> Result<Value, RpcError> {
+        let sink_id = sink.clone().into_id();
         let ep = self.endpoint_of(object)?;
         let sink = self.endpoint_of(&sink_id)?;
         let linked = if on {
@@ -219,7 +219,7 @@ impl Core {
     /// Answers from the endpoint's stored state (media/connection states, flow, properties).
     fn with_state(
         &self,
-        object: &str,
+        object: &ObjectId,
         f: impl FnOnce(&mut WebRtcState) -> Value,
     ) -> Result<Value, RpcError> {
         let mut st = self.lock();
@@ -240,10 +240,10 @@ fn state(connected: bool) -> &'static str {
     }
 }
 
-fn connection_data(source: &str, sink: &str, media_type: &str) -> Value {
+fn connection_data(source: &ObjectId, sink: &ObjectId, media_type: &str) -> Value {
     let mut m = Map::new();
-    m.insert("source".into(), source.into());
-    m.insert("sink".into(), sink.into());
+    m.insert("source".into(), source.as_str().into());
+    m.insert("sink".into(), sink.as_str().into());
     m.insert("type".into(), media_type.into());
     m.insert("sourceDescription".into(), "default".into());
     m.insert("sinkDescription".into(), "default".into());

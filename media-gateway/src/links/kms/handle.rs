@@ -4,7 +4,7 @@ use super::config::LinkConfig;
 use super::driver::{Command, Driver, Shared};
 use super::error::{KmsError, LinkNotice, LinkState};
 use super::routes::{Registration, Routes};
-use kurento::{Method, ServerInfo};
+use kurento::{Method, ObjectId, ServerInfo};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,7 +93,7 @@ impl KmsLink {
 
     /// Routes the events of exactly `object` to `sink` until the returned guard is dropped. The sink also
     /// receives [`LinkNotice::SessionLost`] (once per channel) when the rpc session's objects are gone.
-    pub fn register(&self, object: String, sink: mpsc::Sender<LinkNotice>) -> Registration {
+    pub fn register(&self, object: ObjectId, sink: mpsc::Sender<LinkNotice>) -> Registration {
         self.shared.routes().add(object, sink)
     }
 

@@ -2,7 +2,7 @@
 //! (which delivers with `try_send`, so a slow sink never stalls the link).
 
 use super::error::LinkNotice;
-use kurento::Event;
+use kurento::{Event, ObjectId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use tokio::sync::mpsc::{Sender, error::TrySendError};
@@ -16,20 +16,20 @@ pub(super) struct Routes {
 #[derive(Default)]
 struct Inner {
     next_key: u64,
-    by_object: HashMap<String, Vec<(u64, Sender<LinkNotice>)>>,
+    by_object: HashMap<ObjectId, Vec<(u64, Sender<LinkNotice>)>>,
 }
 
 /// Keeps events of one object flowing to a sink; dropping it (or `unregister`) stops them.
 #[must_use = "events stop when the Registration is dropped"]
 pub struct Registration {
     routes: Weak<Routes>,
-    object: String,
+    object: ObjectId,
     key: u64,
 }
 
 impl Registration {
     /// The Kurento object id whose events this registration routes.
-    pub fn object(&self) -> &str {
+    pub fn object(&self) -> &ObjectId {
         &self.object
     }
 
@@ -53,7 +53,11 @@ impl Routes {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(super) fn add(self: &Arc<Self>, object: String, sink: Sender<LinkNotice>) -> Registration {
+    pub(super) fn add(
+        self: &Arc<Self>,
+        object: ObjectId,
+        sink: Sender<LinkNotice>,
+    ) -> Registration {
         let mut inner = self.lock();
         let key = inner.next_key;
         inner.next_key += 1;
@@ -69,7 +73,7 @@ impl Routes {
         }
     }
 
-    fn remove(&self, object: &str, key: u64) {
+    fn remove(&self, object: &ObjectId, key: u64) {
         let mut inner = self.lock();
         if let Some(sinks) = inner.by_object.get_mut(object) {
             sinks.retain(|(k, _)| *k != key);
@@ -81,7 +85,8 @@ impl Routes {
 
     /// Delivers to the sinks of exactly `event.object`; a full sink loses this event (logged).
     pub(super) fn dispatch(&self, uri: &str, event: Event) {
-        let sinks: Vec<Sender<LinkNotice>> = match self.lock().by_object.get(&event.object) {
+        let sinks: Vec<Sender<LinkNotice>> = match self.lock().by_object.get(event.object.as_str())
+        {
             Some(s) => s.iter().map(|(_, tx)| tx.clone()).collect(),
             None => {
                 tracing::debug!(uri, object = %event.object, kind = event.data.event_type(), "event for an object nobody watches");
