@@ -7,9 +7,9 @@
 //!
 //! Connection lifecycle, as kurento-client-js 7.2.0 does it (protocol page §7):
 //! * a connection with no session: `ping {interval}`, `describe manager_ServerManager` (KMS makes the session
-//!   and returns its id), `invoke getInfo` → [`Output::SessionEstablished`];
-//! * a reconnection with a session: `ping`, `connect {sessionId}` → [`Output::SessionResumed`], or, when the
-//!   server answers 40007 or a different `serverId`, [`Output::SessionLost`] and a fresh session as above.
+//!   and returns its id), `invoke getInfo` → [`Output::RpcSessionEstablished`];
+//! * a reconnection with a session: `ping`, `connect {sessionId}` → [`Output::RpcSessionResumed`], or, when the
+//!   server answers 40007 or a different `serverId`, [`Output::RpcSessionLost`] and a fresh session as above.
 //!
 //! Requests made before the session is ready wait (their deadline runs); requests already written when the
 //! socket drops fail with [`RequestError::Lost`] at once, since KMS will never answer them on a new socket.
@@ -83,7 +83,7 @@ pub enum RequestError {
 
 /// Why every object of the old session is gone.
 #[derive(Clone, Debug, PartialEq)]
-pub enum SessionLostReason {
+pub enum RpcSessionLostReason {
     /// `connect` succeeded but the `serverId` changed: the media server restarted.
     ServerRestarted {
         /// The `serverId` the old session lived on.
@@ -140,26 +140,26 @@ pub enum Output {
     },
     /// An `onEvent` notification from the server, for a subscription of this session.
     Event(Event),
-    /// A new session is ready (first connection, or after [`Output::SessionLost`]).
-    SessionEstablished {
+    /// A new session is ready (first connection, or after [`Output::RpcSessionLost`]).
+    RpcSessionEstablished {
         /// The `sessionId` KMS issued.
         session_id: RpcSessionId,
         /// What `getInfo` reported about the server.
         server_info: ServerInfo,
     },
     /// The same session continues on a new connection; its objects and subscriptions still exist.
-    SessionResumed {
+    RpcSessionResumed {
         /// The session that continues.
         session_id: RpcSessionId,
         /// The `serverId` `connect` reported (unchanged).
         server_id: String,
     },
     /// Every object of `session_id` is gone; a fresh session is being established.
-    SessionLost {
+    RpcSessionLost {
         /// The session that is gone.
         session_id: RpcSessionId,
         /// Why KMS no longer has it.
-        reason: SessionLostReason,
+        reason: RpcSessionLostReason,
     },
     /// A ping got no pong in time: the connection is probably dead, and the caller should drop it.
     PingTimeout,
@@ -583,7 +583,7 @@ impl Client {
                     Ok(Ok(info)) => {
                         let session_id = self.session_id.clone().unwrap_or_default();
                         self.server_info = Some(info.clone());
-                        self.outputs.push_back(Output::SessionEstablished {
+                        self.outputs.push_back(Output::RpcSessionEstablished {
                             session_id,
                             server_info: info,
                         });
@@ -606,9 +606,9 @@ impl Client {
                 match (self.server_id.clone(), new_id) {
                     (Some(previous), Some(current)) if previous != current => {
                         self.server_id = Some(current.clone());
-                        self.outputs.push_back(Output::SessionLost {
+                        self.outputs.push_back(Output::RpcSessionLost {
                             session_id: old_session,
-                            reason: SessionLostReason::ServerRestarted {
+                            reason: RpcSessionLostReason::ServerRestarted {
                                 previous_server_id: previous,
                                 server_id: current,
                             },
@@ -617,7 +617,7 @@ impl Client {
                     }
                     (previous, current) => {
                         self.server_id = current.or(previous);
-                        self.outputs.push_back(Output::SessionResumed {
+                        self.outputs.push_back(Output::RpcSessionResumed {
                             session_id: old_session,
                             server_id: self.server_id.clone().unwrap_or_default(),
                         });
@@ -628,9 +628,9 @@ impl Client {
             Err(e) if e.is(ErrorCode::InvalidSession) => {
                 // Whoever answers now is not the server we knew; learn its id at the next `connect`.
                 self.server_id = None;
-                self.outputs.push_back(Output::SessionLost {
+                self.outputs.push_back(Output::RpcSessionLost {
                     session_id: old_session,
-                    reason: SessionLostReason::UnknownSession(e),
+                    reason: RpcSessionLostReason::UnknownSession(e),
                 });
                 self.start_fresh_session(now);
             }

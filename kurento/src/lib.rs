@@ -30,7 +30,7 @@ pub use operation::{
 
 pub use client::{
     Client, ClientConfig, FrameError, HandshakeStep, Output, RequestError, RequestId,
-    SessionLostReason,
+    RpcSessionLostReason,
 };
 pub use error::{ErrorCode, RpcError};
 pub use event::{Event, EventData};

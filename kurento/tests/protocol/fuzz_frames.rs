@@ -103,7 +103,7 @@ fn fuzz_frames() {
         while let Some(out) = client.poll_output() {
             outputs += 1;
             assert!(
-                !matches!(out, Output::SessionLost { .. }),
+                !matches!(out, Output::RpcSessionLost { .. }),
                 "iteration {i}: a frame outside the handshake lost the session: {out:?}"
             );
         }

@@ -221,7 +221,7 @@ impl Actor {
                 )),
                 Meaning::Ignore => None,
             },
-            LinkNotice::SessionLost {
+            LinkNotice::RpcSessionLost {
                 restarted: true,
                 message,
             } => Some(End::new(
@@ -229,7 +229,7 @@ impl Actor {
                 format!("media server at {} restarted: {message}", self.link.uri()),
             )),
             // The link only gives up on its rpc session when it shuts down, which the gateway does last.
-            LinkNotice::SessionLost {
+            LinkNotice::RpcSessionLost {
                 restarted: false,
                 message,
             } => Some(End::new(

@@ -1,5 +1,5 @@
 //! KMS link: when the media server restarts (40007 on resume, or a new serverId), every registered sink
-//! gets SessionLost{restarted: true}, and the link starts a fresh session instead of reusing stale objects.
+//! gets RpcSessionLost{restarted: true}, and the link starts a fresh session instead of reusing stale objects.
 
 use crate::common;
 
@@ -15,11 +15,11 @@ use tokio_util::sync::CancellationToken;
 
 async fn expect_lost(rx: &mut mpsc::Receiver<LinkNotice>) -> String {
     match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
-        Ok(Some(LinkNotice::SessionLost {
+        Ok(Some(LinkNotice::RpcSessionLost {
             restarted: true,
             message,
         })) => message,
-        other => panic!("expected SessionLost{{restarted: true}}, got {other:?}"),
+        other => panic!("expected RpcSessionLost{{restarted: true}}, got {other:?}"),
     }
 }
 
@@ -36,7 +36,7 @@ async fn restart_with_invalid_session_notifies_every_sink() -> anyhow::Result<()
     let _a2 = link.register("P/E".into(), a_tx.clone());
     let _b = link.register("Q".into(), b_tx.clone());
     // A full sink still gets the notice: it is never dropped.
-    b_tx.try_send(LinkNotice::SessionLost {
+    b_tx.try_send(LinkNotice::RpcSessionLost {
         restarted: false,
         message: "filler".into(),
     })?;
@@ -47,7 +47,7 @@ async fn restart_with_invalid_session_notifies_every_sink() -> anyhow::Result<()
     assert!(message.contains("no longer knows"), "{message}");
     assert!(matches!(
         b_rx.recv().await,
-        Some(LinkNotice::SessionLost {
+        Some(LinkNotice::RpcSessionLost {
             restarted: false,
             ..
         })

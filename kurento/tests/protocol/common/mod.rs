@@ -12,7 +12,9 @@
 //! may ever repeat.
 
 use kurento::transcript::{self, Bindings, Direction};
-use kurento::{Client, ClientConfig, Output, RawRequest, Request, RequestError, SessionLostReason};
+use kurento::{
+    Client, ClientConfig, Output, RawRequest, Request, RequestError, RpcSessionLostReason,
+};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -245,7 +247,7 @@ pub(crate) fn render(o: &Output) -> Value {
             json!({ "response": r })
         }
         Output::Event(e) => json!({ "event": e.to_value() }),
-        Output::SessionEstablished {
+        Output::RpcSessionEstablished {
             session_id,
             server_info,
         } => json!({"sessionEstablished": {
@@ -253,21 +255,21 @@ pub(crate) fn render(o: &Output) -> Value {
             "capabilities": server_info.capabilities,
             "modules": server_info.modules.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
         }}),
-        Output::SessionResumed {
+        Output::RpcSessionResumed {
             session_id,
             server_id,
         } => {
             json!({"sessionResumed": {"sessionId": session_id, "serverId": server_id}})
         }
-        Output::SessionLost { session_id, reason } => match reason {
-            SessionLostReason::ServerRestarted {
+        Output::RpcSessionLost { session_id, reason } => match reason {
+            RpcSessionLostReason::ServerRestarted {
                 previous_server_id,
                 server_id,
             } => json!({"sessionLost": {
                 "sessionId": session_id, "reason": "serverRestarted",
                 "previousServerId": previous_server_id, "serverId": server_id,
             }}),
-            SessionLostReason::UnknownSession(e) => json!({"sessionLost": {
+            RpcSessionLostReason::UnknownSession(e) => json!({"sessionLost": {
                 "sessionId": session_id, "reason": "unknownSession", "code": e.code,
             }}),
         },

@@ -293,7 +293,7 @@ impl Driver {
                     }
                 }
                 Output::Event(e) => self.shared.routes().dispatch(&self.uri, e),
-                Output::SessionEstablished {
+                Output::RpcSessionEstablished {
                     session_id: rpc_session_id,
                     server_info,
                 } => {
@@ -302,7 +302,7 @@ impl Driver {
                     self.shared.set_info(Some(server_info));
                     self.shared.set_state(LinkState::Up);
                 }
-                Output::SessionResumed {
+                Output::RpcSessionResumed {
                     session_id: rpc_session_id,
                     server_id,
                 } => {
@@ -310,18 +310,18 @@ impl Driver {
                     self.shared.set_info(self.info.clone());
                     self.shared.set_state(LinkState::Up);
                 }
-                Output::SessionLost {
+                Output::RpcSessionLost {
                     session_id: rpc_session_id,
                     reason,
                 } => {
                     let message = match reason {
-                        kurento::SessionLostReason::ServerRestarted {
+                        kurento::RpcSessionLostReason::ServerRestarted {
                             previous_server_id,
                             server_id,
                         } => format!(
                             "rpc session {rpc_session_id} is gone: the media server restarted (serverId {previous_server_id} -> {server_id})"
                         ),
-                        kurento::SessionLostReason::UnknownSession(e) => {
+                        kurento::RpcSessionLostReason::UnknownSession(e) => {
                             format!(
                                 "rpc session {rpc_session_id} is gone: the media server no longer knows it ({e})"
                             )

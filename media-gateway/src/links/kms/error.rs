@@ -58,7 +58,7 @@ pub enum LinkNotice {
     /// Every object of the link's rpc session (the Kurento JSON-RPC `sessionId`, not a MediaSession
     /// session) is gone. `restarted` is true when the media server lost them
     /// (a new serverId, or 40007 INVALID_SESSION on resume); false when the link itself shut down.
-    SessionLost {
+    RpcSessionLost {
         /// Whether the media server lost the objects (true) or the link shut down (false).
         restarted: bool,
         /// What happened, for logs and the session's end message.

@@ -92,7 +92,7 @@ impl KmsLink {
     }
 
     /// Routes the events of exactly `object` to `sink` until the returned guard is dropped. The sink also
-    /// receives [`LinkNotice::SessionLost`] (once per channel) when the rpc session's objects are gone.
+    /// receives [`LinkNotice::RpcSessionLost`] (once per channel) when the rpc session's objects are gone.
     pub fn register(&self, object: ObjectId, sink: mpsc::Sender<LinkNotice>) -> Registration {
         self.shared.routes().add(object, sink)
     }

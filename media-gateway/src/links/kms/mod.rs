@@ -8,7 +8,6 @@
 //! Naming: the Kurento JSON-RPC session a link holds with its media server (its `sessionId`, resumed after
 //! a reconnect) is the link's *rpc session*, logged as `rpc_session_id`. Everywhere else in the gateway
 //! *session* means a public MediaSession session (`session_id`), owned by its actor in `session/`.
-//! [`LinkNotice::SessionLost`] keeps its name for the tests that match on it; it means the rpc session.
 
 mod config;
 mod driver;

@@ -119,7 +119,7 @@ impl Routes {
             }
         }
         for tx in sinks {
-            let notice = LinkNotice::SessionLost {
+            let notice = LinkNotice::RpcSessionLost {
                 restarted,
                 message: message.to_owned(),
             };
