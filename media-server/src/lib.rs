@@ -5,8 +5,8 @@
 //! layer ([`rpc`]) maps `MediaPipeline`/`WebRtcEndpoint` calls onto its plain Rust API, and [`net`] carries
 //! that protocol over WebSocket the way KMS does (`ws://host:8888/kurento`).
 //!
-//! Invariant: on the protocol side only `net`, `pump` and `server` read the clock or touch sockets; `rpc`
-//! gets time passed in (except `getUsedCpu`'s sampling sleep). The media side, [`engine`], owns its UDP
+//! Invariant: on the protocol side only `net` and `server` read the clock or touch sockets; `rpc` gets
+//! time passed in, or calls the clock it was given (except `getUsedCpu`'s sampling sleep). The media side, [`engine`], owns its UDP
 //! sockets and clock reads.
 #![forbid(unsafe_code)]
 
@@ -15,7 +15,6 @@ pub mod config;
 pub mod engine;
 pub mod error;
 mod net;
-mod pump;
 pub mod rpc;
 pub mod server;
 

@@ -41,6 +41,7 @@ fn build(config: &Config) -> Result<Arc<Core>, Error> {
             max_objects: config.max_objects,
             max_sessions: config.max_sessions,
         },
+        now_ms,
     ))
 }
 

@@ -6,10 +6,30 @@ use super::{Core, convert};
 use crate::engine::EndpointEvent;
 use kurento::{Event, EventData, ObjectId, SERVER_MANAGER};
 use serde_json::Value;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
 impl Core {
+    /// One task per WebRtcEndpoint that stamps its engine events with the time and hands them to
+    /// [`Core::on_endpoint_event`]. It ends by itself when the endpoint's driver ends (dropping the
+    /// sender), which happens on release: every pump is owned, through its channel, by its endpoint.
+    pub(crate) fn spawn_event_pump(
+        self: &Arc<Self>,
+        object: ObjectId,
+        mut events: mpsc::Receiver<EndpointEvent>,
+    ) {
+        let core = Arc::clone(self);
+        tokio::spawn(async move {
+            while let Some(ev) = events.recv().await {
+                tracing::trace!(%object, ?ev, "endpoint event");
+                core.on_endpoint_event(&object, ev, (core.clock)()).await;
+            }
+            tracing::trace!(%object, "event pump ended");
+        });
+    }
+
     /// One engine event of endpoint `object`, at `now_ms`.
     pub async fn on_endpoint_event(&self, object: &ObjectId, ev: EndpointEvent, now_ms: u64) {
         let data = {

@@ -55,6 +55,8 @@ pub(crate) fn too_many(what: &str, limit: usize) -> RpcError {
 /// Shared protocol state and the engine it drives.
 pub struct Core {
     state: Mutex<State>,
+    /// The wall clock, milliseconds since the epoch: given, never read here, so tests can pass their own.
+    clock: Clock,
     engine: Engine,
     limits: CoreLimits,
     /// Made at start; a client seeing a new one after `connect` knows the server restarted.
@@ -62,6 +64,9 @@ pub struct Core {
     /// Events not delivered because a connection's queue was full.
     events_dropped: AtomicU64,
 }
+
+/// The wall clock the core is given: milliseconds since the Unix epoch.
+pub type Clock = fn() -> u64;
 
 /// Per-request context.
 #[derive(Debug, Clone, Copy)]
@@ -71,9 +76,10 @@ pub(crate) struct Ctx {
 
 impl Core {
     /// A protocol core over `engine`, with a fresh server id.
-    pub fn new(engine: Engine, limits: CoreLimits) -> Arc<Core> {
+    pub fn new(engine: Engine, limits: CoreLimits, clock: Clock) -> Arc<Core> {
         Arc::new(Core {
             state: Mutex::new(State::default()),
+            clock,
             engine,
             limits,
             server_id: uuid::Uuid::new_v4().to_string(),

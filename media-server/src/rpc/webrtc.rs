@@ -73,7 +73,7 @@ impl Core {
             endpoint.release().await;
             return Err(not_found(&pipeline));
         }
-        crate::pump::spawn(Arc::clone(self), id.clone(), rx);
+        self.spawn_event_pump(id.clone(), rx);
         Ok(id)
     }
 

@@ -142,6 +142,12 @@ async fn fuzz_frames_never_panic() -> anyhow::Result<()> {
             max_objects: 40,
             max_sessions: 100,
         },
+        // The wall clock, as the server gives it.
+        || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64)
+        },
     );
     let (tx, mut events) = mpsc::channel(64);
     core.open_connection(CONN, tx);
