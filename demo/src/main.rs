@@ -7,7 +7,6 @@ use anyhow::Context;
 use clap::Parser;
 use service_kit::LogFormat;
 use std::net::SocketAddr;
-use tokio::net::TcpListener;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,9 +36,7 @@ async fn main() -> anyhow::Result<()> {
     // Installed before anything binds, so a ctrl-c during start-up still drains.
     let shutdown = service_kit::shutdown_on_signal();
 
-    let grpc = TcpListener::bind(args.grpc_listen)
-        .await
-        .with_context(|| format!("binding {}", args.grpc_listen))?;
+    let grpc = service_kit::bind(args.grpc_listen, "gRPC").await?;
     let gateway_config = media_gateway::Config {
         kms_uris: args.kms_uri.into_iter().collect(),
         ..Default::default()
@@ -48,9 +45,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("starting the gateway")?;
 
-    let web = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let web = service_kit::bind(args.listen, "page and WebSocket").await?;
     let bridge_config = web_bridge::Config {
         gateway: format!("http://{}", gateway.local_addr()),
         ..Default::default()

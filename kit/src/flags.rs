@@ -2,9 +2,9 @@
 //! environment variable, turned into the library's `Config` in one checked step ([`Flags::into_config`]),
 //! so the library never sees a flag and a test builds the same `Config` by hand.
 
-use std::net::SocketAddr;
+use std::fmt::Display;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, ToSocketAddrs};
 
 /// A binary's flags: how to log, and the library configuration they describe.
 pub trait Flags: clap::Parser {
@@ -34,12 +34,13 @@ pub fn secs(seconds: u64) -> Duration {
     Duration::from_secs(seconds)
 }
 
-/// Binds `addr`, saying in the error what the port was for.
-pub async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
+/// Binds `addr` (an address, or `host:port` text), saying in the error what the port was for.
+pub async fn bind(addr: impl ToSocketAddrs + Display, what: &str) -> anyhow::Result<TcpListener> {
     use anyhow::Context;
+    let shown = addr.to_string();
     TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot listen on {addr} ({what})"))
+        .with_context(|| format!("cannot listen on {shown} ({what})"))
 }
 
 /// One line on stdout, the channel scripts read. Whoever started us may have stopped reading (closed the

@@ -106,30 +106,15 @@ mod tests {
         }
     }
 
+    /// Status, content type and body of `GET path`.
     async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Option<String>, String) {
-        use http_body_util::BodyExt;
-        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (mut send, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .unwrap();
-        tokio::spawn(conn);
-        let request = hyper::Request::get(path)
-            .header("host", "localhost")
-            .body(http_body_util::Empty::<axum::body::Bytes>::new())
-            .unwrap();
-        let response = send.send_request(request).await.unwrap();
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            content_type,
-            String::from_utf8(body.to_vec()).unwrap(),
-        )
+        let response = test_support::http::get(addr, path).await.unwrap();
+        let content_type = response.head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim().to_owned())
+        });
+        (response.status, content_type, response.text())
     }
 
     #[tokio::test]

@@ -121,9 +121,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         "https"
     };
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = service_kit::bind(addr.as_str(), "page and WebSocket").await?;
     let local = listener.local_addr()?;
     let host = if local.ip().is_unspecified() {
         "localhost".to_owned()
