@@ -35,7 +35,8 @@ pub struct ClientConfig {
     pub ping_interval: Duration,
     /// How long a ping may wait for its pong before [`Output::PingTimeout`].
     pub ping_timeout: Duration,
-    /// Requests waiting or in flight at once; more fail with [`RequestError::Overloaded`].
+    /// Requests waiting or in flight at once; more fail with [`RequestError::Overloaded`]. `release` is
+    /// exempt: refusing to free objects because the server is busy would leave them behind for good.
     pub max_pending: usize,
 }
 
@@ -172,6 +173,14 @@ pub enum Output {
     },
     /// A frame from the server was ignored; informative only, the client carries on.
     BadFrame(FrameError),
+    /// A request that makes objects (`create`, or a `transaction` holding one) was answered after it
+    /// had timed out: its caller is gone, so nobody owns `objects` but whoever hears this.
+    Unclaimed {
+        /// The JSON-RPC method of the late request.
+        method: &'static str,
+        /// What it made, outermost first (see [`Method::created_objects`]).
+        objects: Vec<ObjectId>,
+    },
 }
 
 enum Purpose {
@@ -212,6 +221,10 @@ pub struct Client {
     next_ping: Option<Instant>,
     pending: BTreeMap<u64, Pending>,
     held: VecDeque<Held>,
+    /// Object-making requests that timed out after being written, oldest first, so a late reply's
+    /// objects can be handed on ([`Output::Unclaimed`]). At most `max_pending`; cleared when the
+    /// connection drops, since no reply can come after that.
+    overdue: BTreeMap<u64, Method>,
     transmit: VecDeque<(u64, String)>,
     outputs: VecDeque<Output>,
 }
@@ -230,6 +243,7 @@ impl Client {
             next_ping: None,
             pending: BTreeMap::new(),
             held: VecDeque::new(),
+            overdue: BTreeMap::new(),
             transmit: VecDeque::new(),
             outputs: VecDeque::new(),
         }
@@ -258,7 +272,8 @@ impl Client {
     /// Queues `method` in the current session. Its outcome arrives as [`Output::Response`] with this id.
     pub fn request(&mut self, method: Method, now: Instant) -> RequestId {
         let id = self.alloc_id();
-        if self.pending.len() + self.held.len() >= self.config.max_pending {
+        let exempt = matches!(method, Method::Release { .. });
+        if !exempt && self.pending.len() + self.held.len() >= self.config.max_pending {
             self.outputs.push_back(Output::Response {
                 id: RequestId(id),
                 method: method.name(),
@@ -307,6 +322,7 @@ impl Client {
         self.phase = Phase::Disconnected;
         self.next_ping = None;
         self.transmit.clear();
+        self.overdue.clear();
         let mut requeue = Vec::new();
         for (id, p) in std::mem::take(&mut self.pending) {
             match p.purpose {
@@ -390,7 +406,12 @@ impl Client {
                 continue;
             };
             match p.purpose {
-                Purpose::User(m) => self.timed_out(id, m.name()),
+                Purpose::User(m) => {
+                    self.timed_out(id, m.name());
+                    if p.sent && m.creates() {
+                        self.remember_overdue(id, m);
+                    }
+                }
                 Purpose::Ping => self.outputs.push_back(Output::PingTimeout),
                 Purpose::Handshake(step) => self.outputs.push_back(Output::HandshakeFailed {
                     step,
@@ -453,6 +474,13 @@ impl Client {
             method,
             result: Err(RequestError::Timeout(self.config.request_timeout)),
         });
+    }
+
+    fn remember_overdue(&mut self, id: u64, method: Method) {
+        self.overdue.insert(id, method);
+        while self.overdue.len() > self.config.max_pending.max(1) {
+            self.overdue.pop_first();
+        }
     }
 
     fn send_user(&mut self, id: u64, method: Method, deadline: Instant) {
@@ -541,7 +569,21 @@ impl Client {
             return;
         };
         let Some(p) = id.as_u64().and_then(|n| self.pending.remove(&n)) else {
-            self.bad(FrameError::UnmatchedResponse(id));
+            match id.as_u64().and_then(|n| self.overdue.remove(&n)) {
+                Some(method) => {
+                    let objects = match r.outcome {
+                        Ok(result) => method.created_objects(&value_of(result)),
+                        Err(_) => Vec::new(),
+                    };
+                    if !objects.is_empty() {
+                        self.outputs.push_back(Output::Unclaimed {
+                            method: method.name(),
+                            objects,
+                        });
+                    }
+                }
+                None => self.bad(FrameError::UnmatchedResponse(id)),
+            }
             return;
         };
         let n = id.as_u64().unwrap_or_default();

@@ -10,6 +10,7 @@
 pub mod class;
 pub mod client;
 pub mod constructor;
+pub mod created;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -22,6 +23,7 @@ pub mod types;
 
 pub use class::{EventType, Factory, RemoteClass};
 pub use constructor::{CertificateKeyType, Constructor, WebRtcEndpointParams};
+pub use created::transaction_results;
 pub use ids::{NEWREF_PREFIX, ObjectId, ObjectRef, RpcSessionId};
 pub use operation::{
     MediaObjectOp, Operation, PropertyKind, ServerManagerOp, WebRtcEndpointOp, WebRtcProperty,

@@ -38,6 +38,22 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Time between keep-alive pings on each media server link.
     pub ping_interval: Duration,
+    /// This gateway's identity on its media servers: every pipeline it creates is tagged with it, and
+    /// reconciliation releases pipelines tagged with it that no live session holds. Keep it the same
+    /// across restarts (so a restarted gateway cleans up what its previous life left) and unique among
+    /// the gateways sharing a media server. Default: `<hostname>:<gRPC port>`.
+    pub instance_id: String,
+    /// Time between reconciliation passes on each media server (one also runs whenever a link comes up).
+    pub reconcile_period: Duration,
+    /// Pipelines reconciliation inspects at once (`getTags` calls in flight per link).
+    pub reconcile_batch: usize,
+    /// StreamCandidates streams one session serves at once; more get RESOURCE_EXHAUSTED.
+    pub max_watchers: usize,
+    /// HTTP/2 PING interval on every gRPC connection, so a stream whose peer vanished (a crashed backend,
+    /// a load balancer that drops silently) is noticed and its session's lease runs again.
+    pub http2_keepalive_interval: Duration,
+    /// How long an HTTP/2 PING may go unanswered before the connection is closed.
+    pub http2_keepalive_timeout: Duration,
     /// Serve gRPC over TLS with this certificate chain and key (PEM). None: plaintext (h2c).
     pub tls: Option<TlsIdentity>,
     /// Require `authorization: Bearer <token>` on MediaSession and SessionAdmin. None: no authentication.
@@ -90,6 +106,12 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(1),
             ping_interval: Duration::from_secs(10),
+            instance_id: "media-gateway".into(),
+            reconcile_period: Duration::from_secs(30),
+            reconcile_batch: 32,
+            max_watchers: 8,
+            http2_keepalive_interval: Duration::from_secs(10),
+            http2_keepalive_timeout: Duration::from_secs(5),
             tls: None,
             auth_token: None,
         }

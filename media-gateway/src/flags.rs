@@ -63,6 +63,26 @@ pub struct Args {
     /// Seconds between keep-alive pings to each media server.
     #[arg(long, env = "MEDIA_GATEWAY_PING_INTERVAL_SECS", default_value_t = 10)]
     pub ping_interval_secs: u64,
+    /// This gateway's identity on its media servers, tagged on every pipeline it creates. Keep it stable
+    /// across restarts and unique among gateways sharing a media server. Default: `<hostname>:<port>`.
+    #[arg(long, env = "MEDIA_GATEWAY_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+    /// Seconds between reconciliation passes (one also runs whenever a media server link comes up).
+    #[arg(long, env = "MEDIA_GATEWAY_RECONCILE_SECS", default_value_t = 30)]
+    pub reconcile_secs: u64,
+    /// StreamCandidates streams one session serves at once.
+    #[arg(long, env = "MEDIA_GATEWAY_MAX_WATCHERS", default_value_t = 8)]
+    pub max_watchers: usize,
+    /// Seconds between HTTP/2 (and TCP) keepalive probes on gRPC connections.
+    #[arg(long, env = "MEDIA_GATEWAY_KEEPALIVE_SECS", default_value_t = 10)]
+    pub keepalive_secs: u64,
+    /// Seconds an HTTP/2 keepalive PING may go unanswered before the connection is closed.
+    #[arg(
+        long,
+        env = "MEDIA_GATEWAY_KEEPALIVE_TIMEOUT_SECS",
+        default_value_t = 5
+    )]
+    pub keepalive_timeout_secs: u64,
     /// PEM certificate chain: serve gRPC over TLS (needs --tls-key). Empty: plaintext.
     #[arg(long, env = "MEDIA_GATEWAY_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -80,6 +100,39 @@ pub struct Args {
 /// An optional path flag; docker compose passes unset variables as empty strings.
 fn given(p: &Option<PathBuf>) -> Option<&PathBuf> {
     p.as_ref().filter(|p| !p.as_os_str().is_empty())
+}
+
+/// The longest instance id accepted: it travels in a tag on every pipeline.
+const MAX_INSTANCE_ID: usize = 128;
+
+/// `--instance-id`, or `<hostname>:<port>`: stable across restarts of the same deployment, and distinct
+/// for gateways on different hosts or ports.
+fn instance_id(given: Option<&str>, listen: SocketAddr) -> Result<String, Error> {
+    let id = match given.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) => id.to_owned(),
+        None => {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "media-gateway".to_owned());
+            format!("{host}:{}", listen.port())
+        }
+    };
+    if id.len() > MAX_INSTANCE_ID || id.chars().any(char::is_control) {
+        return Err(Error::Config(format!(
+            "--instance-id must be at most {MAX_INSTANCE_ID} bytes of printable text"
+        )));
+    }
+    Ok(id)
+}
+
+fn nonzero_secs(flag: &str, secs: u64) -> Result<Duration, Error> {
+    if secs == 0 {
+        return Err(Error::Config(format!("--{flag} must be at least 1")));
+    }
+    Ok(Duration::from_secs(secs))
 }
 
 fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, Error> {
@@ -123,6 +176,14 @@ impl Args {
             link_lost_grace: Duration::from_secs(self.link_lost_grace_secs),
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
             ping_interval: Duration::from_secs(self.ping_interval_secs),
+            instance_id: instance_id(self.instance_id.as_deref(), self.listen)?,
+            reconcile_period: nonzero_secs("reconcile-secs", self.reconcile_secs)?,
+            max_watchers: self.max_watchers.max(1),
+            http2_keepalive_interval: nonzero_secs("keepalive-secs", self.keepalive_secs)?,
+            http2_keepalive_timeout: nonzero_secs(
+                "keepalive-timeout-secs",
+                self.keepalive_timeout_secs,
+            )?,
             tls,
             auth_token: self
                 .auth_token
@@ -203,5 +264,27 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(a.config(), Err(Error::Config(_))));
+    }
+
+    #[test]
+    fn the_instance_id_defaults_to_host_and_port_and_is_checked() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["media-gateway", "--kms-uri", "ws://127.0.0.1:8888/kurento"];
+            argv.extend_from_slice(extra);
+            Args::try_parse_from(argv).unwrap().config()
+        };
+        let id = parse(&["--listen", "127.0.0.1:50123"]).unwrap().instance_id;
+        assert!(id.ends_with(":50123") && id.len() > ":50123".len(), "{id}");
+        let given = parse(&["--instance-id", " gw-a "]).unwrap();
+        assert_eq!(given.instance_id, "gw-a");
+        let long = "x".repeat(MAX_INSTANCE_ID + 1);
+        assert!(matches!(
+            parse(&["--instance-id", &long]),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            parse(&["--reconcile-secs", "0"]),
+            Err(Error::Config(_))
+        ));
     }
 }

@@ -13,7 +13,9 @@ pub mod flags;
 mod grpc;
 mod links;
 mod metrics;
+mod owner;
 mod probes;
+mod reconcile;
 mod session;
 
 pub use config::{Config, Secret, TlsIdentity};
@@ -132,6 +134,13 @@ pub async fn spawn_with_metrics(
         metrics: Arc::default(),
         config,
     });
+    for link in links.all() {
+        backend_tasks.spawn(reconcile::run(
+            link.clone(),
+            shared.clone(),
+            backend.clone(),
+        ));
+    }
     let (reporter, health) = tonic_health::server::health_reporter();
     backend_tasks.spawn(grpc::health::track(
         reporter,
@@ -145,6 +154,10 @@ pub async fn spawn_with_metrics(
         auth: grpc::auth::Auth::new(shared.config.auth_token.as_ref()),
         metrics: shared.metrics.clone(),
         tls: shared.config.tls.clone(),
+        keepalive: grpc::Keepalive {
+            interval: shared.config.http2_keepalive_interval,
+            timeout: shared.config.http2_keepalive_timeout,
+        },
     };
     let task = tokio::spawn(drain::serve(drain::Parts {
         listener,

@@ -4,7 +4,7 @@
 //! them. Counters get `_total` appended by the encoder.
 
 use crate::links::Links;
-use crate::links::kms::LinkState;
+use crate::links::kms::{LinkState, ReleaseStats};
 use media_proto::v1::EndReason;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -12,6 +12,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use std::sync::PoisonError;
 
 /// Local calls take microseconds, Start milliseconds to seconds; streams last minutes.
 const RPC_BUCKETS: [f64; 14] = [
@@ -61,6 +62,21 @@ pub(crate) struct Metrics {
     link_sessions: Family<UriLabel, Gauge>,
     pipelines_released: Counter,
     release_failures: Counter,
+    reconciliation_runs: Family<OutcomeLabel, Counter>,
+    pipelines_reconciled: Counter,
+    release_retries: Counter,
+    releases_confirmed_on_retry: Counter,
+    unclaimed_objects: Counter,
+    releases_left: Counter,
+    releases_owed: Family<UriLabel, Gauge>,
+    /// The links' own monotonic release counts as last exported, so the counters above advance by the
+    /// difference (the links know nothing of metrics).
+    seen: std::sync::Mutex<std::collections::HashMap<String, ReleaseStats>>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
 }
 
 impl Default for Metrics {
@@ -77,6 +93,14 @@ impl Default for Metrics {
             link_sessions: Family::default(),
             pipelines_released: Counter::default(),
             release_failures: Counter::default(),
+            reconciliation_runs: Family::default(),
+            pipelines_reconciled: Counter::default(),
+            release_retries: Counter::default(),
+            releases_confirmed_on_retry: Counter::default(),
+            unclaimed_objects: Counter::default(),
+            releases_left: Counter::default(),
+            releases_owed: Family::default(),
+            seen: std::sync::Mutex::default(),
         };
         let r = &mut registry;
         r.register(
@@ -121,8 +145,43 @@ impl Default for Metrics {
         );
         r.register(
             "pipeline_release_failures",
-            "Pipeline releases that failed or got no answer",
+            "First attempts at a pipeline release that failed or got no answer (the link then retries them)",
             m.release_failures.clone(),
+        );
+        r.register(
+            "reconciliation_runs",
+            "Reconciliation passes over a media server's pipelines, by outcome (ok, failed)",
+            m.reconciliation_runs.clone(),
+        );
+        r.register(
+            "pipelines_reconciled",
+            "Pipelines marked as this instance's that no live session held, released by reconciliation",
+            m.pipelines_reconciled.clone(),
+        );
+        r.register(
+            "pipeline_release_retries",
+            "Retries of owed releases sent to the media servers",
+            m.release_retries.clone(),
+        );
+        r.register(
+            "pipeline_releases_confirmed_on_retry",
+            "Owed releases the media servers confirmed on a retry",
+            m.releases_confirmed_on_retry.clone(),
+        );
+        r.register(
+            "unclaimed_objects",
+            "Objects a create or transaction made after its caller had left (late replies), owed a release",
+            m.unclaimed_objects.clone(),
+        );
+        r.register(
+            "pipeline_releases_left_to_reconciliation",
+            "Owed releases a link could not keep (queue full, link stopped): left to reconciliation",
+            m.releases_left.clone(),
+        );
+        r.register(
+            "pipeline_releases_owed",
+            "Releases each media server link owes and is retrying now",
+            m.releases_owed.clone(),
         );
         Self { registry, ..m }
     }
@@ -169,6 +228,35 @@ impl Metrics {
         }
     }
 
+    pub(crate) fn reconciled(&self, ok: bool, pipelines: usize) {
+        let outcome = if ok { "ok" } else { "failed" };
+        self.reconciliation_runs
+            .get_or_create(&OutcomeLabel { outcome })
+            .inc();
+        self.pipelines_reconciled.inc_by(pipelines as u64);
+    }
+
+    /// Advances the release counters by what `link` counted since the last export.
+    fn sync_releases(&self, uri: &str, now: ReleaseStats) {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let was = seen.insert(uri.to_owned(), now).unwrap_or_default();
+        self.release_retries
+            .inc_by(now.retries.saturating_sub(was.retries));
+        self.releases_confirmed_on_retry
+            .inc_by(now.confirmed.saturating_sub(was.confirmed));
+        self.unclaimed_objects
+            .inc_by(now.unclaimed.saturating_sub(was.unclaimed));
+        self.releases_left.inc_by(
+            now.left_to_reconciliation
+                .saturating_sub(was.left_to_reconciliation),
+        );
+        self.releases_owed
+            .get_or_create(&UriLabel {
+                uri: uri.to_owned(),
+            })
+            .set(i64::try_from(now.pending).unwrap_or(i64::MAX));
+    }
+
     /// The text exposition, with the gauges read from the gateway's state at this moment.
     pub(crate) fn encode(&self, links: &Links, sessions_open: usize) -> String {
         self.sessions_open
@@ -177,6 +265,7 @@ impl Metrics {
             .set(i64::try_from(links.all().len()).unwrap_or(i64::MAX));
         for (link, load) in links.loads() {
             let uri = link.uri().to_owned();
+            self.sync_releases(&uri, link.release_stats());
             let now = state_label(&link.state().borrow());
             for state in ["up", "connecting", "down"] {
                 let labels = LinkLabels {

@@ -50,3 +50,8 @@ fn the_helper_rejects_wrong_frames_and_unexpected_output() {
 fn abandoned_requests_fail_and_are_never_sent() {
     run_transcript("abandon_waiting.txt");
 }
+
+#[test]
+fn late_replies_to_creates_hand_on_what_they_made() {
+    run_transcript("late_create.txt");
+}

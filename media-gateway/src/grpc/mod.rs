@@ -8,4 +8,4 @@ pub(crate) mod rpc_metrics;
 mod server;
 pub(crate) mod service;
 
-pub(crate) use server::{Services, serve};
+pub(crate) use server::{Keepalive, Services, serve};

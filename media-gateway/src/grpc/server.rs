@@ -15,7 +15,7 @@ use media_proto::v1::session_admin_server::SessionAdminServer;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, ServerTlsConfig};
 use tonic_health::pb::health_server::HealthServer;
 use tonic_web::GrpcWebLayer;
@@ -28,6 +28,15 @@ pub(crate) struct Services<H> {
     pub(crate) auth: Auth,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) tls: Option<TlsIdentity>,
+    pub(crate) keepalive: Keepalive,
+}
+
+/// How a dead peer is noticed: HTTP/2 PINGs answer for the stream layer, TCP keepalive for the kernel's
+/// (a peer whose host vanished without a FIN or RST).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Keepalive {
+    pub(crate) interval: std::time::Duration,
+    pub(crate) timeout: std::time::Duration,
 }
 
 /// Serves until `stop` resolves, then stops accepting and lets open calls finish.
@@ -46,12 +55,20 @@ where
     };
     let v1 = reflection().build_v1()?;
     let v1alpha = reflection().build_v1alpha()?;
-    let mut builder = tonic::transport::Server::builder();
+    let ka = services.keepalive;
+    let mut builder = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(ka.interval))
+        .http2_keepalive_timeout(Some(ka.timeout));
     if let Some(tls) = &services.tls {
         let identity = Identity::from_pem(&tls.cert_pem, &tls.key_pem.0);
         builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
     }
     let auth = services.auth;
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(ka.interval))
+        .with_keepalive_interval(Some(ka.interval))
+        .with_keepalive_retries(Some(3));
     builder
         // grpc-web clients (browsers, Envoy-less setups) speak HTTP/1.1; gRPC clients keep HTTP/2.
         .accept_http1(true)
@@ -66,7 +83,7 @@ where
         .add_service(services.health)
         .add_service(v1)
         .add_service(v1alpha)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop)
+        .serve_with_incoming_shutdown(incoming, stop)
         .await?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use super::Command;
 use super::convert::{self, Meaning};
-use super::setup::{Failed, Objects, Setup};
+use super::setup::{Objects, Setup};
 use super::shared::Shared;
 use super::status::Status;
 use super::watchers::Watchers;
@@ -65,20 +65,36 @@ impl End {
 }
 
 impl Actor {
-    pub(super) async fn run(mut self, offer: String, wait: bool, reply: StartReply) {
+    pub(super) async fn run(mut self, offer: String, wait: bool, mut reply: StartReply) {
+        let mut created = None;
+        let owner = crate::owner::Owner {
+            instance: self.shared.config.instance_id.clone(),
+            session: self.id.clone(),
+        };
         let setup = Setup {
             link: &self.link,
             sink: &self.sink,
             registrations: &mut self.registrations,
-            abandoned: &|| reply.is_closed(),
+            owner: &owner,
+            created: &mut created,
         };
-        let (objects, answer) = match setup.run(&offer).await {
+        let shutdown = self.shared.shutdown.clone();
+        // Setup is dropped at whatever step it is in when its caller leaves or the drain begins (a Start
+        // that slipped in as the drain began included), and what it created is released at once.
+        let outcome = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => Err(Error::Unavailable("the gateway is shutting down".into())),
+            () = reply.closed() => Err(Error::Ended("the Start caller went away".into())),
+            r = setup.run(&offer) => r,
+        };
+        let (objects, answer) = match outcome {
             Ok(ok) => ok,
-            Err(Failed { error, created }) => {
+            Err(error) => {
                 if let Some(p) = created {
                     self.release(&p).await;
                 }
                 drop(self.placement);
+                tracing::debug!(error = %error, "Start failed");
                 let _ = reply.send(Err(error));
                 self.shared.registry.end(&self.id);
                 self.shared.metrics.session_ended("start_failed");
@@ -89,9 +105,11 @@ impl Actor {
     }
 
     async fn live(mut self, objects: Objects, answer: String, wait: bool, reply: StartReply) {
+        self.status.set_pipeline(&objects.pipeline);
         let mut start_reply = Some((reply, answer));
-        if !wait {
-            self.answer_start(&mut start_reply, &objects).await;
+        if !wait && !self.answer_start(&mut start_reply, &objects) {
+            let end = End::new(EndReason::Stopped, "the Start caller went away");
+            return self.finish(end, &objects, None).await;
         }
         let link = self.link.clone();
         let endpoint = objects.endpoint.clone();
@@ -132,6 +150,13 @@ impl Actor {
                     None
                 }
                 _ = tick.tick() => self.on_tick(),
+                // A Start waiting for gathering whose caller leaves: end now, not at the next tick.
+                () = async {
+                    match start_reply.as_mut() {
+                        Some((r, _)) => r.closed().await,
+                        None => std::future::pending().await,
+                    }
+                } => None,
             };
             if let Some(end) = decided {
                 break end;
@@ -158,23 +183,30 @@ impl Actor {
                         }
                     }
                 }
-                self.answer_start(&mut start_reply, &objects).await;
+                if !self.answer_start(&mut start_reply, &objects) {
+                    break End::new(EndReason::Stopped, "the Start caller went away");
+                }
             }
         };
         self.finish(end, &objects, start_reply).await;
     }
 
-    async fn answer_start(
+    /// Hands the answer to the Start caller; false if the caller has left, which ends the session at
+    /// once (nobody else knows its id, so it would only sit out its lease).
+    fn answer_start(
         &mut self,
         start_reply: &mut Option<(StartReply, String)>,
         objects: &Objects,
-    ) {
-        if let Some((reply, answer)) = start_reply.take() {
-            self.last_touch = Instant::now();
-            if reply.send(Ok(answer)).is_err() {
-                tracing::debug!(pipeline = %objects.pipeline, "Start caller left before the answer");
-            }
+    ) -> bool {
+        let Some((reply, answer)) = start_reply.take() else {
+            return true;
+        };
+        self.last_touch = Instant::now();
+        if reply.send(Ok(answer)).is_err() {
+            tracing::debug!(pipeline = %objects.pipeline, "Start caller left before the answer");
+            return false;
         }
+        true
     }
 
     /// gatherCandidates answered: from now on candidates go straight to the endpoint.
@@ -251,7 +283,17 @@ impl Actor {
                 None
             }
             Command::Watch { reply } => {
-                let _ = reply.send(self.watchers.subscribe());
+                // Departed watchers first, so the cap counts only streams still open.
+                self.watchers.prune();
+                let max = self.shared.config.max_watchers;
+                let r = if self.watchers.len() >= max {
+                    Err(Error::Exhausted(format!(
+                        "the session already has {max} StreamCandidates streams open"
+                    )))
+                } else {
+                    Ok(self.watchers.subscribe())
+                };
+                let _ = reply.send(r);
                 self.status.set_watchers(self.watchers.len());
                 None
             }

@@ -1,28 +1,28 @@
-//! How a session ends: the one release of its pipeline (now, or once a lost media server is back), then
-//! the registry, the Start caller, the watchers and the Stop caller hear of it, in that order.
+//! How a session ends: the one release of its pipeline (now, or owed by the link and retried until the
+//! media server confirms it), then the registry, the Start caller, the watchers and the Stop caller hear
+//! of it, in that order.
 
 use super::actor::{Actor, End, StartReply};
 use super::convert;
 use super::setup::Objects;
 use crate::error::Error;
-use crate::links::kms::{KmsLink, LinkState};
-use crate::metrics::{Metrics, reason_label};
-use kurento::{Method, ObjectId};
+use crate::links::kms::{LinkState, Released};
+use crate::metrics::reason_label;
+use kurento::ObjectId;
 use media_proto::v1::EndReason;
-use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 impl Actor {
+    /// The one release of the session's pipeline: tried now, and owed by the link (retried until the media
+    /// server confirms it) if that fails.
     pub(super) async fn release(&self, pipeline: &ObjectId) {
-        match self.link.call(Method::release(pipeline)).await {
-            Ok(_) => {
+        match self.link.release(pipeline).await {
+            Released::Confirmed => {
                 self.shared.metrics.released(true);
                 tracing::debug!(%pipeline, "pipeline released");
             }
-            Err(e) => {
+            Released::Owed(e) => {
                 self.shared.metrics.released(false);
-                tracing::warn!(%pipeline, error = %e, "pipeline release failed");
+                tracing::warn!(%pipeline, error = %e, "pipeline release failed; the link retries it");
             }
         }
     }
@@ -39,17 +39,11 @@ impl Actor {
             // Objects on a restarted media server are gone already; so are those of a closed link.
             EndReason::MediaServerRestarted => {}
             EndReason::Shutdown if self.link.state().borrow().ne(&LinkState::Up) => {}
-            // A lost media server may come back with the link's rpc session resumed, objects and all: release
-            // once it is up again (or give up when the gateway shuts down).
+            // A lost media server may come back with the link's rpc session resumed, objects and all: the
+            // link owes the release and sends it once it is up again.
             EndReason::MediaServerLost => {
-                let (link, pipeline) = (self.link.clone(), objects.pipeline.clone());
-                let shutdown = self.shared.shutdown.clone();
-                let metrics = self.shared.metrics.clone();
-                // Still this session's work: its log lines keep the session's span.
-                self.shared.tracker.spawn(
-                    release_when_back(link, pipeline, shutdown, metrics)
-                        .instrument(tracing::Span::current()),
-                );
+                self.shared.metrics.released(false);
+                self.link.release_later(objects.pipeline.clone());
             }
             _ => self.release(&objects.pipeline).await,
         }
@@ -65,30 +59,5 @@ impl Actor {
         if let Some(r) = end.stop_reply {
             let _ = r.send(true);
         }
-    }
-}
-
-/// Releases `pipeline` once `link` is up again, unless the gateway shuts down first.
-async fn release_when_back(
-    link: KmsLink,
-    pipeline: ObjectId,
-    shutdown: CancellationToken,
-    metrics: Arc<Metrics>,
-) {
-    let mut state = link.state();
-    tokio::select! {
-        () = shutdown.cancelled() => {}
-        up = async { state.wait_for(|s| *s == LinkState::Up).await.is_ok() } => if up {
-            match link.call(Method::release(&pipeline)).await {
-                Ok(_) => {
-                    metrics.released(true);
-                    tracing::info!(%pipeline, "released after the media server came back");
-                }
-                Err(e) => {
-                    metrics.released(false);
-                    tracing::debug!(%pipeline, error = %e, "release after the media server came back failed");
-                }
-            }
-        },
     }
 }

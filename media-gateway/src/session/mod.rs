@@ -32,12 +32,10 @@ pub(crate) enum Command {
         reply: oneshot::Sender<Result<(), Error>>,
     },
     Watch {
-        reply: oneshot::Sender<WatchStream>,
+        reply: oneshot::Sender<Result<WatchStream, Error>>,
     },
     /// Answered with whether this call ended the session.
-    Stop {
-        reply: oneshot::Sender<bool>,
-    },
+    Stop { reply: oneshot::Sender<bool> },
 }
 
 /// A cloneable handle on one session's actor.
@@ -86,7 +84,7 @@ impl SessionHandle {
             .send(Command::Watch { reply })
             .await
             .map_err(|_| self.gone())?;
-        rx.await.map_err(|_| self.gone())
+        rx.await.map_err(|_| self.gone())?
     }
 
     /// Ends the session; `true` when this call ended it, `false` when it had already ended.

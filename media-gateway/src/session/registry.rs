@@ -2,8 +2,9 @@
 
 use crate::error::Error;
 use crate::session::SessionHandle;
+use kurento::ObjectId;
 use media_proto::v1::SessionSummary;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -93,6 +94,21 @@ impl Registry {
         // Summaries take each session's own lock: not while holding the registry's.
         live.sort_by_key(|(_, h)| h.status().started());
         live.iter().map(|(id, h)| h.status().summary(id)).collect()
+    }
+
+    /// Whether `id` is a live session (one still starting included).
+    pub(crate) fn is_live(&self, id: &str) -> bool {
+        self.lock().live.contains_key(id)
+    }
+
+    /// The pipelines live sessions hold (those still starting have none yet).
+    pub(crate) fn live_pipelines(&self) -> HashSet<ObjectId> {
+        let handles: Vec<SessionHandle> = self.lock().live.values().cloned().collect();
+        // Each status has its own lock: not taken while holding the registry's.
+        handles
+            .iter()
+            .filter_map(|h| h.status().pipeline())
+            .collect()
     }
 
     /// Live sessions (including those still starting).

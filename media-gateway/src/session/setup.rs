@@ -1,13 +1,19 @@
 //! The Kurento calls that build a session, in the order that avoids the tutorial's bugs: create
-//! MediaPipeline → create WebRtcEndpoint → subscribe its events → connect it to itself → processOffer.
-//! (gatherCandidates and the flush of early candidates follow in the actor.) With the `transactions`
-//! capability the steps before processOffer travel in one `transaction`.
+//! MediaPipeline → mark it with its owner (two `addTag`s) → create WebRtcEndpoint → subscribe its events →
+//! connect it to itself → processOffer. (gatherCandidates and the flush of early candidates follow in the
+//! actor.) With the `transactions` capability the steps before processOffer travel in one `transaction`,
+//! so a pipeline never exists unmarked.
+//!
+//! The actor may drop this future at any await (its caller left, the gateway drains): the pipeline id is
+//! written to `created` the moment it is known, so the actor can still release it; a `create` still in
+//! flight is released by the link when its reply finds nobody waiting.
 
 use super::events::{ENDPOINT_EVENTS, PIPELINE_EVENTS};
 use crate::error::Error;
 use crate::kms::{KmsLink, LinkNotice, Registration};
+use crate::owner::Owner;
+use kurento::EventType;
 use kurento::{Constructor, Method, ObjectId, ObjectRef, Request, ServerInfo, WebRtcEndpointOp};
-use kurento::{EventType, Message};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -18,12 +24,6 @@ pub(crate) struct Objects {
     pub(crate) endpoint: ObjectId,
 }
 
-/// A failed setup: the error for the caller, and the pipeline to release if one was created.
-pub(crate) struct Failed {
-    pub(crate) error: Error,
-    pub(crate) created: Option<ObjectId>,
-}
-
 /// The session-side context setup needs.
 pub(crate) struct Setup<'a> {
     pub(crate) link: &'a KmsLink,
@@ -31,9 +31,14 @@ pub(crate) struct Setup<'a> {
     pub(crate) sink: &'a mpsc::Sender<LinkNotice>,
     /// Kept alive for the session's lifetime; dropping one unregisters it.
     pub(crate) registrations: &'a mut Vec<Registration>,
-    /// True once the Start caller has gone: no point taking further steps.
-    pub(crate) abandoned: &'a (dyn Fn() -> bool + Sync),
+    /// Who the pipeline belongs to, marked on it as it is created.
+    pub(crate) owner: &'a Owner,
+    /// The pipeline, as soon as it exists: the caller releases it if setup fails or is dropped.
+    pub(crate) created: &'a mut Option<ObjectId>,
 }
+
+/// Positions in the batched transaction: the pipeline, its two owner marks, then the endpoint.
+const ENDPOINT_OP: usize = 3;
 
 fn subscriptions(endpoint: &ObjectRef, pipeline: &ObjectRef) -> Vec<Method> {
     let on = |object: &ObjectRef, ev: &EventType| Method::subscribe(object.clone(), *ev);
@@ -83,16 +88,9 @@ impl Setup<'_> {
             .push(self.link.register(object.clone(), self.sink.clone()));
     }
 
-    fn check_abandoned(&self) -> Result<(), Error> {
-        if (self.abandoned)() {
-            return Err(Error::Ended("the Start caller went away".into()));
-        }
-        Ok(())
-    }
-
-    /// Creates, subscribes and connects the session's objects and negotiates `offer`; returns them with the
-    /// SDP answer.
-    pub(crate) async fn run(mut self, offer: &str) -> Result<(Objects, String), Failed> {
+    /// Creates, marks, subscribes and connects the session's objects and negotiates `offer`; returns them
+    /// with the SDP answer.
+    pub(crate) async fn run(mut self, offer: &str) -> Result<(Objects, String), Error> {
         let batched = self
             .link
             .server_info()
@@ -102,12 +100,6 @@ impl Setup<'_> {
         } else {
             self.one_by_one().await?
         };
-        let created = Some(objects.pipeline.clone());
-        let fail = |error| Failed {
-            error,
-            created: created.clone(),
-        };
-        self.check_abandoned().map_err(fail)?;
         let process_offer = WebRtcEndpointOp::ProcessOffer {
             offer: offer.to_owned(),
         };
@@ -122,131 +114,83 @@ impl Setup<'_> {
                     method,
                     detail: format!("expected an SDP answer, got {other}"),
                 }),
-            })
-            .map_err(fail)?;
+            })?;
         Ok((objects, answer))
     }
 
-    async fn one_by_one(&mut self) -> Result<Objects, Failed> {
+    async fn one_by_one(&mut self) -> Result<Objects, Error> {
         let pipeline = self
             .call(Method::create(&Constructor::MediaPipeline))
             .await
-            .and_then(|v| id_from(self.uri(), "create", v))
-            .map_err(|error| Failed {
-                error,
-                created: None,
-            })?;
-        let created = Some(pipeline.clone());
-        let fail = |error| Failed {
-            error,
-            created: created.clone(),
-        };
+            .and_then(|v| id_from(self.uri(), "create", v))?;
+        *self.created = Some(pipeline.clone());
         self.listen(&pipeline);
-        self.check_abandoned().map_err(fail)?;
+        // Without transactions the marks follow the create: a gateway killed in between leaves an unmarked
+        // pipeline that only the media server's own collection of dead rpc sessions reclaims.
+        for m in self.owner.mark(&ObjectRef::from(&pipeline)) {
+            self.call(m).await?;
+        }
         let endpoint = self
             .call(Method::create(&Constructor::webrtc_endpoint(&pipeline)))
             .await
-            .and_then(|v| id_from(self.uri(), "create", v))
-            .map_err(fail)?;
+            .and_then(|v| id_from(self.uri(), "create", v))?;
         // Registered before subscribing, so no event of the endpoint can arrive unrouted.
         self.listen(&endpoint);
         for m in subscriptions(&ObjectRef::from(&endpoint), &ObjectRef::from(&pipeline)) {
-            self.check_abandoned().map_err(fail)?;
-            self.call(m).await.map_err(fail)?;
+            self.call(m).await?;
         }
-        self.check_abandoned().map_err(fail)?;
         self.call(connect_to_itself(&ObjectRef::from(&endpoint)))
-            .await
-            .map_err(fail)?;
+            .await?;
         Ok(Objects { pipeline, endpoint })
     }
 
-    async fn batched(&mut self) -> Result<Objects, Failed> {
-        // "newref:N" names operation N's result; the endpoint is operation 1.
-        let (pipeline, endpoint) = (ObjectRef::NewRef(0), ObjectRef::NewRef(1));
-        let mut ops = vec![
-            Method::create(&Constructor::MediaPipeline),
-            Method::create(&Constructor::webrtc_endpoint(pipeline.clone())),
-        ];
+    async fn batched(&mut self) -> Result<Objects, Error> {
+        // "newref:N" names operation N's result: the pipeline is operation 0, the endpoint ENDPOINT_OP.
+        let (pipeline, endpoint) = (ObjectRef::NewRef(0), ObjectRef::NewRef(ENDPOINT_OP));
+        let mut ops = vec![Method::create(&Constructor::MediaPipeline)];
+        ops.extend(self.owner.mark(&pipeline));
+        ops.push(Method::create(&Constructor::webrtc_endpoint(
+            pipeline.clone(),
+        )));
+        debug_assert_eq!(ops.len(), ENDPOINT_OP + 1);
         ops.extend(subscriptions(&endpoint, &pipeline));
         ops.push(connect_to_itself(&endpoint));
         let expected = ops.len();
         let Request { method, .. } = Request::transaction(&ops, None);
-        let value = self.call(method).await.map_err(|error| Failed {
-            error,
-            created: None,
-        })?;
-        let outcomes = self.outcomes(value).map_err(|error| Failed {
-            error,
-            created: None,
-        })?;
-        // Operations run in order and stop at the first failure, without rollback: whatever was created
-        // before the failure is ours to release.
-        let pipeline = match outcomes.first() {
-            Some(Ok(v)) => Some(id_from(self.uri(), "create", v.clone())),
-            _ => None,
-        }
-        .transpose()
-        .map_err(|error| Failed {
-            error,
-            created: None,
-        })?;
-        let fail = |error| Failed {
-            error,
-            created: pipeline.clone(),
-        };
-        if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
-            return Err(fail(Error::from_kms(
-                self.uri(),
-                crate::kms::KmsError::Rpc(e.clone()),
-            )));
-        }
-        if outcomes.len() != expected {
-            return Err(fail(Error::Protocol {
-                uri: self.uri().into(),
-                method: "transaction",
-                detail: format!("{} results for {expected} operations", outcomes.len()),
-            }));
-        }
-        let endpoint = outcomes
-            .get(1)
-            .and_then(|o| o.clone().ok())
-            .ok_or_else(|| {
-                fail(Error::Protocol {
-                    uri: self.uri().into(),
-                    method: "transaction",
-                    detail: "no endpoint".into(),
-                })
-            })
-            .and_then(|v| id_from(self.uri(), "create", v).map_err(fail))?;
-        // Always there by now: operation 0 succeeded, or a failure or a short result returned above.
-        let pipeline = pipeline.unwrap_or_else(|| ObjectId::new(String::new()));
-        self.listen(&pipeline);
-        self.listen(&endpoint);
-        Ok(Objects { pipeline, endpoint })
-    }
-
-    /// Reads a transaction's `value`: one full JSON-RPC response per operation that ran.
-    fn outcomes(&self, value: Value) -> Result<Vec<Result<Value, kurento::RpcError>>, Error> {
+        let value = self.call(method).await?;
+        let uri: String = self.uri().into();
         let bad = |detail: String| Error::Protocol {
-            uri: self.uri().into(),
+            uri: uri.clone(),
             method: "transaction",
             detail,
         };
-        let Value::Array(items) = value else {
-            return Err(bad(format!("expected an array of responses, got {value}")));
-        };
-        items
-            .into_iter()
-            .map(|item| match Message::from_value(item) {
-                Ok(Message::Response(r)) => Ok(r.outcome.map(|result| match result {
-                    // Each response's result is `{"sessionId", "value"}` like any other reply.
-                    Value::Object(mut m) => m.remove("value").unwrap_or(Value::Null),
-                    other => other,
-                })),
-                Ok(Message::Request(_)) => Err(bad("a request among the responses".into())),
-                Err(e) => Err(bad(e.to_string())),
-            })
-            .collect()
+        let outcomes = kurento::transaction_results(value).map_err(bad)?;
+        // Operations run in order and stop at the first failure, without rollback: whatever was created
+        // before the failure is ours to release.
+        if let Some(Ok(v)) = outcomes.first() {
+            *self.created = Some(id_from(&uri, "create", v.clone())?);
+        }
+        if let Some(Err(e)) = outcomes.iter().find(|o| o.is_err()) {
+            return Err(Error::from_kms(&uri, crate::kms::KmsError::Rpc(e.clone())));
+        }
+        if outcomes.len() != expected {
+            return Err(bad(format!(
+                "{} results for {expected} operations",
+                outcomes.len()
+            )));
+        }
+        let endpoint = outcomes
+            .get(ENDPOINT_OP)
+            .and_then(|o| o.clone().ok())
+            .ok_or_else(|| bad("no endpoint".into()))
+            .and_then(|v| id_from(&uri, "create", v))?;
+        // Always there by now: operation 0 succeeded, or a failure or a short result returned above.
+        let pipeline = self
+            .created
+            .clone()
+            .ok_or_else(|| bad("no pipeline".into()))?;
+        self.listen(&pipeline);
+        self.listen(&endpoint);
+        Ok(Objects { pipeline, endpoint })
     }
 }

@@ -15,6 +15,8 @@ struct Inner {
     to_caller: u64,
     ready: bool,
     watchers: u32,
+    /// Known once setup has created it; reconciliation skips pipelines live sessions hold.
+    pipeline: Option<kurento::ObjectId>,
 }
 
 /// Shared between the actor (writer) and the registry's readers.
@@ -37,6 +39,7 @@ impl Status {
                 to_caller: 0,
                 ready: false,
                 watchers: 0,
+                pipeline: None,
             })),
         }
     }
@@ -71,6 +74,14 @@ impl Status {
 
     pub(crate) fn set_ready(&self) {
         self.lock().ready = true;
+    }
+
+    pub(crate) fn set_pipeline(&self, pipeline: &kurento::ObjectId) {
+        self.lock().pipeline = Some(pipeline.clone());
+    }
+
+    pub(crate) fn pipeline(&self) -> Option<kurento::ObjectId> {
+        self.lock().pipeline.clone()
     }
 
     pub(crate) fn set_watchers(&self, n: usize) {

@@ -1,4 +1,4 @@
-//! Start batches create/subscribe/connect in one `transaction` when the media server advertises the
+//! Start batches create/mark/subscribe/connect in one `transaction` when the media server advertises the
 //! `transactions` capability, and makes plain calls, in the documented order, when it does not.
 
 use crate::common;
@@ -13,6 +13,11 @@ fn start(offer: &str) -> StartRequest {
         sdp_offer: offer.into(),
         wait_for_candidates: false,
     }
+}
+
+/// What the gateway asks on its own: the link's getInfo, reconciliation's listing and tag reads.
+fn link_traffic(operation: &str) -> bool {
+    matches!(operation, "getInfo" | "getPipelines" | "getTags")
 }
 
 #[tokio::test]
@@ -45,11 +50,20 @@ async fn one_transaction_when_advertised() {
         .iter()
         .map(what)
         .collect();
-    assert_eq!(ops[..2], ["create", "create"]);
+    // The pipeline is marked with its owner inside the same transaction, before anything else.
+    assert_eq!(ops[..4], ["create", "addTag", "addTag", "create"]);
+    let tag = |i: usize| &tx[0]["params"]["operations"][i]["params"]["operationParams"];
+    assert_eq!(tag(1)["key"], "media-gateway.instance");
+    assert_eq!(tag(2)["key"], "media-gateway.session");
+    assert_eq!(tag(2)["value"], r.session_id.as_str());
+    assert_eq!(
+        tx[0]["params"]["operations"][1]["params"]["object"],
+        "newref:0"
+    );
     assert_eq!(ops.iter().filter(|o| *o == "subscribe").count(), 10);
     assert_eq!(ops.last().map(String::as_str), Some("connect"));
     assert_eq!(
-        tx[0]["params"]["operations"][1]["params"]["constructorParams"]["mediaPipeline"],
+        tx[0]["params"]["operations"][3]["params"]["constructorParams"]["mediaPipeline"],
         "newref:0"
     );
     assert!(
@@ -60,7 +74,7 @@ async fn one_transaction_when_advertised() {
         .requests("invoke")
         .iter()
         .map(what)
-        .filter(|w| w != "getInfo")
+        .filter(|w| !link_traffic(w))
         .collect();
     assert_eq!(after[..2], ["processOffer", "gatherCandidates"]);
 }
@@ -88,16 +102,16 @@ async fn plain_calls_in_order_when_not_advertised() {
             )
         })
         .map(what)
-        .filter(|w| w != "getInfo")
+        .filter(|w| !link_traffic(w))
         .collect();
     let subs = calls.iter().filter(|c| *c == "subscribe").count();
     assert_eq!(
         subs, 10,
         "nine endpoint events and the pipeline's Error: {calls:?}"
     );
-    assert_eq!(calls[..2], ["create", "create"]);
+    assert_eq!(calls[..4], ["create", "addTag", "addTag", "create"]);
     assert_eq!(
-        calls[2 + subs..2 + subs + 3],
+        calls[4 + subs..4 + subs + 3],
         ["connect", "processOffer", "gatherCandidates"],
         "{calls:?}"
     );

@@ -278,5 +278,8 @@ pub(crate) fn render(o: &Output) -> Value {
             json!({"handshakeFailed": {"step": format!("{step:?}"), "reason": reason}})
         }
         Output::BadFrame(e) => json!({ "badFrame": e.to_string() }),
+        Output::Unclaimed { method, objects } => {
+            json!({"unclaimed": {"method": method, "objects": objects}})
+        }
     }
 }

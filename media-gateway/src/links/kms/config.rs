@@ -26,8 +26,11 @@ pub struct LinkConfig {
     pub max_frame_bytes: usize,
     /// Capacity of the command queue from handles to the task (default 256).
     pub command_queue: usize,
-    /// Calls in flight at once (default 1024); more fail with `Unavailable`.
+    /// Calls in flight at once (default 1024); more fail with `Unavailable`. Releases are exempt.
     pub max_pending: usize,
+    /// Failed releases the link keeps retrying at once (default 100,000); beyond that they are left to
+    /// reconciliation. Retries back off from `backoff_min` to `backoff_max`.
+    pub max_owed_releases: usize,
 }
 
 impl Default for LinkConfig {
@@ -43,6 +46,7 @@ impl Default for LinkConfig {
             max_frame_bytes: 4 << 20,
             command_queue: 256,
             max_pending: 1024,
+            max_owed_releases: 100_000,
         }
     }
 }

@@ -3,18 +3,19 @@
 
 use super::config::LinkConfig;
 use super::error::{KmsError, LinkState};
+use super::release_queue::{ReleaseQueue, ReleaseStats};
 use super::routes::Routes;
 use futures_util::{SinkExt, StreamExt};
 use kurento::{
-    Client, ClientConfig, ErrorCode, Id, Method, Output, Request, RequestError, RequestId,
-    RpcError, ServerInfo,
+    Client, ClientConfig, ErrorCode, Id, Method, ObjectId, Output, Request, RequestError,
+    RequestId, RpcError, ServerInfo,
 };
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -27,20 +28,67 @@ pub(super) enum Command {
     Call { method: Method, reply: Reply },
 }
 
+/// Retries of owed releases in flight at once, so a mass release never crowds out other calls.
+const RETRY_WINDOW: usize = 64;
+
+/// A request the task sent, and who hears its outcome.
+enum Call {
+    /// A handle's call. `creates` keeps the method of a `create`/`transaction`, so that if its caller
+    /// has gone by the time the reply comes, what it made is released rather than forgotten.
+    Caller {
+        reply: Reply,
+        creates: Option<Method>,
+    },
+    /// The link's own retry of an owed release.
+    Retry(ObjectId),
+}
+
 /// What handles read without asking the task.
 pub(super) struct Shared {
     state: watch::Sender<LinkState>,
     info: Mutex<Option<ServerInfo>>,
     routes: Arc<Routes>,
+    /// Releases owed to the media server; handles add to it without waiting for the task.
+    releases: Mutex<ReleaseQueue>,
+    /// Wakes the task when a release is owed.
+    release_owed: Notify,
 }
 
 impl Shared {
-    pub(super) fn new(state: watch::Sender<LinkState>, routes: Arc<Routes>) -> Self {
+    pub(super) fn new(
+        state: watch::Sender<LinkState>,
+        routes: Arc<Routes>,
+        config: &LinkConfig,
+    ) -> Self {
         Self {
             state,
             info: Mutex::new(None),
             routes,
+            releases: Mutex::new(ReleaseQueue::new(
+                config.max_owed_releases,
+                config.backoff_min,
+                config.backoff_max,
+            )),
+            release_owed: Notify::new(),
         }
+    }
+
+    fn releases(&self) -> std::sync::MutexGuard<'_, ReleaseQueue> {
+        // Every queue operation leaves it consistent, so a panicked holder cannot corrupt it.
+        self.releases
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Owes a release of `object`; false if the queue is full (reconciliation will find it).
+    pub(super) fn owe_release(&self, object: ObjectId) -> bool {
+        let added = self.releases().add(object, Instant::now());
+        self.release_owed.notify_one();
+        added
+    }
+
+    pub(super) fn release_stats(&self) -> ReleaseStats {
+        self.releases().stats()
     }
 
     pub(super) fn server_info(&self) -> Option<ServerInfo> {
@@ -81,7 +129,9 @@ pub(super) struct Driver {
     config: LinkConfig,
     client: Client,
     commands: mpsc::Receiver<Command>,
-    calls: HashMap<RequestId, Reply>,
+    calls: HashMap<RequestId, Call>,
+    /// How many of `calls` are retries of owed releases.
+    retries_in_flight: usize,
     shared: Arc<Shared>,
     shutdown: CancellationToken,
     /// getInfo of the current rpc session, republished when a resume brings the link back up.
@@ -108,6 +158,7 @@ impl Driver {
             client,
             commands,
             calls: HashMap::new(),
+            retries_in_flight: 0,
             shared,
             shutdown,
             info: None,
@@ -200,6 +251,7 @@ impl Driver {
         let (mut tx, mut rx) = ws.split();
         self.client.on_connected(Instant::now());
         loop {
+            self.retry_owed_releases();
             while let Some(frame) = self.client.poll_transmit() {
                 let write = tokio::time::timeout(
                     self.config.request_timeout,
@@ -215,7 +267,15 @@ impl Driver {
                 let _ = tokio::time::timeout(Duration::from_millis(200), tx.close()).await;
                 return End::Dropped(reason);
             }
-            let deadline = self.client.poll_timeout();
+            let retry_due = self
+                .client
+                .is_ready()
+                .then(|| self.shared.releases().next_due())
+                .flatten();
+            let deadline = match (self.client.poll_timeout(), retry_due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let timer = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
@@ -232,9 +292,14 @@ impl Driver {
                     Some(Ok(Message::Binary(b))) => {
                         tracing::warn!(uri = %self.uri, bytes = b.len(), "binary frame from the media server ignored");
                     }
-                    // tungstenite queues the pong; flush so it leaves even when we have nothing to send.
+                    // tungstenite queues the pong; flush so it leaves even when we have nothing to send. A
+                    // server that stops reading must not wedge the link here with health still SERVING.
                     Some(Ok(Message::Ping(_))) => {
-                        let _ = tx.flush().await;
+                        match tokio::time::timeout(self.config.request_timeout, tx.flush()).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => return End::Dropped(format!("write failed: {e}")),
+                            Err(_) => return End::Dropped("write stalled (pong)".into()),
+                        }
                     }
                     Some(Ok(Message::Pong(_) | Message::Frame(_))) => {}
                     Some(Ok(Message::Close(f))) => {
@@ -248,6 +313,53 @@ impl Driver {
                     None => return End::Shutdown,
                 },
                 () = timer => self.client.handle_timeout(Instant::now()),
+                () = self.shared.release_owed.notified() => {}
+            }
+        }
+    }
+
+    /// Sends the owed releases that are due, within the retry window, once the rpc session is ready.
+    fn retry_owed_releases(&mut self) {
+        if !self.client.is_ready() || self.retries_in_flight >= RETRY_WINDOW {
+            return;
+        }
+        let now = Instant::now();
+        let due = self
+            .shared
+            .releases()
+            .take_due(now, RETRY_WINDOW - self.retries_in_flight);
+        for object in due {
+            let id = self.client.request(Method::release(&object), now);
+            tracing::debug!(uri = %self.uri, %object, "retrying a release");
+            self.calls.insert(id, Call::Retry(object));
+            self.retries_in_flight += 1;
+        }
+    }
+
+    fn retry_finished(&mut self, object: &ObjectId, result: &Result<Value, RequestError>) {
+        self.retries_in_flight = self.retries_in_flight.saturating_sub(1);
+        let mut q = self.shared.releases();
+        match result {
+            // KMS never fails a release; a server that says the object is unknown agrees it is gone.
+            Ok(_) => q.confirmed(object),
+            Err(RequestError::Rpc(e)) if e.is(ErrorCode::MediaObjectNotFound) => {
+                q.confirmed(object);
+            }
+            Err(e) => {
+                tracing::debug!(uri = %self.uri, %object, error = %e, "release retry failed");
+                q.failed(object, Instant::now());
+            }
+        }
+    }
+
+    /// Objects nobody owns any more: owe their release.
+    fn unclaimed(&self, method: &'static str, objects: Vec<ObjectId>) {
+        let now = Instant::now();
+        let mut q = self.shared.releases();
+        for object in objects {
+            tracing::info!(uri = %self.uri, %object, method, "releasing an object whose caller had left");
+            if !q.add_unclaimed(object, now) {
+                tracing::warn!(uri = %self.uri, "owed releases full: leaving an object to reconciliation");
             }
         }
     }
@@ -271,8 +383,9 @@ impl Driver {
             let _ = reply.send(Err(KmsError::Rpc(e)));
             return;
         }
+        let creates = method.creates().then(|| method.clone());
         let id = self.client.request(method, Instant::now());
-        self.calls.insert(id, reply);
+        self.calls.insert(id, Call::Caller { reply, creates });
     }
 
     fn refuse(&self, Command::Call { reply, .. }: Command, reason: &str) {
@@ -287,11 +400,17 @@ impl Driver {
         let mut drop_reason = None;
         while let Some(out) = self.client.poll_output() {
             match out {
-                Output::Response { id, method, result } => {
-                    if let Some(reply) = self.calls.remove(&id) {
-                        let _ = reply.send(result.map_err(|e| self.map_error(e, method)));
+                Output::Response { id, method, result } => match self.calls.remove(&id) {
+                    Some(Call::Caller { reply, creates }) => {
+                        let late = reply.send(result.map_err(|e| self.map_error(e, method)));
+                        if let (Err(Ok(value)), Some(m)) = (late, creates) {
+                            self.unclaimed(method, m.created_objects(&value));
+                        }
                     }
-                }
+                    Some(Call::Retry(object)) => self.retry_finished(&object, &result),
+                    None => {}
+                },
+                Output::Unclaimed { method, objects } => self.unclaimed(method, objects),
                 Output::Event(e) => self.shared.routes().dispatch(&self.uri, e),
                 Output::RpcSessionEstablished {
                     session_id: rpc_session_id,
@@ -331,6 +450,10 @@ impl Driver {
                     self.info = None;
                     self.shared.set_info(None);
                     self.shared.set_state(LinkState::Connecting);
+                    let gone = self.shared.releases().lost_with_rpc_session();
+                    if gone > 0 {
+                        tracing::info!(uri = %self.uri, objects = gone, "owed releases dropped: the objects went with the rpc session");
+                    }
                     self.shared
                         .routes()
                         .broadcast_lost(true, &message, &self.shutdown);
@@ -370,8 +493,14 @@ impl Driver {
             reason: "the link shut down".into(),
         });
         self.shared.set_info(None);
-        for (_, reply) in self.calls.drain() {
-            let _ = reply.send(Err(KmsError::ShuttingDown));
+        for (_, call) in self.calls.drain() {
+            if let Call::Caller { reply, .. } = call {
+                let _ = reply.send(Err(KmsError::ShuttingDown));
+            }
+        }
+        let owed = self.shared.releases().abandon();
+        if owed > 0 {
+            tracing::warn!(uri = %self.uri, objects = owed, "link stopped with releases owed: left to reconciliation");
         }
         self.commands.close();
         while let Ok(Command::Call { reply, .. }) = self.commands.try_recv() {

@@ -3,13 +3,23 @@
 use super::config::LinkConfig;
 use super::driver::{Command, Driver, Shared};
 use super::error::{KmsError, LinkNotice, LinkState};
+use super::release_queue::ReleaseStats;
 use super::routes::{Registration, Routes};
-use kurento::{Method, ObjectId, ServerInfo};
+use kurento::{ErrorCode, Method, ObjectId, ServerInfo};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
+
+/// The outcome of [`KmsLink::release`].
+#[derive(Debug)]
+pub enum Released {
+    /// The media server confirmed it.
+    Confirmed,
+    /// The first attempt failed with this error; the link retries until it is confirmed.
+    Owed(KmsError),
+}
 
 /// A handle to the task that owns the connection to one media server.
 #[derive(Clone)]
@@ -30,7 +40,7 @@ impl KmsLink {
         let uri: Arc<str> = uri.into();
         let (commands, rx) = mpsc::channel(config.command_queue.max(1));
         let (state_tx, state) = watch::channel(LinkState::Connecting);
-        let shared = Arc::new(Shared::new(state_tx, Arc::new(Routes::default())));
+        let shared = Arc::new(Shared::new(state_tx, Arc::new(Routes::default()), &config));
         let link = KmsLink {
             uri: uri.clone(),
             commands,
@@ -79,6 +89,31 @@ impl KmsLink {
                 method: name,
             }),
         }
+    }
+
+    /// Releases `object` (and everything in it). The first attempt is made now; if it fails for any reason
+    /// but the media server's agreement that the object is gone, the link owes the release and retries it
+    /// with backoff until confirmed, or until the rpc session (and the object with it) is lost.
+    pub async fn release(&self, object: &ObjectId) -> Released {
+        match self.call(Method::release(object)).await {
+            Ok(_) => Released::Confirmed,
+            Err(KmsError::Rpc(e)) if e.is(ErrorCode::MediaObjectNotFound) => Released::Confirmed,
+            Err(e) => {
+                self.release_later(object.clone());
+                Released::Owed(e)
+            }
+        }
+    }
+
+    /// Owes a release of `object` without trying it first (the link is known to be down, say). False if the
+    /// link already owes too many; reconciliation then finds the object by its owner tags.
+    pub fn release_later(&self, object: ObjectId) -> bool {
+        self.shared.owe_release(object)
+    }
+
+    /// What the link's owed releases look like now.
+    pub fn release_stats(&self) -> ReleaseStats {
+        self.shared.release_stats()
     }
 
     /// Server info (getInfo) learned when the rpc session was set up; `None` while not connected.

@@ -13,9 +13,11 @@ mod config;
 mod driver;
 mod error;
 mod handle;
+mod release_queue;
 mod routes;
 
 pub use config::LinkConfig;
 pub use error::{KmsError, LinkNotice, LinkState};
-pub use handle::KmsLink;
+pub use handle::{KmsLink, Released};
+pub use release_queue::ReleaseStats;
 pub use routes::Registration;
