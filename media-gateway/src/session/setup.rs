@@ -93,8 +93,10 @@ impl Setup<'_> {
     pub(crate) async fn run(mut self, offer: &str) -> Result<(Objects, String), Error> {
         let batched = self
             .link
-            .server_info()
-            .is_some_and(|i| i.has_capability(ServerInfo::CAPABILITY_TRANSACTIONS));
+            .server_info_when_up()
+            .await
+            .map_err(|e| Error::from_kms(self.link.uri(), e))?
+            .has_capability(ServerInfo::CAPABILITY_TRANSACTIONS);
         let objects = if batched {
             self.batched().await?
         } else {

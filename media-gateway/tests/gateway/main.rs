@@ -34,6 +34,7 @@ mod lease_releases_abandoned_session;
 mod losing_one_media_server_ends_only_its_sessions;
 mod media_server_restart_ends_streams;
 mod metrics_count_calls_and_sessions;
+mod ownership;
 mod readyz_follows_the_media_server_links;
 mod session_admin_lists_sessions;
 mod session_limit_is_resource_exhausted;

@@ -116,6 +116,18 @@ impl KmsLink {
         self.shared.release_stats()
     }
 
+    /// Server info once the link is up: waits like [`Self::call`] does (at most `call_wait` while
+    /// connecting), so a caller that must choose how to talk to the server (transactions or not) does not
+    /// choose before the server has said what it supports.
+    pub async fn server_info_when_up(&self) -> Result<ServerInfo, KmsError> {
+        if self.shutdown.is_cancelled() {
+            return Err(KmsError::ShuttingDown);
+        }
+        self.wait_until_up().await?;
+        self.server_info()
+            .ok_or_else(|| self.unavailable("the rpc session was lost meanwhile"))
+    }
+
     /// Server info (getInfo) learned when the rpc session was set up; `None` while not connected.
     pub fn server_info(&self) -> Option<ServerInfo> {
         self.shared.server_info()
