@@ -1,6 +1,6 @@
 //! Media events: engine events (mapped onto Kurento events in `convert.rs`) and the ServerManager's
 //! own, delivered once per subscribed session to the connection that session is bound to at that
-//! moment.
+//! moment, queued in that connection's [`super::outbox`] under the event's pipeline.
 
 use super::outbox::{Closed, Lane};
 use super::{Core, convert};
