@@ -1,6 +1,7 @@
 //! Server configuration: every limit and period as a named value with its documented default.
 
 use crate::engine::EngineConfig;
+use crate::rpc::outbox::OutboxLimits;
 use std::time::Duration;
 
 /// How the media server listens, collects and limits. `Default` matches KMS's defaults where KMS has one.
@@ -26,8 +27,11 @@ pub struct Config {
     pub max_sessions: usize,
     /// Most WebSocket connections open at once; more wait in the listen backlog. Default: 1,024.
     pub max_connections: usize,
-    /// Capacity of each connection's queue of outgoing events. Default: 256.
-    pub connection_queue: usize,
+    /// Bounds of each connection's outgoing events: a queue per pipeline of `per_pipeline` frames
+    /// (64), `reserved` of them (16) kept for events other than `IceCandidateFound`, and at most
+    /// `max_queues` pipelines (512) waiting at once, so at most 32,768 frames per connection. A full
+    /// queue drops that pipeline's events only (counted in `ServerStats::event_drops`).
+    pub event_queues: OutboxLimits,
     /// Time a client gets to send its HTTP upgrade request. Default: 10 s.
     pub handshake_timeout: Duration,
     /// How long shutdown waits for connections to close before it releases every pipeline anyway and
@@ -45,7 +49,7 @@ impl Default for Config {
             max_objects: 10_000,
             max_sessions: 10_000,
             max_connections: 1024,
-            connection_queue: 256,
+            event_queues: OutboxLimits::default(),
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
         }

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::engine::{Engine, EngineStats};
 use crate::error::Error;
 use crate::net::{SocketConfig, serve_socket};
+use crate::rpc::outbox::EventDrops;
 use crate::rpc::state::Counts;
 use crate::rpc::{Core, CoreLimits};
 use std::net::SocketAddr;
@@ -27,8 +28,11 @@ pub struct ServerStats {
     pub endpoints: usize,
     /// WebSocket connections open.
     pub connections: usize,
-    /// Events dropped because a connection's queue was full.
+    /// Events dropped because a connection had no room for them: `event_drops.total()`.
     pub events_dropped: u64,
+    /// The same drops by reason (a pipeline's own candidate burst, candidates evicted for rarer
+    /// events, a pipeline's queue full of rare events, too many pipelines waiting on one connection).
+    pub event_drops: EventDrops,
     /// The media engine's own counters (endpoint tasks, UDP sockets, packets).
     pub engine: EngineStats,
 }
@@ -40,6 +44,7 @@ fn build(config: &Config) -> Result<Arc<Core>, Error> {
         CoreLimits {
             max_objects: config.max_objects,
             max_sessions: config.max_sessions,
+            events: config.event_queues,
         },
         now_ms,
     ))
@@ -52,12 +57,14 @@ fn stats_of(core: &Core) -> ServerStats {
         endpoints,
         connections,
     } = core.counts();
+    let drops = core.event_drops();
     ServerStats {
         sessions,
         pipelines,
         endpoints,
         connections,
-        events_dropped: core.events_dropped(),
+        events_dropped: drops.total(),
+        event_drops: drops,
         engine: core.engine().stats(),
     }
 }
@@ -82,7 +89,6 @@ async fn serve(
     let socket_cfg = Arc::new(SocketConfig {
         path: config.path.clone(),
         max_frame_bytes: config.max_frame_bytes,
-        queue: config.connection_queue,
         handshake_timeout: config.handshake_timeout,
     });
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));

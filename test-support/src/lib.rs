@@ -1,5 +1,5 @@
 //! Helpers the workspace's integration tests share, each written once: waits that poll an observable
-//! condition, WebSocket frame readers, a raw HTTP GET, the scripted Kurento peer, the str0m echo peer, the
+//! condition, WebSocket frame readers, a raw HTTP GET, a fault-injecting TCP proxy, the scripted Kurento peer, the str0m echo peer, the
 //! fake MediaSession gRPC server, seeded frame mutations and the real Chromium offer.
 //!
 //! A dev-dependency only (`publish = false`). It uses only the public API of the product crates, and
@@ -8,7 +8,7 @@
 //! | feature  | modules                                         |
 //! |----------|-------------------------------------------------|
 //! | `mutate` | [`mutate`]                                      |
-//! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`] |
+//! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`], [`proxy`] |
 //! | `webrtc` | [`echo_peer`] (and `net`)                       |
 //! | `grpc`   | [`fake_gateway`] (and `webrtc`)                 |
 //!
@@ -32,6 +32,8 @@ pub mod kurento_peer;
 pub mod mutate;
 #[cfg(feature = "net")]
 pub mod process;
+#[cfg(feature = "net")]
+pub mod proxy;
 #[cfg(feature = "net")]
 pub mod wait;
 #[cfg(feature = "net")]

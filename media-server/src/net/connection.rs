@@ -1,6 +1,6 @@
 //! One open Kurento WebSocket: text frames in, answers and events out, one request at a time (as KMS).
+//! Events come from the connection's outbox, which serves its pipelines round-robin.
 
-use super::SocketConfig;
 use crate::clock::now_ms;
 use crate::rpc::Core;
 use crate::rpc::state::ConnId;
@@ -8,7 +8,6 @@ use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -32,15 +31,8 @@ impl Drop for Registration {
     }
 }
 
-pub(super) async fn run(
-    core: Arc<Core>,
-    conn: ConnId,
-    mut ws: Ws,
-    cfg: Arc<SocketConfig>,
-    shutdown: CancellationToken,
-) {
-    let (tx, mut events) = mpsc::channel::<String>(cfg.queue.max(1));
-    core.open_connection(conn, tx);
+pub(super) async fn run(core: Arc<Core>, conn: ConnId, mut ws: Ws, shutdown: CancellationToken) {
+    let events = core.open_connection(conn);
     let _registration = Registration {
         core: Arc::clone(&core),
         conn,
@@ -48,7 +40,7 @@ pub(super) async fn run(
     let close = loop {
         tokio::select! {
             _ = shutdown.cancelled() => break Some((CloseCode::Away, "Server shutting down")),
-            Some(frame) = events.recv() => {
+            frame = events.next() => {
                 if let Err(e) = ws.send(Message::text(frame)).await {
                     tracing::debug!(conn, "send failed: {e}");
                     break None;

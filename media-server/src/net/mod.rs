@@ -20,7 +20,6 @@ use tokio_util::sync::CancellationToken;
 pub(crate) struct SocketConfig {
     pub path: String,
     pub max_frame_bytes: usize,
-    pub queue: usize,
     pub handshake_timeout: Duration,
 }
 
@@ -98,7 +97,7 @@ pub(crate) async fn serve_socket(
         return;
     }
     tracing::debug!(conn, "connection open");
-    connection::run(core, conn, ws, cfg, shutdown).await;
+    connection::run(core, conn, ws, shutdown).await;
     tracing::debug!(conn, "connection closed");
 }
 

@@ -1,15 +1,14 @@
 //! Media events: engine events (mapped onto Kurento events in `convert.rs`) and the ServerManager's
 //! own, delivered once per subscribed session to the connection that session is bound to at that
-//! moment.
+//! moment, queued in that connection's [`super::outbox`] under the event's pipeline.
 
+use super::outbox::{Closed, Lane};
 use super::{Core, convert};
 use crate::engine::EndpointEvent;
 use kurento::{Event, EventData, ObjectId, SERVER_MANAGER};
 use serde_json::Value;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
 
 impl Core {
     /// One task per WebRtcEndpoint that stamps its engine events with the time and hands them to
@@ -47,9 +46,10 @@ impl Core {
     pub(crate) async fn object_event(&self, data: EventData, now_ms: u64) {
         self.deliver(Event::new(SERVER_MANAGER, now_ms, data));
     }
-    /// Sends `event` to every subscribed session's connection (once per session).
+    /// Sends `event` to every subscribed session's connection (once per session), queued under its
+    /// pipeline so that another pipeline's burst cannot take its room (see [`super::outbox`]).
     fn deliver(&self, event: Event) {
-        let (targets, frame) = {
+        let (targets, key, frame) = {
             let st = self.lock();
             // The server raises only typed events, so every one has its kind.
             let Some(kind) = event.data.kind() else {
@@ -72,24 +72,36 @@ impl Core {
             ) {
                 d.insert("tags".into(), Value::Array(tags));
             }
-            (targets, msg.to_string())
+            let key = st.pipeline_of(event.object.as_str()).to_owned();
+            (targets, key, msg.to_string())
         };
+        let lane = lane_of(&event.data);
         for t in targets {
-            // Never wait on a full queue: the connection's own task drains it, so waiting while that
+            // Never wait for room: the connection's own task drains the outbox, so waiting while that
             // task runs a request (a transaction creating objects, say) would deadlock it, and a
-            // client that stops reading would stall everyone else's requests. Drop and count instead,
-            // as the engine does with its own events.
-            match t.try_send(frame.clone()) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => {
-                    self.events_dropped.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(object = %event.object, event = event.data.event_type(),
-                        "event dropped: the connection's queue is full");
+            // client that stops reading would stall everyone else's requests. The outbox drops
+            // instead, within this pipeline's own queue, and we count why.
+            match t.push(&key, lane, frame.clone()) {
+                Ok(None) => {}
+                Ok(Some(reason)) => {
+                    self.event_drops.add(reason);
+                    tracing::warn!(object = %event.object, pipeline = %key,
+                        event = event.data.event_type(), ?reason,
+                        "event dropped: the pipeline's queue on this connection is full");
                 }
-                Err(TrySendError::Closed(_)) => {
+                Err(Closed) => {
                     tracing::debug!(object = %event.object, "event dropped: connection closed");
                 }
             }
         }
+    }
+}
+
+/// Candidates come in bursts and each is one of many; everything else is rare and needed (gathering
+/// done, state changes, errors, object lifecycle), so it gets the reserved room.
+fn lane_of(data: &EventData) -> Lane {
+    match data {
+        EventData::IceCandidateFound { .. } => Lane::Bulk,
+        _ => Lane::Rare,
     }
 }

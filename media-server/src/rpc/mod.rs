@@ -10,6 +10,7 @@ mod manager;
 
 mod methods;
 mod objects;
+pub mod outbox;
 mod properties;
 pub(crate) mod state;
 mod sysinfo;
@@ -20,12 +21,11 @@ use crate::engine::Engine;
 use kurento::jsonrpc::{Id, Message, RawRequest, Response};
 use kurento::{ErrorCode, EventData, ObjectId, RpcError, RpcSessionId};
 use objects::MediaObject;
+use outbox::{DropCounters, EventDrops, Outbox, OutboxLimits};
 use serde_json::Value;
 pub use state::Counts;
 use state::{ConnId, Connection, State};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::mpsc;
 
 /// Limits the protocol layer enforces.
 #[derive(Debug, Clone)]
@@ -34,6 +34,8 @@ pub struct CoreLimits {
     pub max_objects: usize,
     /// Most registered sessions; a request that would register another gets 40009.
     pub max_sessions: usize,
+    /// Bounds of each connection's event queues.
+    pub events: OutboxLimits,
 }
 
 /// Longest session id accepted. Real ones are UUIDs (36 bytes); KMS takes any string, but every id is
@@ -61,8 +63,8 @@ pub struct Core {
     limits: CoreLimits,
     /// Made at start; a client seeing a new one after `connect` knows the server restarted.
     server_id: String,
-    /// Events not delivered because a connection's queue was full.
-    events_dropped: AtomicU64,
+    /// Events not delivered because a connection's queues had no room, by reason.
+    event_drops: DropCounters,
 }
 
 /// The wall clock the core is given: milliseconds since the Unix epoch.
@@ -83,7 +85,7 @@ impl Core {
             engine,
             limits,
             server_id: uuid::Uuid::new_v4().to_string(),
-            events_dropped: AtomicU64::new(0),
+            event_drops: DropCounters::default(),
         })
     }
 
@@ -110,20 +112,27 @@ impl Core {
         self.lock().counts()
     }
 
-    /// Events dropped so far because a connection's queue was full (a client not reading).
+    /// Events dropped so far because a connection's queues had no room, over every reason.
     pub fn events_dropped(&self) -> u64 {
-        self.events_dropped.load(Ordering::Relaxed)
+        self.event_drops.read().total()
     }
 
-    /// A new connection whose events go to `events`.
-    pub fn open_connection(&self, conn: ConnId, events: mpsc::Sender<String>) {
-        self.lock().connections.insert(
-            conn,
-            Connection {
-                events,
-                session: None,
-            },
-        );
+    /// Events dropped so far, by reason.
+    pub fn event_drops(&self) -> EventDrops {
+        self.event_drops.read()
+    }
+
+    /// A new connection; its writer sends what arrives in the returned outbox.
+    pub fn open_connection(&self, conn: ConnId) -> Arc<Outbox> {
+        let events = Arc::new(Outbox::new(self.limits.events));
+        let c = Connection {
+            events: Arc::clone(&events),
+            session: None,
+        };
+        if let Some(old) = self.lock().connections.insert(conn, c) {
+            old.events.close();
+        }
+        events
     }
 
     /// The connection closed; its session stays for the garbage collector (KMS releases nothing here).

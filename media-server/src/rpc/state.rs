@@ -3,9 +3,10 @@
 //! I/O and no awaiting, so it lives under one mutex.
 
 use super::objects::{Class, MediaObject};
+use super::outbox::Outbox;
 use kurento::{EventType, ObjectId, RpcSessionId};
 use std::collections::{HashMap, HashSet};
-use tokio::sync::mpsc;
+use std::sync::Arc;
 
 /// Identifies one WebSocket connection for the server's lifetime.
 pub(crate) type ConnId = u64;
@@ -22,7 +23,7 @@ pub(crate) struct RpcSession {
 /// An open connection: where its events go, and the session it is bound to.
 #[derive(Debug)]
 pub(crate) struct Connection {
-    pub events: mpsc::Sender<String>,
+    pub events: Arc<Outbox>,
     pub session: Option<RpcSessionId>,
 }
 
@@ -101,8 +102,12 @@ impl State {
 
     /// Forgets a closed connection; its session stays until the garbage collector takes it.
     pub(crate) fn remove_connection(&mut self, conn: ConnId) {
-        if let Some(c) = self.connections.remove(&conn)
-            && let Some(s) = c.session
+        let Some(c) = self.connections.remove(&conn) else {
+            return;
+        };
+        // Frees its waiting frames now, even if a delivery still holds the outbox.
+        c.events.close();
+        if let Some(s) = c.session
             && self.bindings.get(&s) == Some(&conn)
         {
             self.bindings.remove(&s);
@@ -231,13 +236,23 @@ impl State {
         }
     }
 
+    /// The pipeline `object` belongs to (itself for a pipeline, the ServerManager or an unknown id):
+    /// the key its events are queued under on each connection.
+    pub(crate) fn pipeline_of<'a>(&'a self, object: &'a str) -> &'a str {
+        let mut id = object;
+        // Bounded: a tree of live objects has no cycles, and ours is two levels deep.
+        for _ in 0..8 {
+            match self.objects.get(id).and_then(|o| o.parent.as_ref()) {
+                Some(parent) => id = parent.as_str(),
+                None => break,
+            }
+        }
+        id
+    }
+
     /// The queues of the connections that should get an event of `event_type` raised by `object`:
     /// one per subscribed session that is bound to an open connection right now.
-    pub(crate) fn event_targets(
-        &self,
-        object: &str,
-        event_type: EventType,
-    ) -> Vec<mpsc::Sender<String>> {
+    pub(crate) fn event_targets(&self, object: &str, event_type: EventType) -> Vec<Arc<Outbox>> {
         let subs = if object == kurento::SERVER_MANAGER {
             self.manager_subscriptions.get(&event_type)
         } else {
@@ -259,10 +274,10 @@ impl State {
     pub(crate) fn session_targets<'a>(
         &self,
         sessions: impl Iterator<Item = &'a RpcSessionId>,
-    ) -> Vec<mpsc::Sender<String>> {
+    ) -> Vec<Arc<Outbox>> {
         sessions
             .filter_map(|s| match self.bindings.get(s).and_then(|c| self.connections.get(c)) {
-                Some(c) => Some(c.events.clone()),
+                Some(c) => Some(Arc::clone(&c.events)),
                 None => {
                     tracing::debug!(session = %s, "event dropped: session not bound to a connection");
                     None
@@ -276,16 +291,16 @@ impl State {
 mod tests {
     use super::*;
 
-    fn with_conn(s: &mut State, id: ConnId) -> mpsc::Receiver<String> {
-        let (tx, rx) = mpsc::channel(4);
+    fn with_conn(s: &mut State, id: ConnId) -> Arc<Outbox> {
+        let events = Arc::new(Outbox::new(Default::default()));
         s.connections.insert(
             id,
             Connection {
-                events: tx,
+                events: Arc::clone(&events),
                 session: None,
             },
         );
-        rx
+        events
     }
 
     #[test]

@@ -1,17 +1,22 @@
-//! A connection whose event queue is full must still get its answers: events the queue cannot take
+//! A connection whose event queues are full must still get its answers: events the queues cannot take
 //! are dropped and counted, never waited for. Waiting deadlocked a connection on itself (its own
 //! task drains that queue) and let one slow reader stall every other client's `create`.
 
 use crate::common;
 
 use media_server::Config;
+use media_server::rpc::outbox::OutboxLimits;
 use serde_json::json;
 use std::time::Duration;
 
 #[tokio::test]
 async fn full_event_queue_never_blocks_requests() -> anyhow::Result<()> {
     let config = Config {
-        connection_queue: 2,
+        event_queues: OutboxLimits {
+            per_pipeline: 2,
+            reserved: 1,
+            max_queues: 4,
+        },
         ..Config::default()
     };
     let server = common::start(config).await?;

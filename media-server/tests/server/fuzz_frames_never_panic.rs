@@ -6,12 +6,12 @@
 use kurento::transcript::{self, Direction};
 use kurento::{Message, Response};
 use media_server::engine::{Engine, EngineConfig};
+use media_server::rpc::outbox::OutboxLimits;
 use media_server::rpc::{Core, CoreLimits};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use test_support::mutate;
-use tokio::sync::mpsc;
 
 const ITERATIONS: usize = 10_000;
 const CONN: u64 = 1;
@@ -141,6 +141,7 @@ async fn fuzz_frames_never_panic() -> anyhow::Result<()> {
         CoreLimits {
             max_objects: 40,
             max_sessions: 100,
+            events: OutboxLimits::default(),
         },
         // The wall clock, as the server gives it.
         || {
@@ -149,8 +150,7 @@ async fn fuzz_frames_never_panic() -> anyhow::Result<()> {
                 .map_or(0, |d| d.as_millis() as u64)
         },
     );
-    let (tx, mut events) = mpsc::channel(64);
-    core.open_connection(CONN, tx);
+    let events = core.open_connection(CONN);
     let mut live = setup(&core, &offer).await?;
     let mut m = mutate::Mutator::new(0x006b_7572_656e_746f);
     let (mut successes, mut codes) = (0, std::collections::BTreeSet::new());
@@ -185,7 +185,7 @@ async fn fuzz_frames_never_panic() -> anyhow::Result<()> {
                 codes.insert(e.code);
             }
         }
-        while events.try_recv().is_ok() {}
+        while events.try_pop().is_some() {}
     }
     // The mutations must stay close enough to real traffic to reach the methods, not just the parser.
     // Many seeds come from error transcripts, so a few percent of successes is expected.

@@ -26,6 +26,7 @@ mod fuzz_frames_never_panic;
 mod healthcheck_gets_http_500;
 mod hello_world_trace;
 mod object_errors;
+mod one_pipelines_burst_cannot_starve_another;
 mod oversized_frames_are_refused;
 mod release_frees_everything;
 mod released_objects;
