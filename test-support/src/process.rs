@@ -51,6 +51,12 @@ impl Binary {
         Ok(())
     }
 
+    /// Sends SIGKILL: no drain, no cleanup, as a crash or the OOM killer.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        Ok(())
+    }
+
     /// Waits for the exit, polling (a child process runs on real time); `None` if the
     /// process is still running after `limit`.
     pub async fn exit_within(&mut self, limit: Duration) -> Option<ExitStatus> {

@@ -4,6 +4,9 @@
 //! counted where they would live, not in the gateway's own bookkeeping).
 #![forbid(unsafe_code)]
 
+pub mod faults;
+pub mod procs;
+
 use anyhow::{Context as _, bail};
 use futures_util::{SinkExt as _, StreamExt as _};
 use kurento::{Message, Method, Request, SERVER_MANAGER, ServerManagerOp};

@@ -10,5 +10,6 @@ mod bridge_drain_releases_pipelines;
 mod browser_loopback_plays_back;
 mod browser_two_tabs_are_independent;
 mod concurrent_peers_are_isolated;
+mod faults;
 mod probe_media_comes_back;
 mod probe_without_trickle;
