@@ -57,6 +57,6 @@ if cargo tree -p media-gateway --no-default-features -e normal | grep -E "str0m|
 fi
 cargo test -p media-gateway --no-default-features --lib --quiet
 echo "== cargo clippy + cargo test"
-# The benchmark is built (and so linted) but not run: it is not a test.
-cargo test -p e2e-tests --bench loopback --no-run --quiet
+# The benchmarks are built (and so linted) but not run: they are not tests.
+cargo test -p e2e-tests --bench loopback --bench chaos --no-run --quiet
 cargo test --workspace --no-fail-fast
