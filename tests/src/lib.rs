@@ -52,17 +52,8 @@ impl Gateway {
     }
 
     /// A gRPC client for the MediaSession API.
-    pub async fn client(
-        &self,
-    ) -> anyhow::Result<
-        media_proto::v1::media_session_client::MediaSessionClient<tonic::transport::Channel>,
-    > {
-        Ok(
-            media_proto::v1::media_session_client::MediaSessionClient::connect(
-                self.grpc_uri.clone(),
-            )
-            .await?,
-        )
+    pub async fn client(&self) -> anyhow::Result<SessionClient> {
+        session_client(self.grpc_uri.clone()).await
     }
 
     /// Waits (up to 5 s) until the media server holds no pipeline and the gateway no session.
@@ -188,6 +179,15 @@ pub async fn plain_bridge(gateway: &Gateway) -> anyhow::Result<PlainBridge> {
         shutdown,
         task,
     })
+}
+
+/// A MediaSession gRPC client.
+pub type SessionClient =
+    media_proto::v1::media_session_client::MediaSessionClient<tonic::transport::Channel>;
+
+/// Connects a MediaSession client to `uri` (`http://host:port`).
+pub async fn session_client(uri: String) -> anyhow::Result<SessionClient> {
+    Ok(SessionClient::connect(uri).await?)
 }
 
 /// A browser's WebSocket to the bridge.

@@ -125,18 +125,8 @@ impl GatewayProc {
     }
 
     /// A MediaSession client.
-    pub async fn client(
-        &self,
-    ) -> anyhow::Result<
-        media_proto::v1::media_session_client::MediaSessionClient<tonic::transport::Channel>,
-    > {
-        Ok(
-            media_proto::v1::media_session_client::MediaSessionClient::connect(format!(
-                "http://{}",
-                self.grpc
-            ))
-            .await?,
-        )
+    pub async fn client(&self) -> anyhow::Result<crate::SessionClient> {
+        crate::session_client(format!("http://{}", self.grpc)).await
     }
 }
 
