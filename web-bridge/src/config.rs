@@ -150,8 +150,16 @@ pub struct Limits {
     pub call_timeout: Duration,
     /// How long a client may take to finish the TLS handshake.
     pub tls_handshake_timeout: Duration,
-    /// How often an idle WebSocket is pinged.
+    /// How often a WebSocket is pinged.
     pub ping_interval: Duration,
+    /// How long a browser may stay silent after a ping before its socket is closed and its session stopped.
+    /// Any frame counts as an answer, not only the pong; a dead browser is found within `ping_interval` plus
+    /// this. Zero closes every socket at its first ping.
+    pub pong_timeout: Duration,
+    /// How long one send to a browser (the frame written and flushed) may take before the socket is closed and
+    /// its session stopped: a browser that stopped reading cannot hold its session, or the drain, for longer.
+    /// Zero closes every socket at its first send.
+    pub send_timeout: Duration,
     /// How long `run` waits, after shutdown, for sockets to stop their calls.
     pub shutdown_grace: Duration,
     /// How long `/readyz` reuses the gateway's last health answer, so frequent probes do not each cost a call.
@@ -173,6 +181,8 @@ impl Default for Limits {
             call_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(20),
+            send_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(15),
             readiness_cache: Duration::from_secs(2),
             readiness_timeout: Duration::from_secs(1),
