@@ -155,7 +155,8 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
         tracing::info!(reason = gone.reason(), "closing an unresponsive WebSocket");
     }
     // The goodbye is written first, so the page learns at once why its media is about to end, but the Stop
-    // runs alongside it: a browser that does not read delays neither its Stop nor the drain.
+    // runs alongside it: a browser that does not read cannot delay its Stop, and holds the drain for at most
+    // the send timeout.
     let bye = async {
         if matches!(exit, Exit::Shutdown) {
             let bye = ServerMessage::Error(
