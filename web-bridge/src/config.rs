@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::error::Error;
 use crate::ops::counters::Counters;
 
 /// Everything `run` needs besides its listener. `Config::default()` is a working local setup.
@@ -150,14 +151,38 @@ pub struct Limits {
     pub call_timeout: Duration,
     /// How long a client may take to finish the TLS handshake.
     pub tls_handshake_timeout: Duration,
-    /// How often an idle WebSocket is pinged.
+    /// How often a WebSocket is pinged. Must not be zero.
     pub ping_interval: Duration,
+    /// How long a browser may stay silent after a ping before its socket is closed and its session stopped.
+    /// Any frame counts as an answer, not only the pong; a dead browser is found within `ping_interval` plus
+    /// this. Must not be zero.
+    pub pong_timeout: Duration,
+    /// How long one send to a browser (the frame written and flushed) may take before the socket is closed and
+    /// its session stopped: a browser that stopped reading cannot hold its session, or the drain, for longer.
+    /// Must not be zero.
+    pub send_timeout: Duration,
     /// How long `run` waits, after shutdown, for sockets to stop their calls.
     pub shutdown_grace: Duration,
     /// How long `/readyz` reuses the gateway's last health answer, so frequent probes do not each cost a call.
     pub readiness_cache: Duration,
     /// How long the gateway's health Check may take before `/readyz` reports it as not answering.
     pub readiness_timeout: Duration,
+}
+
+impl Limits {
+    /// Refuses the zero durations that would break the sockets rather than merely tighten them.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        for (name, value) in [
+            ("ping_interval", self.ping_interval),
+            ("pong_timeout", self.pong_timeout),
+            ("send_timeout", self.send_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(Error::ZeroLimit(name));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Limits {
@@ -173,6 +198,8 @@ impl Default for Limits {
             call_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(20),
+            send_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(15),
             readiness_cache: Duration::from_secs(2),
             readiness_timeout: Duration::from_secs(1),

@@ -60,6 +60,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A limit that must be positive is zero (`ping_interval`, `pong_timeout` or `send_timeout`): a zero ping
+    /// interval cannot be timed, and a zero timeout would close every socket at once.
+    #[error("the {0} limit must not be zero")]
+    ZeroLimit(&'static str),
     /// The listener failed.
     #[error("listener failed: {0}")]
     Io(#[from] std::io::Error),

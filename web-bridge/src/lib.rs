@@ -35,6 +35,7 @@ pub async fn run(
     config: Config,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
+    config.limits.check()?;
     let tls = match &config.tls {
         TlsMode::Plain => None,
         TlsMode::SelfSigned => Some(TlsAcceptor::from(http::tls::self_signed()?)),

@@ -64,6 +64,18 @@ struct Args {
     /// Seconds to finish open sockets (stop their sessions) after SIGTERM before exiting.
     #[arg(long, env = "WEB_BRIDGE_SHUTDOWN_GRACE_SECS", default_value_t = Limits::default().shutdown_grace.as_secs())]
     shutdown_grace_secs: u64,
+    /// Seconds between WebSocket pings (which also keep proxies from cutting a quiet socket).
+    #[arg(long, env = "WEB_BRIDGE_PING_INTERVAL_SECS", default_value_t = Limits::default().ping_interval.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    ping_interval_secs: u64,
+    /// Seconds a browser may stay silent after a ping before its socket is closed and its session stopped.
+    #[arg(long, env = "WEB_BRIDGE_PONG_TIMEOUT_SECS", default_value_t = Limits::default().pong_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pong_timeout_secs: u64,
+    /// Seconds one send to a browser may take before its socket is closed and its session stopped.
+    #[arg(long, env = "WEB_BRIDGE_SEND_TIMEOUT_SECS", default_value_t = Limits::default().send_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    send_timeout_secs: u64,
     /// Log line format; the filter comes from RUST_LOG (default `info`).
     #[arg(long, env = "WEB_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -103,6 +115,9 @@ impl Flags for Args {
                 max_sockets: self.max_sockets,
                 start_timeout: secs(self.start_timeout_secs),
                 shutdown_grace: secs(self.shutdown_grace_secs),
+                ping_interval: secs(self.ping_interval_secs),
+                pong_timeout: secs(self.pong_timeout_secs),
+                send_timeout: secs(self.send_timeout_secs),
                 ..Limits::default()
             },
             ..Config::default()

@@ -2,6 +2,7 @@
 
 pub(crate) mod call;
 pub(crate) mod convert;
+pub(crate) mod link;
 pub(crate) mod origin;
 pub mod protocol;
 pub(crate) mod rate;

@@ -1,5 +1,6 @@
 //! One browser WebSocket on /helloworld: reads the tutorial's messages, drives at most one [`Call`], and writes
-//! replies and events back. The socket task owns its call and stops it on every way out.
+//! replies and events back. The socket task owns its call and stops it on every way out, including a browser
+//! that stops answering pings or stops reading (see [`Link`]).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use tokio::time::Instant;
 
 use crate::app::App;
 use crate::browser::call::{self, Call, StartOutcome, Started};
+use crate::browser::link::{self, Gone, Link};
 use crate::browser::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage};
 use crate::browser::rate::TokenBucket;
 use crate::ops::counters::{Counters, Guard};
@@ -31,26 +33,41 @@ enum Exit {
     ClientLeft,
     Shutdown,
     Violation(&'static str),
+    /// The browser stopped answering pings or stopped reading; nothing more is sent to it.
+    Unresponsive(Gone),
 }
 
-pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
+impl From<Gone> for Exit {
+    fn from(gone: Gone) -> Self {
+        match gone {
+            Gone::Closed => Self::ClientLeft,
+            other => Self::Unresponsive(other),
+        }
+    }
+}
+
+pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
     let limits = &app.config.limits;
     let counters = &app.config.counters;
     tracing::debug!("WebSocket opened");
+    let mut ws = Link::new(ws, limits);
     let (outgoing, mut queued) = mpsc::channel::<ServerMessage>(limits.outgoing_queue.max(1));
     let subscribed = Arc::new(AtomicBool::new(false));
     let mut bucket = TokenBucket::new(limits.messages_per_second, limits.message_burst);
     let mut state = State::Idle;
-    // Pings keep proxies (which often cut idle sockets after 60 s) from closing a quiet socket.
+    // Pings keep proxies (which often cut idle sockets after 60 s) from closing a quiet socket, and find
+    // browsers that are gone without a close: one that says nothing within the pong timeout is closed.
     let mut keepalive =
         tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
 
     let exit = loop {
+        let answer_by = ws.answer_by();
         tokio::select! {
             _ = app.shutdown.cancelled() => break Exit::Shutdown,
+            () = link::until(answer_by) => break Exit::Unresponsive(Gone::PongTimeout),
             _ = keepalive.tick() => {
-                if ws.send(Message::Ping(Default::default())).await.is_err() {
-                    break Exit::ClientLeft;
+                if let Err(gone) = ws.ping().await {
+                    break gone.into();
                 }
             }
             frame = ws.recv() => {
@@ -88,9 +105,9 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
                     }
                 };
                 if let Some(reply) = reply
-                    && send(&mut ws, counters, reply).await.is_err()
+                    && let Err(gone) = send(&mut ws, counters, reply).await
                 {
-                    break Exit::ClientLeft;
+                    break gone.into();
                 }
             }
             outcome = start_outcome(&mut state) => {
@@ -114,39 +131,50 @@ pub(crate) async fn serve(mut ws: WebSocket, app: Arc<App>, _socket_guard: Guard
                             }
                         }
                         state = State::Active(Box::new(call));
-                        if sent.is_err() { break Exit::ClientLeft; }
+                        if let Err(gone) = sent { break gone.into(); }
                         if let Some(e) = overflow
-                                && send(&mut ws, counters, ServerMessage::Error(ErrorKind::TooManyCandidates, e)).await.is_err()
+                                && let Err(gone) = send(&mut ws, counters, ServerMessage::Error(ErrorKind::TooManyCandidates, e)).await
                             {
-                                break Exit::ClientLeft;
+                                break gone.into();
                             }
                     }
                     Err(text) => {
                         tracing::info!("Start failed: {text}");
-                        if send(&mut ws, counters, ServerMessage::Error(ErrorKind::Gateway, text)).await.is_err() { break Exit::ClientLeft; }
+                        if let Err(gone) = send(&mut ws, counters, ServerMessage::Error(ErrorKind::Gateway, text)).await { break gone.into(); }
                     }
                 }
             }
             Some(message) = queued.recv() => {
-                if send(&mut ws, counters, message).await.is_err() { break Exit::ClientLeft; }
+                if let Err(gone) = send(&mut ws, counters, message).await { break gone.into(); }
             }
         }
     };
 
-    if matches!(exit, Exit::Shutdown) {
-        // Said before the (possibly slow) Stop, so the page learns at once why its media is about to end.
-        let bye = ServerMessage::Error(
-            ErrorKind::ShuttingDown,
-            "the server is shutting down".to_owned(),
-        );
-        let _ = send(&mut ws, counters, bye).await;
+    if let Exit::Unresponsive(gone) = exit {
+        counters.socket_unresponsive(gone.reason());
+        tracing::info!(reason = gone.reason(), "closing an unresponsive WebSocket");
     }
+    // The goodbye is written first, so the page learns at once why its media is about to end, but the Stop
+    // runs alongside it: a browser that does not read cannot delay its Stop, and holds the drain for at most
+    // the send timeout.
+    let bye = async {
+        if matches!(exit, Exit::Shutdown) {
+            let bye = ServerMessage::Error(
+                ErrorKind::ShuttingDown,
+                "the server is shutting down".to_owned(),
+            );
+            let _ = send(&mut ws, counters, bye).await;
+        }
+    };
     // Dropping a pending Start's receiver makes its task stop the session when it returns.
-    if let State::Active(call) = state {
-        call.stop().await;
-    }
+    let stop = async {
+        if let State::Active(call) = state {
+            call.stop().await;
+        }
+    };
+    tokio::join!(bye, stop);
     let close = match exit {
-        Exit::ClientLeft => None,
+        Exit::ClientLeft | Exit::Unresponsive(_) => None,
         Exit::Shutdown => Some((close_code::AWAY, "server shutting down")),
         Exit::Violation(why) => Some((close_code::POLICY, why)),
     };
@@ -248,12 +276,8 @@ async fn start_outcome(state: &mut State) -> StartOutcome {
     }
 }
 
-/// Sends one message, counting errors by kind.
-async fn send(
-    ws: &mut WebSocket,
-    counters: &Counters,
-    message: ServerMessage,
-) -> Result<(), axum::Error> {
+/// Sends one message (bounded by the send timeout), counting errors by kind.
+async fn send(ws: &mut Link, counters: &Counters, message: ServerMessage) -> Result<(), Gone> {
     if let ServerMessage::Error(kind, _) = &message {
         counters.error_sent(kind.as_str());
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::ops::metrics::{KindLabel, Metrics, TypeLabel};
+use crate::ops::metrics::{KindLabel, Metrics, ReasonLabel, TypeLabel};
 
 /// A cloneable handle on the bridge's counters. Clone it out of [`crate::Config`] before calling `run`.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +44,14 @@ impl Counters {
             counters: self.clone(),
             which: Which::Call,
         }
+    }
+
+    /// Counts one socket closed because its browser stopped answering; `reason` is the metric label.
+    pub(crate) fn socket_unresponsive(&self, reason: &'static str) {
+        self.metrics
+            .sockets_unresponsive
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
     }
 
     pub(crate) fn message_received(&self, id: &'static str) {

@@ -27,6 +27,11 @@ pub(crate) struct KindLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ReasonLabel {
+    pub(crate) reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct CallLabels {
     pub(crate) method: &'static str,
     pub(crate) code: &'static str,
@@ -39,6 +44,7 @@ pub(crate) struct Metrics {
     registry: Registry,
     pub(crate) sockets_open: Gauge,
     pub(crate) sockets_total: Counter,
+    pub(crate) sockets_unresponsive: Family<ReasonLabel, Counter>,
     pub(crate) calls_open: Gauge,
     pub(crate) calls_orphaned: Counter,
     pub(crate) browser_messages: Family<TypeLabel, Counter>,
@@ -54,6 +60,7 @@ impl Default for Metrics {
             registry: Registry::default(),
             sockets_open: Gauge::default(),
             sockets_total: Counter::default(),
+            sockets_unresponsive: Family::default(),
             calls_open: Gauge::default(),
             calls_orphaned: Counter::default(),
             browser_messages: Family::default(),
@@ -71,6 +78,11 @@ impl Default for Metrics {
             "websocket_connections",
             "WebSocket connections on /helloworld accepted since start",
             m.sockets_total.clone(),
+        );
+        registry.register(
+            "websocket_unresponsive",
+            "WebSockets closed because the browser stopped answering, by reason (pong_timeout, send_timeout)",
+            m.sockets_unresponsive.clone(),
         );
         registry.register(
             "gateway_sessions_open",

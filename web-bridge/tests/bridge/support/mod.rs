@@ -173,3 +173,48 @@ pub(crate) async fn nothing_open(bridge: &Bridge, what: &str) -> anyhow::Result<
     })
     .await
 }
+
+/// How long one write of [`unread_browser`] may block before the test takes the bridge to have stopped
+/// reading (loopback writes to a reading peer return in microseconds).
+const STALLED: Duration = Duration::from_millis(500);
+
+/// A browser that starts a session, reads the answer and then never reads again, while it keeps sending
+/// messages the bridge answers with an `error` each (not JSON), so the bridge has ever more to send it. Its
+/// receive buffer is small, so the bridge's sends soon block; once they do, the bridge stops reading too
+/// and this browser's own writes block. Returns when that has happened (one write blocked for
+/// [`STALLED`]): the bridge is then stuck in a send. The returned task holds the socket open (dropping it
+/// would close it) until aborted.
+pub(crate) async fn unread_browser(bridge: &Bridge) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use futures_util::SinkExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let tcp = socket.connect(bridge.addr).await?;
+    let request = format!("ws://{}/helloworld", bridge.addr).into_client_request()?;
+    let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await?;
+    send_start(&mut ws).await?;
+    let answer = recv_json(&mut ws).await?;
+    if answer["id"] != "startResponse" {
+        bail!("expected startResponse, got {answer}");
+    }
+    let (stalled, is_stalled) = tokio::sync::oneshot::channel();
+    let writer = tokio::spawn(async move {
+        let junk = "x".repeat(4096);
+        loop {
+            match tokio::time::timeout(STALLED, ws.send(Message::text(junk.clone()))).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(_)) => return,
+                Err(_) => break,
+            }
+        }
+        let _ = stalled.send(());
+        // Keeps the socket open, unread, until the test aborts this task.
+        std::future::pending::<()>().await;
+    });
+    tokio::time::timeout(Duration::from_secs(10), is_stalled)
+        .await
+        .context("the bridge never stopped reading the unread browser")?
+        .context("the bridge closed the unread browser before it was stuck")?;
+    Ok(writer)
+}
