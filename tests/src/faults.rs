@@ -32,6 +32,8 @@ pub struct Outcome {
     /// From the fault (or the last close) until the media server held none; `None` if it never did
     /// within [`SETTLE_LIMIT`].
     pub to_zero: Option<Duration>,
+    /// What was left, each pipeline with its tags as the media server reports them (for the diagnosis).
+    pub leftovers: Vec<String>,
 }
 
 impl Outcome {
@@ -75,13 +77,44 @@ async fn outcome(
     since: Instant,
 ) -> anyhow::Result<Outcome> {
     let (left, to_zero) = settle(server, since, SETTLE_LIMIT).await?;
+    let leftovers = if left > 0 {
+        leftovers(&server.uri).await?
+    } else {
+        Vec::new()
+    };
     Ok(Outcome {
         scenario,
         sessions,
         held,
         left,
         to_zero,
+        leftovers,
     })
+}
+
+/// Every pipeline the media server holds, with its tags.
+async fn leftovers(kms_uri: &str) -> anyhow::Result<Vec<String>> {
+    use kurento::{MediaObjectOp, Method, ObjectId, SERVER_MANAGER, ServerManagerOp};
+    let listed = crate::kms_call(
+        kms_uri,
+        Method::invoke_op(SERVER_MANAGER, ServerManagerOp::GetPipelines),
+    )
+    .await?;
+    let mut out = Vec::new();
+    for id in listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+    {
+        let tags = crate::kms_call(
+            kms_uri,
+            Method::invoke_op(ObjectId::new(id), MediaObjectOp::GetTags),
+        )
+        .await?;
+        out.push(format!("{id} {tags}"));
+    }
+    Ok(out)
 }
 
 /// A browser socket that has its `startResponse`.
@@ -221,8 +254,7 @@ pub async fn link_cuts(n: usize) -> anyhow::Result<Outcome> {
         "chaos-cuts",
         &["--request-timeout-secs", "2", "--reconcile-secs", "2"],
     )?;
-    // Let the link come up before the first Start.
-    let _ = grpc_starts(&gateway, 1).await?;
+    gateway.link_up().await?;
     let cutter = |after: Duration, times: usize| {
         let proxy = &proxy;
         async move {
@@ -232,11 +264,15 @@ pub async fn link_cuts(n: usize) -> anyhow::Result<Outcome> {
             }
         }
     };
-    let (ids, ()) = tokio::join!(
-        grpc_starts(&gateway, n),
+    // Half the Starts meet the cuts (mid-transaction, mid-processOffer, or refused while the link is down)...
+    let (cut_short, ()) = tokio::join!(
+        grpc_starts(&gateway, n / 2),
         cutter(Duration::from_millis(15), 3)
     );
-    let ids = ids?;
+    // ...the other half start on a link that is back, so that the Stops below have sessions to cut.
+    gateway.link_up().await?;
+    let mut ids = cut_short?;
+    ids.extend(grpc_starts(&gateway, n - n / 2).await?);
     let held = server.pipelines().await?;
     let client = gateway.client().await?;
     let stops = futures_util::future::join_all(ids.iter().map(|id| {
@@ -267,12 +303,7 @@ pub async fn late_answers(n: usize) -> anyhow::Result<Outcome> {
     let via = format!("ws://{}/kurento", proxy.addr());
     let gateway = GatewayProc::start(&via, "chaos-late", &["--request-timeout-secs", "1"])?;
     // Up first: the handshake itself would time out behind the delay.
-    let warm = grpc_starts(&gateway, 1).await?;
-    let client = gateway.client().await?;
-    for session_id in warm {
-        let mut c = client.clone();
-        c.stop(StopRequest { session_id }).await?;
-    }
+    gateway.link_up().await?;
     proxy.delay_downstream(Duration::from_millis(1500));
     let started = grpc_starts(&gateway, n).await?;
     anyhow::ensure!(

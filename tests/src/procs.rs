@@ -119,6 +119,25 @@ impl GatewayProc {
         })
     }
 
+    /// Waits until its link to the media server is up (its /metrics says so).
+    pub async fn link_up(&self) -> anyhow::Result<()> {
+        let metrics = self.metrics;
+        let up = test_support::wait::eventually_async(STARTUP, || async move {
+            let Ok(reply) = test_support::http::get(metrics, "/metrics").await else {
+                return false;
+            };
+            let text = reply.text();
+            text.lines().any(|l| {
+                l.starts_with("media_gateway_media_server_link_state{")
+                    && l.contains("state=\"up\"")
+                    && l.ends_with(" 1")
+            })
+        })
+        .await;
+        anyhow::ensure!(up, "the gateway's media server link never came up");
+        Ok(())
+    }
+
     /// Kills it with SIGKILL: no drain, no release, as a crash or an OOM kill.
     pub async fn kill(mut self) -> anyhow::Result<()> {
         kill(&mut self.process).await
