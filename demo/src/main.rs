@@ -39,6 +39,8 @@ async fn main() -> anyhow::Result<()> {
     let grpc = service_kit::bind(args.grpc_listen, "gRPC").await?;
     let gateway_config = media_gateway::Config {
         kms_uris: args.kms_uri.into_iter().collect(),
+        // The demo's browser is on this machine or its LAN: its candidates are loopback or private.
+        candidate_networks: media_gateway::CandidateNetworks::LOCAL,
         ..Default::default()
     };
     let gateway = media_gateway::spawn(grpc, gateway_config, shutdown.clone())

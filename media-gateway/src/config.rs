@@ -27,6 +27,11 @@ pub struct Config {
     pub event_log_capacity: usize,
     /// Candidates a session queues before its endpoint is ready; more gets RESOURCE_EXHAUSTED.
     pub pending_candidates: usize,
+    /// Candidates one session accepts from its caller in all; more gets RESOURCE_EXHAUSTED (a browser
+    /// sends a few dozen at most).
+    pub max_candidates: usize,
+    /// Which non-public candidate addresses may reach the media server (see `CandidateNetworks`).
+    pub candidate_networks: CandidateNetworks,
     /// How long a `wait_for_candidates` Start waits for IceGatheringDone before answering with what it has.
     pub gathering_timeout: Duration,
     /// How long a media server link may stay down before its sessions end with END_REASON_MEDIA_SERVER_LOST.
@@ -56,9 +61,32 @@ pub struct Config {
     pub http2_keepalive_timeout: Duration,
     /// Serve gRPC over TLS with this certificate chain and key (PEM). None: plaintext (h2c).
     pub tls: Option<TlsIdentity>,
-    /// Require `authorization: Bearer <token>` on MediaSession and SessionAdmin. None: no authentication.
-    /// Health and reflection stay open either way.
+    /// Require `authorization: Bearer <token>` on MediaSession. None: MediaSession is open. Health and
+    /// reflection stay open either way.
     pub auth_token: Option<Secret>,
+    /// Require `authorization: Bearer <token>` on SessionAdmin. None: SessionAdmin is closed when
+    /// `auth_token` is set (that token never grants it), and open when neither is.
+    pub admin_token: Option<Secret>,
+}
+
+/// The non-public networks a caller's candidates may name. Public addresses always pass; unspecified,
+/// multicast and broadcast ones never do; the rest only when allowed here. Default: neither, so a caller
+/// cannot make the media server probe the operator's own networks. A LAN deployment allows `private`;
+/// a demo or a test on 127.0.0.1 allows both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CandidateNetworks {
+    /// 127.0.0.0/8 and ::1.
+    pub loopback: bool,
+    /// RFC 1918, CGNAT (100.64/10), link-local, and IPv6 ULA (fc00::/7) and link-local (fe80::/10).
+    pub private: bool,
+}
+
+impl CandidateNetworks {
+    /// Both loopback and private networks: for a demo or tests on one machine.
+    pub const LOCAL: CandidateNetworks = CandidateNetworks {
+        loopback: true,
+        private: true,
+    };
 }
 
 /// A server certificate chain and its private key, both PEM.
@@ -101,6 +129,8 @@ impl Default for Config {
             tombstone_capacity: 10_000,
             event_log_capacity: 512,
             pending_candidates: 128,
+            max_candidates: 256,
+            candidate_networks: CandidateNetworks::default(),
             gathering_timeout: Duration::from_secs(10),
             link_lost_grace: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
@@ -114,6 +144,7 @@ impl Default for Config {
             http2_keepalive_timeout: Duration::from_secs(5),
             tls: None,
             auth_token: None,
+            admin_token: None,
         }
     }
 }
@@ -126,15 +157,16 @@ mod tests {
     fn secrets_stay_out_of_debug_output() {
         let c = Config {
             auth_token: Some(Secret("hunter2".into())),
+            admin_token: Some(Secret("letmein".into())),
             tls: Some(TlsIdentity {
                 cert_pem: b"cert".to_vec(),
-                key_pem: Secret(b"private".to_vec()),
+                key_pem: Secret(b"BEGIN PRIVATE KEY".to_vec()),
             }),
             ..Config::default()
         };
         let text = format!("{c:?}");
         assert!(
-            !text.contains("hunter2") && !text.contains("private"),
+            !text.contains("hunter2") && !text.contains("letmein") && !text.contains("PRIVATE KEY"),
             "{text}"
         );
     }

@@ -1,4 +1,8 @@
 //! The gateway's one error type and its one mapping onto gRPC status codes; details are logged, not leaked.
+//!
+//! An error's `Display` is for the gateway's log and may name media servers and their errors; the status a
+//! caller gets never does. Callers see their own ids and the gateway's own wording, nothing internal: no
+//! media server address, no media server wording, no connection error.
 
 use crate::links::kms::KmsError;
 use kurento::ErrorCode;
@@ -19,12 +23,34 @@ pub enum Error {
     /// The gateway is at its session limit (or a session's candidate queue is full).
     #[error("{0}")]
     Exhausted(String),
-    /// A media server is unreachable, lost, or the gateway is shutting down.
+    /// The gateway cannot serve the call now (draining, no media server configured, a session ending).
     #[error("{0}")]
     Unavailable(String),
     /// Something took longer than its configured limit.
     #[error("{0}")]
     Timeout(String),
+    /// A media server is unreachable (down, connecting, its link's queue full).
+    #[error("media server at {uri} is unreachable ({reason})")]
+    MediaServerUnavailable {
+        /// The media server's URI.
+        uri: String,
+        /// Why, as the link says.
+        reason: String,
+    },
+    /// A media server did not answer in time.
+    #[error("media server at {uri} did not answer {method} in time")]
+    MediaServerTimeout {
+        /// The media server's URI.
+        uri: String,
+        /// The Kurento method it did not answer.
+        method: &'static str,
+    },
+    /// The connection to a media server broke while a request was in flight.
+    #[error("lost the connection to the media server at {uri}")]
+    MediaServerLost {
+        /// The media server's URI.
+        uri: String,
+    },
     /// A media server answered with an error the caller cannot act on.
     #[error("media server at {uri} failed: {error}")]
     MediaServer {
@@ -73,26 +99,21 @@ impl Error {
     /// Maps an error of the link to the media server at `uri`.
     pub fn from_kms(uri: &str, e: KmsError) -> Self {
         match e {
-            KmsError::Unavailable { uri, reason } => {
-                Error::Unavailable(format!("media server at {uri} is unreachable ({reason})"))
-            }
-            KmsError::Timeout { uri, method } => Error::Timeout(format!(
-                "media server at {uri} did not answer {method} in time"
-            )),
-            KmsError::Lost { uri } => {
-                Error::Unavailable(format!("lost the connection to the media server at {uri}"))
-            }
+            KmsError::Unavailable { uri, reason } => Error::MediaServerUnavailable { uri, reason },
+            KmsError::Timeout { uri, method } => Error::MediaServerTimeout { uri, method },
+            KmsError::Lost { uri } => Error::MediaServerLost { uri },
             KmsError::ShuttingDown => Error::Unavailable("the gateway is shutting down".into()),
             KmsError::Rpc(error) => match error.kind() {
                 Some(ErrorCode::SdpParseError | ErrorCode::SdpEndPointProcessOfferError) => {
                     Error::InvalidOffer(error.message)
                 }
-                Some(ErrorCode::IceAddCandidateError) => Error::InvalidArgument(format!(
-                    "the media server rejected the candidate: {}",
-                    error.message
-                )),
+                Some(ErrorCode::IceAddCandidateError) => {
+                    tracing::debug!(media_server = uri, error = %error.message, "candidate refused");
+                    Error::InvalidArgument("the media server rejected the candidate".into())
+                }
                 Some(ErrorCode::NotEnoughResources) => {
-                    Error::Exhausted(format!("media server at {uri} is out of resources"))
+                    tracing::warn!(media_server = uri, "media server out of resources");
+                    Error::Exhausted("the media server is out of resources; try again later".into())
                 }
                 _ => Error::MediaServer {
                     uri: uri.to_owned(),
@@ -114,14 +135,26 @@ impl From<Error> for Status {
             Error::Unavailable(_) => (Code::Unavailable, e.to_string()),
             Error::Timeout(_) => (Code::DeadlineExceeded, e.to_string()),
             Error::Ended(_) => (Code::Aborted, e.to_string()),
-            // The media server's own wording and codes are for operators, not callers.
-            Error::MediaServer { uri, .. } => (
-                Code::Internal,
-                format!("media server at {uri} reported an error; see the gateway log"),
+            // Where the media servers are, and what they said, is for operators, not callers.
+            Error::MediaServerUnavailable { .. } => (
+                Code::Unavailable,
+                "the media server is unreachable; try again later".to_owned(),
             ),
-            Error::Protocol { uri, .. } => (
+            Error::MediaServerTimeout { method, .. } => (
+                Code::DeadlineExceeded,
+                format!("the media server did not answer {method} in time"),
+            ),
+            Error::MediaServerLost { .. } => (
+                Code::Unavailable,
+                "lost the connection to the media server; try again".to_owned(),
+            ),
+            Error::MediaServer { .. } => (
                 Code::Internal,
-                format!("media server at {uri} answered unexpectedly; see the gateway log"),
+                "the media server reported an error; see the gateway log".to_owned(),
+            ),
+            Error::Protocol { .. } => (
+                Code::Internal,
+                "the media server answered unexpectedly; see the gateway log".to_owned(),
             ),
             Error::Serve(_)
             | Error::Reflection(_)

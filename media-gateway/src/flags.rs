@@ -70,6 +70,18 @@ pub struct Args {
     /// Seconds between reconciliation passes (one also runs whenever a media server link comes up).
     #[arg(long, env = "MEDIA_GATEWAY_RECONCILE_SECS", default_value_t = 30)]
     pub reconcile_secs: u64,
+    /// Non-public networks callers' candidates may name: `loopback`, `private` (RFC 1918, CGNAT,
+    /// link-local, IPv6 ULA); comma-separated or repeated. Default: none (public addresses only).
+    #[arg(
+        long,
+        env = "MEDIA_GATEWAY_ALLOW_CANDIDATE_NETWORKS",
+        value_delimiter = ',',
+        value_enum
+    )]
+    pub allow_candidate_networks: Vec<Network>,
+    /// Candidates one session accepts from its caller in all.
+    #[arg(long, env = "MEDIA_GATEWAY_MAX_CANDIDATES", default_value_t = 256)]
+    pub max_candidates: usize,
     /// StreamCandidates streams one session serves at once.
     #[arg(long, env = "MEDIA_GATEWAY_MAX_WATCHERS", default_value_t = 8)]
     pub max_watchers: usize,
@@ -89,12 +101,25 @@ pub struct Args {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "MEDIA_GATEWAY_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    /// Require `authorization: Bearer <token>` on MediaSession and SessionAdmin. Empty: no authentication.
+    /// Require `authorization: Bearer <token>` on MediaSession. Empty: no authentication.
     #[arg(long, env = "MEDIA_GATEWAY_AUTH_TOKEN", hide_env_values = true)]
     pub auth_token: Option<String>,
+    /// Require `authorization: Bearer <token>` on SessionAdmin. Empty: SessionAdmin is closed when
+    /// --auth-token is set, open when neither is.
+    #[arg(long, env = "MEDIA_GATEWAY_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Log line format.
     #[arg(long, env = "MEDIA_GATEWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+/// A network class for `--allow-candidate-networks`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Network {
+    /// 127.0.0.0/8 and ::1.
+    Loopback,
+    /// RFC 1918, CGNAT, link-local and IPv6 ULA addresses.
+    Private,
 }
 
 /// An optional path flag; docker compose passes unset variables as empty strings.
@@ -126,6 +151,11 @@ fn instance_id(given: Option<&str>, listen: SocketAddr) -> Result<String, Error>
         )));
     }
     Ok(id)
+}
+
+/// A token flag; docker compose passes unset variables as empty strings, which mean "none".
+fn secret(t: Option<&String>) -> Option<Secret> {
+    t.filter(|t| !t.is_empty()).map(|t| Secret(t.clone()))
 }
 
 fn nonzero_secs(flag: &str, secs: u64) -> Result<Duration, Error> {
@@ -167,15 +197,21 @@ impl Args {
         }
         Ok(Config {
             kms_uris,
-            start_timeout: Duration::from_secs(self.start_timeout_secs),
-            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            start_timeout: nonzero_secs("start-timeout-secs", self.start_timeout_secs)?,
+            request_timeout: nonzero_secs("request-timeout-secs", self.request_timeout_secs)?,
             lease: Duration::from_secs(self.lease_secs),
             max_sessions: self.max_sessions,
             tombstone_retention: Duration::from_secs(self.tombstone_secs),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             link_lost_grace: Duration::from_secs(self.link_lost_grace_secs),
-            connect_timeout: Duration::from_millis(self.connect_timeout_ms),
-            ping_interval: Duration::from_secs(self.ping_interval_secs),
+            connect_timeout: Duration::from_millis(self.connect_timeout_ms.max(1)),
+            // Zero would make the link ping in a tight loop.
+            ping_interval: nonzero_secs("ping-interval-secs", self.ping_interval_secs)?,
+            candidate_networks: crate::config::CandidateNetworks {
+                loopback: self.allow_candidate_networks.contains(&Network::Loopback),
+                private: self.allow_candidate_networks.contains(&Network::Private),
+            },
+            max_candidates: self.max_candidates.max(1),
             instance_id: instance_id(self.instance_id.as_deref(), self.listen)?,
             reconcile_period: nonzero_secs("reconcile-secs", self.reconcile_secs)?,
             max_watchers: self.max_watchers.max(1),
@@ -185,11 +221,8 @@ impl Args {
                 self.keepalive_timeout_secs,
             )?,
             tls,
-            auth_token: self
-                .auth_token
-                .as_ref()
-                .filter(|t| !t.is_empty())
-                .map(|t| Secret(t.clone())),
+            auth_token: secret(self.auth_token.as_ref()),
+            admin_token: secret(self.admin_token.as_ref()),
             ..Config::default()
         })
     }
@@ -286,5 +319,31 @@ mod tests {
             parse(&["--reconcile-secs", "0"]),
             Err(Error::Config(_))
         ));
+    }
+
+    #[test]
+    fn candidate_networks_and_zero_limits() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["media-gateway", "--kms-uri", "ws://127.0.0.1:8888/kurento"];
+            argv.extend_from_slice(extra);
+            Args::try_parse_from(argv).map(|a| a.config())
+        };
+        let c = parse(&[]).unwrap().unwrap();
+        assert_eq!(c.candidate_networks, crate::CandidateNetworks::default());
+        let c = parse(&["--allow-candidate-networks", "loopback,private"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.candidate_networks, crate::CandidateNetworks::LOCAL);
+        assert!(parse(&["--allow-candidate-networks", "everything"]).is_err());
+        for flag in [
+            "--ping-interval-secs",
+            "--request-timeout-secs",
+            "--start-timeout-secs",
+        ] {
+            assert!(
+                matches!(parse(&[flag, "0"]).unwrap(), Err(Error::Config(_))),
+                "{flag} 0"
+            );
+        }
     }
 }

@@ -18,9 +18,9 @@ mod probes;
 mod reconcile;
 mod session;
 
-pub use config::{Config, Secret, TlsIdentity};
+pub use config::{CandidateNetworks, Config, Secret, TlsIdentity};
 pub use error::Error;
-pub use flags::{Args, LogFormat};
+pub use flags::{Args, LogFormat, Network};
 pub use links::kms;
 
 use links::Links;
@@ -152,6 +152,10 @@ pub async fn spawn_with_metrics(
         admin: grpc::admin::Admin::new(shared.clone()),
         health,
         auth: grpc::auth::Auth::new(shared.config.auth_token.as_ref()),
+        admin_auth: grpc::auth::Auth::admin(
+            shared.config.admin_token.as_ref(),
+            shared.config.auth_token.as_ref(),
+        ),
         metrics: shared.metrics.clone(),
         tls: shared.config.tls.clone(),
         keepalive: grpc::Keepalive {

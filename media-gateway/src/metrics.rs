@@ -69,6 +69,7 @@ pub(crate) struct Metrics {
     unclaimed_objects: Counter,
     releases_left: Counter,
     releases_owed: Family<UriLabel, Gauge>,
+    candidates_refused: Family<ReasonLabel, Counter>,
     /// The links' own monotonic release counts as last exported, so the counters above advance by the
     /// difference (the links know nothing of metrics).
     seen: std::sync::Mutex<std::collections::HashMap<String, ReleaseStats>>,
@@ -100,6 +101,7 @@ impl Default for Metrics {
             unclaimed_objects: Counter::default(),
             releases_left: Counter::default(),
             releases_owed: Family::default(),
+            candidates_refused: Family::default(),
             seen: std::sync::Mutex::default(),
         };
         let r = &mut registry;
@@ -179,6 +181,11 @@ impl Default for Metrics {
             m.releases_left.clone(),
         );
         r.register(
+            "candidates_refused",
+            "Caller candidates kept from the media server by the address policy, by reason",
+            m.candidates_refused.clone(),
+        );
+        r.register(
             "pipeline_releases_owed",
             "Releases each media server link owes and is retrying now",
             m.releases_owed.clone(),
@@ -226,6 +233,12 @@ impl Metrics {
         } else {
             self.release_failures.inc();
         }
+    }
+
+    pub(crate) fn candidate_refused(&self, reason: &'static str) {
+        self.candidates_refused
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
     }
 
     pub(crate) fn reconciled(&self, ok: bool, pipelines: usize) {

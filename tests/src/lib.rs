@@ -27,9 +27,14 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts a gateway with the default [`media_gateway::Config`].
+    /// Starts a gateway with the default [`media_gateway::Config`], but for candidates: everything here runs
+    /// on 127.0.0.1.
     pub async fn start() -> anyhow::Result<Self> {
-        Self::start_with(media_gateway::Config::default()).await
+        Self::start_with(media_gateway::Config {
+            candidate_networks: media_gateway::CandidateNetworks::LOCAL,
+            ..media_gateway::Config::default()
+        })
+        .await
     }
 
     /// Starts a gateway with `config`, logging to the test output when RUST_LOG is set.

@@ -104,6 +104,8 @@ impl GatewayProc {
             instance,
             "--max-sessions",
             "20000",
+            "--allow-candidate-networks",
+            "loopback,private",
         ];
         args.extend_from_slice(extra);
         let (process, line) = start("media-gateway", &args, "warn")?;

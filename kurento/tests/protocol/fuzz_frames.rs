@@ -1,7 +1,13 @@
-//! Fuzz-style: 10,000 seeded mutations of the real frames in `tests/transcripts` go through
-//! `Message::decode`, `Request::parse`, `Event::from_params` and a ready `Client`'s `handle_frame`.
-//! Nothing panics; what parses re-encodes to the same request; and the client stays bounded: each frame
-//! yields at most one output, pending requests never exceed the limit, and the session survives.
+//! Fuzz-style: the committed corpus (`tests/corpus/`, hostile frames: deep nesting, huge numbers and
+//! strings, wrong types, lone surrogates, not JSON at all) replayed as is, then seeded mutations of it and
+//! of the real frames in `tests/transcripts`, go through `Message::decode`, `Request::parse`,
+//! `Event::from_params` and a ready `Client`'s `handle_frame`. Nothing panics; what parses re-encodes to
+//! the same request; and the client stays bounded: each frame yields at most one output, pending requests
+//! never exceed the limit, and the session survives.
+//!
+//! 10,000 mutations by default; `FUZZ_ITERATIONS=10000000 cargo test -p kurento-protocol --release
+//! fuzz_frames` is the long run (without nightly Rust there is no cargo-fuzz here; this replay is the
+//! stand-in, seeded so every run is the same).
 
 use kurento::event::ON_EVENT;
 use kurento::{Client, ClientConfig, Event, Message, Method, Output, Request};
@@ -10,13 +16,35 @@ use test_support::mutate::Mutator;
 
 const ITERATIONS: usize = 10_000;
 
+fn iterations() -> usize {
+    std::env::var("FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(ITERATIONS)
+}
+
+fn corpus() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect()
+}
+
 fn dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts")
 }
 
-/// Every frame of every transcript: `C>`/`K>` JSON and `K!` raw text.
+/// Every corpus file, and every frame of every transcript: `C>`/`K>` JSON and `K!` raw text.
 fn seeds() -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = corpus();
     let mut files: Vec<_> = std::fs::read_dir(dir())
         .into_iter()
         .flatten()
@@ -88,7 +116,13 @@ fn fuzz_frames() {
         session.as_ref().map(kurento::RpcSessionId::as_str),
         Some("S")
     );
-    for i in 0..ITERATIONS {
+    for (i, text) in corpus().iter().enumerate() {
+        check_round_trip(text);
+        client.handle_frame(text, now);
+        let outputs = std::iter::from_fn(|| client.poll_output()).count();
+        assert!(outputs <= 1, "corpus file {i}: {outputs} outputs");
+    }
+    for i in 0..iterations() {
         let seed = m.pick(&seeds).clone();
         let text = m.mutate(&seed);
         check_round_trip(&text);

@@ -26,6 +26,7 @@ pub(crate) struct Services<H> {
     pub(crate) admin: Admin,
     pub(crate) health: HealthServer<H>,
     pub(crate) auth: Auth,
+    pub(crate) admin_auth: Auth,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) tls: Option<TlsIdentity>,
     pub(crate) keepalive: Keepalive,
@@ -75,11 +76,11 @@ where
         // Outermost first: grpc-web is translated to gRPC before the metrics layer reads its status.
         .layer(GrpcWebLayer::new())
         .layer(RpcMetricsLayer::new(services.metrics))
-        .add_service(MediaSessionServer::with_interceptor(
-            services.session,
-            auth.clone(),
+        .add_service(MediaSessionServer::with_interceptor(services.session, auth))
+        .add_service(SessionAdminServer::with_interceptor(
+            services.admin,
+            services.admin_auth,
         ))
-        .add_service(SessionAdminServer::with_interceptor(services.admin, auth))
         .add_service(services.health)
         .add_service(v1)
         .add_service(v1alpha)

@@ -17,6 +17,8 @@ use tracing::Instrument;
 const MAX_OFFER_BYTES: usize = 64 * 1024;
 /// Largest candidate line accepted; real ones are under 200 bytes.
 const MAX_CANDIDATE_BYTES: usize = 1024;
+/// Largest `sdp_mid` accepted; browsers use "0", "1", … or short names like "audio".
+const MAX_MID_BYTES: usize = 64;
 
 pub(crate) struct Service {
     shared: Arc<Shared>,
@@ -29,6 +31,7 @@ impl Service {
     }
 
     fn live(&self, id: &str) -> Result<SessionHandle, Error> {
+        session::ids::check(id)?;
         match self.shared.registry.lookup(id) {
             Lookup::Live(h) => Ok(h),
             Lookup::Ended | Lookup::Unknown => Err(Error::SessionNotFound(id.to_owned())),
@@ -66,6 +69,11 @@ fn check_candidate(c: Option<IceCandidate>) -> Result<IceCandidate, Error> {
     if c.candidate.len() > MAX_CANDIDATE_BYTES {
         return Err(Error::InvalidArgument(format!(
             "candidate is longer than {MAX_CANDIDATE_BYTES} bytes"
+        )));
+    }
+    if c.sdp_mid.len() > MAX_MID_BYTES {
+        return Err(Error::InvalidArgument(format!(
+            "sdp_mid is longer than {MAX_MID_BYTES} bytes"
         )));
     }
     if !c.candidate.is_empty() && !c.candidate.starts_with("candidate:") {
@@ -141,6 +149,7 @@ impl MediaSession for Service {
     async fn stop(&self, request: Request<StopRequest>) -> Result<Response<StopResponse>, Status> {
         let id = request.into_inner().session_id;
         async {
+            session::ids::check(&id)?;
             let released = match self.shared.registry.lookup(&id) {
                 Lookup::Live(h) => h.stop().await,
                 Lookup::Ended => false,

@@ -42,6 +42,8 @@ pub(super) struct Actor {
     /// Caller candidates that arrived before gatherCandidates returned, in arrival order.
     pub(super) pending: VecDeque<kurento::IceCandidate>,
     pub(super) ready: bool,
+    /// Caller candidates taken so far (queued or forwarded), against `max_candidates`.
+    pub(super) candidates_taken: usize,
     pub(super) last_touch: Instant,
     pub(super) down_since: Option<Instant>,
     pub(super) lease: Duration,
@@ -244,33 +246,38 @@ impl Actor {
                     self.watchers.publish(e);
                     None
                 }
-                Meaning::Failed(why) => Some(End::new(
-                    EndReason::MediaError,
-                    format!(
-                        "media server at {} reported an error: {why}",
-                        self.link.uri()
-                    ),
-                )),
+                // The watchers (and through web-bridge, browsers) get the gateway's wording; the media
+                // server's is for the log (the session's span names the server).
+                Meaning::Failed(why) => {
+                    tracing::warn!(error = %why, "the media server reported an error");
+                    Some(End::new(
+                        EndReason::MediaError,
+                        "the media server reported an error on this session",
+                    ))
+                }
                 Meaning::Ignore => None,
             },
             LinkNotice::RpcSessionLost {
                 restarted: true,
                 message,
-            } => Some(End::new(
-                EndReason::MediaServerRestarted,
-                format!("media server at {} restarted: {message}", self.link.uri()),
-            )),
+            } => {
+                tracing::warn!(%message, "the media server lost the session's objects");
+                Some(End::new(
+                    EndReason::MediaServerRestarted,
+                    "the media server restarted; the session's media is gone",
+                ))
+            }
             // The link only gives up on its rpc session when it shuts down, which the gateway does last.
             LinkNotice::RpcSessionLost {
                 restarted: false,
                 message,
-            } => Some(End::new(
-                EndReason::Shutdown,
-                format!(
-                    "the link to the media server at {} closed: {message}",
-                    self.link.uri()
-                ),
-            )),
+            } => {
+                tracing::info!(%message, "the media server link closed");
+                Some(End::new(
+                    EndReason::Shutdown,
+                    "the gateway is shutting down",
+                ))
+            }
         }
     }
 
@@ -313,6 +320,24 @@ impl Actor {
         let c = convert::candidate_from_pb(&c);
         // End-of-candidates: Kurento has no call for it and ignores an empty candidate.
         if c.candidate.is_empty() {
+            return Ok(());
+        }
+        let max = self.shared.config.max_candidates;
+        if self.candidates_taken >= max {
+            return Err(Error::Exhausted(format!(
+                "more than {max} candidates for one session"
+            )));
+        }
+        self.candidates_taken += 1;
+        // A refused address is dropped quietly (the caller's other candidates may well do), and counted.
+        if let Err(why) =
+            super::candidate_policy::check(&c.candidate, self.shared.config.candidate_networks)
+        {
+            self.shared.metrics.candidate_refused(why.label());
+            tracing::debug!(
+                reason = why.label(),
+                "caller candidate kept from the media server"
+            );
             return Ok(());
         }
         self.status.candidate_from_caller();
@@ -365,8 +390,7 @@ impl Actor {
                 return Some(End::new(
                     EndReason::MediaServerLost,
                     format!(
-                        "media server at {} unreachable for {} ms",
-                        self.link.uri(),
+                        "the media server was unreachable for {} ms",
                         grace.as_millis()
                     ),
                 ));

@@ -2,10 +2,11 @@
 //! handles that send it commands.
 
 mod actor;
+mod candidate_policy;
 mod convert;
 mod events;
 mod finish;
-mod ids;
+pub(crate) mod ids;
 pub(crate) mod registry;
 mod setup;
 mod shared;

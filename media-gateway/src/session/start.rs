@@ -49,6 +49,7 @@ pub(crate) async fn start(
         watchers: Watchers::new(shared.config.event_log_capacity),
         pending: VecDeque::new(),
         ready: false,
+        candidates_taken: 0,
         last_touch: Instant::now(),
         down_since: None,
         lease,

@@ -1,5 +1,7 @@
-//! With --auth-token, MediaSession and SessionAdmin answer UNAUTHENTICATED unless the call carries
-//! `authorization: Bearer <token>`; grpc.health.v1 and reflection stay open for probes and grpcurl.
+//! With --auth-token, MediaSession answers UNAUTHENTICATED unless the call carries `authorization: Bearer
+//! <token>`; SessionAdmin has its own credential (--admin-token), which the MediaSession token never
+//! replaces: without an admin token it is closed (PERMISSION_DENIED) to every caller. grpc.health.v1 and
+//! reflection stay open for probes and grpcurl.
 
 use crate::common;
 
@@ -15,6 +17,23 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 const TOKEN: &str = "0123456789abcdef-secret";
+const ADMIN: &str = "admin-fedcba9876543210";
+
+async fn list_code(channel: Channel, token: Option<&str>) -> Code {
+    let header: Option<MetadataValue<_>> =
+        token.map(|t| format!("Bearer {t}").parse().expect("ascii header"));
+    let mut admin =
+        SessionAdminClient::with_interceptor(channel, move |mut r: tonic::Request<()>| {
+            if let Some(h) = &header {
+                r.metadata_mut().insert("authorization", h.clone());
+            }
+            Ok(r)
+        });
+    match admin.list_sessions(ListSessionsRequest {}).await {
+        Ok(_) => Code::Ok,
+        Err(s) => s.code(),
+    }
+}
 
 async fn stop_code(channel: Channel, header: Option<&str>) -> Code {
     let header = header.map(|h| h.parse::<MetadataValue<_>>().expect("ascii header"));
@@ -77,22 +96,16 @@ async fn calls_need_the_token_probes_do_not() {
         Code::NotFound
     );
 
-    let admin = SessionAdminClient::new(channel.clone())
-        .list_sessions(ListSessionsRequest {})
-        .await
-        .expect_err("ListSessions without a token");
-    assert_eq!(admin.code(), Code::Unauthenticated);
-    let bearer: MetadataValue<_> = format!("Bearer {TOKEN}").parse().expect("ascii");
-    let mut admin =
-        SessionAdminClient::with_interceptor(channel.clone(), move |mut r: tonic::Request<()>| {
-            r.metadata_mut().insert("authorization", bearer.clone());
-            Ok(r)
-        });
-    let listed = admin
-        .list_sessions(ListSessionsRequest {})
-        .await
-        .expect("ListSessions with the token");
-    assert!(listed.into_inner().sessions.is_empty());
+    // Only the MediaSession token is configured: SessionAdmin is closed, with it or without it.
+    assert_eq!(
+        list_code(channel.clone(), None).await,
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        list_code(channel.clone(), Some(TOKEN)).await,
+        Code::PermissionDenied,
+        "the MediaSession token must not list everyone's sessions"
+    );
 
     let health = HealthClient::new(channel)
         .check(HealthCheckRequest {
@@ -124,4 +137,33 @@ async fn calls_need_the_token_probes_do_not() {
             "reflection (no token) must list {service}: {list}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_admin_takes_only_the_admin_token() {
+    let (gw, _peer) = on_peer_with(Script::default(), |c| media_gateway::Config {
+        auth_token: Some(Secret(TOKEN.into())),
+        admin_token: Some(Secret(ADMIN.into())),
+        ..c
+    })
+    .await;
+    let channel = Channel::from_shared(format!("http://{}", gw.gateway.local_addr()))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    assert_eq!(list_code(channel.clone(), Some(ADMIN)).await, Code::Ok);
+    assert_eq!(
+        list_code(channel.clone(), Some(TOKEN)).await,
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        list_code(channel.clone(), None).await,
+        Code::Unauthenticated
+    );
+    // And the admin token is not a MediaSession credential either.
+    assert_eq!(
+        stop_code(channel.clone(), Some(&format!("Bearer {ADMIN}"))).await,
+        Code::Unauthenticated
+    );
 }

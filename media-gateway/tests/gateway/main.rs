@@ -21,6 +21,7 @@ mod embedded_media_server_negotiates;
 mod grpc_web_over_http1;
 mod grpcurl_reflection;
 mod health_follows_the_media_server;
+mod hostile_callers;
 mod kms_error_mid_start_releases;
 mod kms_link_call;
 mod kms_link_events;

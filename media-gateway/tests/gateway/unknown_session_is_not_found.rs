@@ -1,4 +1,5 @@
-//! Every call on an id the gateway never issued gets NOT_FOUND.
+//! Every call on an id the gateway never issued gets NOT_FOUND; an id that is not even of the shape the
+//! gateway issues gets INVALID_ARGUMENT, and is not echoed back.
 
 use crate::common;
 
@@ -33,12 +34,18 @@ async fn never_issued_ids_are_not_found() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
-    let e = gw
-        .client
-        .stop(StopRequest {
-            session_id: String::new(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), Code::NotFound);
+    for bad in [String::new(), "x".repeat(10_000), "<script>".into()] {
+        let e = gw
+            .client
+            .stop(StopRequest {
+                session_id: bad.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        assert!(
+            bad.is_empty() || !e.message().contains(&bad),
+            "echoed: {e:?}"
+        );
+    }
 }

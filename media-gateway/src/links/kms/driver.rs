@@ -3,6 +3,7 @@
 
 use super::config::LinkConfig;
 use super::error::{KmsError, LinkState};
+use super::log_budget::{LogBudget, Verdict};
 use super::release_queue::{ReleaseQueue, ReleaseStats};
 use super::routes::Routes;
 use futures_util::{SinkExt, StreamExt};
@@ -136,7 +137,12 @@ pub(super) struct Driver {
     shutdown: CancellationToken,
     /// getInfo of the current rpc session, republished when a resume brings the link back up.
     info: Option<ServerInfo>,
+    /// Bounds the warnings a misbehaving media server can make us write.
+    complaints: LogBudget,
 }
+
+/// Warnings about one media server's bad frames written per minute at most.
+const COMPLAINTS_PER_MINUTE: u32 = 10;
 
 impl Driver {
     pub(super) fn new(
@@ -159,6 +165,7 @@ impl Driver {
             commands,
             calls: HashMap::new(),
             retries_in_flight: 0,
+            complaints: LogBudget::new(COMPLAINTS_PER_MINUTE, Duration::from_secs(60)),
             shared,
             shutdown,
             info: None,
@@ -290,7 +297,7 @@ impl Driver {
                 msg = rx.next() => match msg {
                     Some(Ok(Message::Text(t))) => self.client.handle_frame(t.as_str(), Instant::now()),
                     Some(Ok(Message::Binary(b))) => {
-                        tracing::warn!(uri = %self.uri, bytes = b.len(), "binary frame from the media server ignored");
+                        self.complain(&format!("binary frame of {} bytes ignored", b.len()));
                     }
                     // tungstenite queues the pong; flush so it leaves even when we have nothing to send. A
                     // server that stops reading must not wedge the link here with health still SERVING.
@@ -462,12 +469,26 @@ impl Driver {
                 Output::HandshakeFailed { step, reason } => {
                     drop_reason = Some(format!("rpc session setup failed at {step:?}: {reason}"));
                 }
-                Output::BadFrame(e) => {
-                    tracing::warn!(uri = %self.uri, "ignored a bad frame from the media server: {e}");
-                }
+                Output::BadFrame(e) => self.complain(&format!("ignored a bad frame: {e}")),
             }
         }
         drop_reason
+    }
+
+    /// A warning about the media server's frames, within the log budget.
+    fn complain(&mut self, what: &str) {
+        if let Verdict::Log { suppressed } = self.complaints.spend(Instant::now()) {
+            if suppressed > 0 {
+                tracing::warn!(uri = %self.uri, suppressed, "more complaints about the media server's frames were not logged");
+            }
+            // Bounded: a frame's text can be megabytes.
+            let mut end = what.len().min(300);
+            while !what.is_char_boundary(end) {
+                end -= 1;
+            }
+            let what = &what[..end];
+            tracing::warn!(uri = %self.uri, "media server frame: {what}");
+        }
     }
 
     fn map_error(&self, e: RequestError, method: &'static str) -> KmsError {

@@ -13,6 +13,7 @@ mod config;
 mod driver;
 mod error;
 mod handle;
+mod log_budget;
 mod release_queue;
 mod routes;
 

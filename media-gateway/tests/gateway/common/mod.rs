@@ -195,6 +195,8 @@ pub(crate) fn config(kms_uris: Vec<String>) -> Config {
         request_timeout: Duration::from_secs(2),
         start_timeout: Duration::from_secs(5),
         shutdown_grace: Duration::from_secs(3),
+        // Everything here runs on 127.0.0.1.
+        candidate_networks: media_gateway::CandidateNetworks::LOCAL,
         ..Config::default()
     }
 }
