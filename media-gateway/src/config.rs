@@ -67,6 +67,10 @@ pub struct Config {
     /// Require `authorization: Bearer <token>` on SessionAdmin. None: SessionAdmin is closed when
     /// `auth_token` is set (that token never grants it), and open when neither is.
     pub admin_token: Option<Secret>,
+    /// Sent as `Authorization: Bearer …` when connecting to the media servers in `kms_uris`, for ones that
+    /// require a shared secret (our media server's `--auth-secret`; KMS ignores it). The embedded media
+    /// server always gets a fresh random one of its own.
+    pub kms_secret: Option<Secret>,
 }
 
 /// The non-public networks a caller's candidates may name. Public addresses always pass; unspecified,
@@ -145,6 +149,7 @@ impl Default for Config {
             tls: None,
             auth_token: None,
             admin_token: None,
+            kms_secret: None,
         }
     }
 }

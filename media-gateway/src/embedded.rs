@@ -1,28 +1,51 @@
 //! The embedded media server, used when no Kurento address is configured: started in-process on
 //! 127.0.0.1:0 and reached over the same JSON-RPC WebSocket as a real KMS. Only with the `embedded` cargo
 //! feature; without it, a gateway given no KMS URI refuses to start ([`Error::KmsUriRequired`]).
+//!
+//! Its WebSocket listens on loopback, where any local process (or any web page a local browser opens)
+//! could reach it; so it gets a fresh random secret that only this gateway knows and sends, and it admits
+//! only the caller's candidate networks, as the gateway does.
 
+use crate::config::Config;
 use crate::error::Error;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Starts the embedded media server under `shutdown` and returns its `ws://…/kurento` address.
+/// Where the embedded media server listens, and the secret its WebSocket requires.
+pub(crate) struct Embedded {
+    pub(crate) uri: String,
+    pub(crate) secret: String,
+}
+
+/// 128 random bits, hex encoded.
+#[cfg(feature = "embedded")]
+fn fresh_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts the embedded media server under `shutdown`.
 #[cfg(feature = "embedded")]
 pub(crate) async fn start(
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
-) -> Result<String, Error> {
+    _config: &Config,
+) -> Result<Embedded, Error> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();
+    let secret = fresh_secret();
+    let server_config = media_server::Config::default();
     tasks.spawn(async move {
-        if let Err(e) = media_server::run(listener, media_server::Config::default(), token).await {
+        if let Err(e) = media_server::run(listener, server_config, token).await {
             tracing::error!(error = %e, "embedded media server stopped");
         }
     });
     let uri = format!("ws://{addr}/kurento");
     tracing::info!(%uri, "embedded media server started");
-    Ok(uri)
+    Ok(Embedded { uri, secret })
 }
 
 /// This build has no embedded media server: a KMS URI is required.
@@ -30,6 +53,7 @@ pub(crate) async fn start(
 pub(crate) async fn start(
     _shutdown: &CancellationToken,
     _tasks: &TaskTracker,
-) -> Result<String, Error> {
+    _config: &Config,
+) -> Result<Embedded, Error> {
     Err(Error::KmsUriRequired)
 }

@@ -108,6 +108,9 @@ pub struct Args {
     /// --auth-token is set, open when neither is.
     #[arg(long, env = "MEDIA_GATEWAY_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Shared secret for the media servers' WebSocket (sent as `Authorization: Bearer`). Empty: none.
+    #[arg(long, env = "MEDIA_GATEWAY_KMS_SECRET", hide_env_values = true)]
+    pub kms_secret: Option<String>,
     /// Log line format.
     #[arg(long, env = "MEDIA_GATEWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -223,6 +226,7 @@ impl Args {
             tls,
             auth_token: secret(self.auth_token.as_ref()),
             admin_token: secret(self.admin_token.as_ref()),
+            kms_secret: secret(self.kms_secret.as_ref()),
             ..Config::default()
         })
     }

@@ -111,15 +111,18 @@ pub async fn spawn_with_metrics(
     // has released its pipeline through them.
     let backend = CancellationToken::new();
     let backend_tasks = TaskTracker::new();
-    let kms_uris = if config.kms_uris.is_empty() {
-        vec![embedded::start(&backend, &backend_tasks).await?]
+    let (kms_uris, auth_secret) = if config.kms_uris.is_empty() {
+        let embedded = embedded::start(&backend, &backend_tasks, &config).await?;
+        (vec![embedded.uri], Some(embedded.secret))
     } else {
-        config.kms_uris.clone()
+        let secret = config.kms_secret.as_ref().map(|Secret(s)| s.clone());
+        (config.kms_uris.clone(), secret)
     };
     let link_config = kms::LinkConfig {
         request_timeout: config.request_timeout,
         connect_timeout: config.connect_timeout,
         ping_interval: config.ping_interval,
+        auth_secret,
         ..kms::LinkConfig::default()
     };
     let links = Arc::new(Links::spawn(&kms_uris, &link_config, &backend));

@@ -28,6 +28,9 @@ pub struct LinkConfig {
     pub command_queue: usize,
     /// Calls in flight at once (default 1024); more fail with `Unavailable`. Releases are exempt.
     pub max_pending: usize,
+    /// Sent as `Authorization: Bearer <secret>` with the WebSocket upgrade, for a media server that
+    /// requires it (ours, with `--auth-secret`; KMS ignores the header). Default: none.
+    pub auth_secret: Option<String>,
     /// Failed releases the link keeps retrying at once (default 100,000); beyond that they are left to
     /// reconciliation. Retries back off from `backoff_min` to `backoff_max`.
     pub max_owed_releases: usize,
@@ -47,6 +50,7 @@ impl Default for LinkConfig {
             command_queue: 256,
             max_pending: 1024,
             max_owed_releases: 100_000,
+            auth_secret: None,
         }
     }
 }

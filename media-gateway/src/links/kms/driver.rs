@@ -216,9 +216,13 @@ impl Driver {
         let ws_config = WebSocketConfig::default()
             .max_message_size(Some(self.config.max_frame_bytes))
             .max_frame_size(Some(self.config.max_frame_bytes));
+        let request = match self.upgrade_request() {
+            Ok(r) => r,
+            Err(e) => return Err(End::Dropped(e)),
+        };
         let attempt = tokio::time::timeout(
             self.config.connect_timeout,
-            tokio_tungstenite::connect_async_with_config(&*self.uri, Some(ws_config), true),
+            tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true),
         );
         tokio::pin!(attempt);
         loop {
@@ -235,6 +239,23 @@ impl Driver {
                 },
             }
         }
+    }
+
+    /// The upgrade request: the URI, and the shared secret when one is configured.
+    fn upgrade_request(
+        &self,
+    ) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, String> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = (*self.uri)
+            .into_client_request()
+            .map_err(|e| format!("bad media server URI: {e}"))?;
+        if let Some(secret) = &self.config.auth_secret {
+            let value = format!("Bearer {secret}")
+                .parse()
+                .map_err(|_| "the media server secret is not valid in a header".to_owned())?;
+            request.headers_mut().insert("authorization", value);
+        }
+        Ok(request)
     }
 
     /// Waits out the backoff, refusing calls at once (the gateway promises to fail fast while down).
