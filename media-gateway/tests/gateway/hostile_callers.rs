@@ -48,6 +48,11 @@ async fn a_candidate_flood_stops_at_the_cap() {
         }
     }
     assert_eq!(refused, 180);
+    // A well-behaved caller alongside is untouched: its own candidates go through.
+    let other = common::start_session(&mut gw.client, OFFER).await;
+    common::add_candidate(&mut gw.client, &other, public(999))
+        .await
+        .expect("the other session's candidate");
     assert!(eventually(Duration::from_secs(2), || added(&peer).len() == 20).await);
     assert_eq!(
         added(&peer).len(),
