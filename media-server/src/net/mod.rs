@@ -6,7 +6,7 @@ pub(crate) mod handshake;
 
 use crate::rpc::Core;
 use crate::rpc::state::ConnId;
-use handshake::Verdict;
+use handshake::{Access, Verdict};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -21,6 +21,7 @@ pub(crate) struct SocketConfig {
     pub path: String,
     pub max_frame_bytes: usize,
     pub handshake_timeout: Duration,
+    pub access: Access,
 }
 
 /// KMS's rule: strip the leading '/', ignore the query string, compare the rest.
@@ -40,12 +41,13 @@ pub(crate) async fn serve_socket(
     cfg: Arc<SocketConfig>,
     shutdown: CancellationToken,
 ) {
-    match handshake::inspect(&stream, cfg.handshake_timeout).await {
+    match handshake::inspect(&stream, cfg.handshake_timeout, &cfg.access).await {
         Ok(Some(Verdict::Upgrade)) => {}
         Ok(Some(Verdict::Reject(response))) => {
             tracing::debug!(
                 conn,
-                "not a complete WebSocket handshake; answered over HTTP"
+                status = response.lines().next().unwrap_or_default(),
+                "WebSocket upgrade refused or incomplete; answered over HTTP"
             );
             if let Err(e) = handshake::reject(stream, response).await {
                 tracing::debug!(conn, "rejecting: {e}");

@@ -37,4 +37,5 @@ mod session_gc_collects_abandoned_sessions;
 mod sigterm_releases_every_endpoint;
 mod transaction_newref;
 mod webrtc_properties;
+mod websocket_refuses_pages_and_strangers;
 mod wrong_path_closes_with_1002;
