@@ -20,6 +20,7 @@ mod engine_gathering_events;
 mod engine_loopback_echo;
 mod engine_release_frees_sockets;
 mod engine_second_offer_errors;
+mod engine_spoofed_datagrams_are_dropped;
 mod events_once_per_session;
 mod full_event_queue_never_blocks_requests;
 mod fuzz_frames_never_panic;
