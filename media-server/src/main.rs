@@ -49,6 +49,13 @@ struct Args {
     /// process exits.
     #[arg(long, env = "MEDIA_SERVER_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     shutdown_grace_secs: u64,
+    /// Take remote ICE candidates with loopback, private (RFC 1918, fc00::/7) or link-local addresses;
+    /// without it they are ignored and such peers connect through their own checks (peer-reflexive).
+    #[arg(long, env = "MEDIA_SERVER_ALLOW_PRIVATE_CANDIDATES")]
+    allow_private_candidates: bool,
+    /// Most remote ICE candidates one endpoint keeps (offer and trickle together).
+    #[arg(long, env = "MEDIA_SERVER_MAX_REMOTE_CANDIDATES", default_value_t = 64)]
+    max_remote_candidates: usize,
     /// Comma-separated web origins (e.g. https://app.example) whose pages may open the WebSocket; an
     /// upgrade with any other Origin header gets 403. Default: none (clients outside browsers send none).
     #[arg(long, env = "MEDIA_SERVER_ALLOWED_ORIGINS", value_delimiter = ',')]
@@ -101,6 +108,8 @@ impl Flags for Args {
             ..Config::default()
         };
         config.engine.interfaces = self.interfaces;
+        config.engine.allow_private_candidates = self.allow_private_candidates;
+        config.engine.max_remote_candidates = self.max_remote_candidates;
         config.engine.port_range = self.port_range.as_deref().map(parse_range).transpose()?;
         Ok(config)
     }

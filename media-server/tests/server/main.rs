@@ -26,6 +26,7 @@ mod full_event_queue_never_blocks_requests;
 mod fuzz_frames_never_panic;
 mod healthcheck_gets_http_500;
 mod hello_world_trace;
+mod ice_candidates_are_bounded;
 mod object_errors;
 mod one_pipelines_burst_cannot_starve_another;
 mod oversized_frames_are_refused;
