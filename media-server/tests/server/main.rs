@@ -24,6 +24,7 @@ mod engine_spoofed_datagrams_are_dropped;
 mod events_once_per_session;
 mod full_event_queue_never_blocks_requests;
 mod fuzz_frames_never_panic;
+mod fuzz_offers_and_candidates_never_panic;
 mod healthcheck_gets_http_500;
 mod hello_world_trace;
 mod ice_candidates_are_bounded;
