@@ -44,11 +44,18 @@ pub(crate) async fn serve_socket(
     match handshake::inspect(&stream, cfg.handshake_timeout, &cfg.access).await {
         Ok(Some(Verdict::Upgrade)) => {}
         Ok(Some(Verdict::Reject(response))) => {
-            tracing::debug!(
-                conn,
-                status = response.lines().next().unwrap_or_default(),
-                "WebSocket upgrade refused or incomplete; answered over HTTP"
-            );
+            let status = response.lines().next().unwrap_or_default();
+            // A refused Origin or secret is someone trying to get in: worth an operator's attention,
+            // unlike health checks, which come every few seconds.
+            if status.contains(" 401 ") || status.contains(" 403 ") {
+                tracing::info!(conn, status, "WebSocket upgrade refused");
+            } else {
+                tracing::debug!(
+                    conn,
+                    status,
+                    "not a complete WebSocket handshake; answered over HTTP"
+                );
+            }
             if let Err(e) = handshake::reject(stream, response).await {
                 tracing::debug!(conn, "rejecting: {e}");
             }
