@@ -4,6 +4,28 @@ use crate::engine::EngineConfig;
 use crate::rpc::outbox::OutboxLimits;
 use std::time::Duration;
 
+/// A shared secret; its `Debug` output never shows it, so logging a [`Config`] leaks nothing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthSecret(String);
+
+impl AuthSecret {
+    /// Wraps `secret`; the upgrade must then carry `Authorization: Bearer <secret>`.
+    pub fn new(secret: impl Into<String>) -> Self {
+        AuthSecret(secret.into())
+    }
+
+    /// The secret itself, to put in a client's `Authorization` header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AuthSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthSecret(<redacted>)")
+    }
+}
+
 /// How the media server listens, collects and limits. `Default` matches KMS's defaults where KMS has one.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -32,6 +54,16 @@ pub struct Config {
     /// `max_queues` pipelines (512) waiting at once, so at most 32,768 frames per connection. A full
     /// queue drops that pipeline's events only (counted in `ServerStats::event_drops`).
     pub event_queues: OutboxLimits,
+    /// Web origins (`scheme://host[:port]`, compared without case) whose pages may open the WebSocket.
+    /// An upgrade carrying any other `Origin` header gets HTTP 403: browsers let every page connect to
+    /// any host, loopback included, so without this rule any page an operator opens could list and
+    /// release every pipeline. Clients outside a browser (the gateway, kurento-client on Node) send no
+    /// `Origin` and are not affected. Default: empty (no browser page may connect).
+    pub allowed_origins: Vec<String>,
+    /// When set, every WebSocket upgrade must carry `Authorization: Bearer <secret>` (compared in
+    /// constant time); others get HTTP 401. KMS's health check (an upgrade without a key) still gets its
+    /// HTTP 500. Default: `None` (no secret, as KMS).
+    pub auth_secret: Option<AuthSecret>,
     /// Time a client gets to send its HTTP upgrade request. Default: 10 s.
     pub handshake_timeout: Duration,
     /// How long shutdown waits for connections to close before it releases every pipeline anyway and
@@ -50,6 +82,8 @@ impl Default for Config {
             max_sessions: 10_000,
             max_connections: 1024,
             event_queues: OutboxLimits::default(),
+            allowed_origins: Vec::new(),
+            auth_secret: None,
             handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
         }

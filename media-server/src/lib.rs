@@ -18,7 +18,7 @@ mod net;
 pub mod rpc;
 pub mod server;
 
-pub use config::Config;
+pub use config::{AuthSecret, Config};
 pub use error::Error;
 
 pub use server::{MediaServer, ServerStats, run};

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use media_server::Config;
+use media_server::{AuthSecret, Config};
 use service_kit::{Flags, LogFormat, secs};
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
@@ -49,6 +49,21 @@ struct Args {
     /// process exits.
     #[arg(long, env = "MEDIA_SERVER_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     shutdown_grace_secs: u64,
+    /// Take remote ICE candidates with loopback, private (RFC 1918, fc00::/7) or link-local addresses;
+    /// without it they are ignored and such peers connect through their own checks (peer-reflexive).
+    #[arg(long, env = "MEDIA_SERVER_ALLOW_PRIVATE_CANDIDATES")]
+    allow_private_candidates: bool,
+    /// Most remote ICE candidates one endpoint keeps (offer and trickle together).
+    #[arg(long, env = "MEDIA_SERVER_MAX_REMOTE_CANDIDATES", default_value_t = 64)]
+    max_remote_candidates: usize,
+    /// Comma-separated web origins (e.g. https://app.example) whose pages may open the WebSocket; an
+    /// upgrade with any other Origin header gets 403. Default: none (clients outside browsers send none).
+    #[arg(long, env = "MEDIA_SERVER_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// Shared secret every WebSocket upgrade must carry as `Authorization: Bearer <secret>` (else 401).
+    /// Prefer the environment variable: command lines are visible to other local users.
+    #[arg(long, env = "MEDIA_SERVER_AUTH_SECRET", hide_env_values = true)]
+    auth_secret: Option<String>,
     /// Log line format; the filter comes from RUST_LOG (default `info`).
     #[arg(long, env = "MEDIA_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -80,9 +95,21 @@ impl Flags for Args {
             max_objects: self.max_objects,
             max_sessions: self.max_sessions,
             shutdown_grace: secs(self.shutdown_grace_secs),
+            allowed_origins: self
+                .allowed_origins
+                .into_iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            auth_secret: self
+                .auth_secret
+                .filter(|s| !s.is_empty())
+                .map(AuthSecret::new),
             ..Config::default()
         };
         config.engine.interfaces = self.interfaces;
+        config.engine.allow_private_candidates = self.allow_private_candidates;
+        config.engine.max_remote_candidates = self.max_remote_candidates;
         config.engine.port_range = self.port_range.as_deref().map(parse_range).transpose()?;
         Ok(config)
     }

@@ -5,6 +5,7 @@ use crate::clock::now_ms;
 use crate::config::Config;
 use crate::engine::{Engine, EngineStats};
 use crate::error::Error;
+use crate::net::handshake::Access;
 use crate::net::{SocketConfig, serve_socket};
 use crate::rpc::outbox::EventDrops;
 use crate::rpc::state::Counts;
@@ -90,6 +91,10 @@ async fn serve(
         path: config.path.clone(),
         max_frame_bytes: config.max_frame_bytes,
         handshake_timeout: config.handshake_timeout,
+        access: Access {
+            allowed_origins: config.allowed_origins.clone(),
+            secret: config.auth_secret.as_ref().map(|s| s.expose().to_owned()),
+        },
     });
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let grace = config.shutdown_grace;

@@ -28,6 +28,17 @@ pub struct EngineConfig {
     /// Minimum time between two keyframe requests sent to the same peer stream; browsers ask often and
     /// each keyframe is expensive. Default: 300 ms.
     pub keyframe_min_interval: Duration,
+    /// Whether remote candidates with loopback, private (RFC 1918, fc00::/7) or link-local addresses are
+    /// taken. Each remote candidate makes the endpoint send STUN checks to its address, so a caller could
+    /// otherwise aim them at the server's own host or its private network; refused ones are ignored
+    /// quietly (counted in `EngineStats::candidates_ignored`). A peer that can reach the endpoint still
+    /// connects without them: its own checks arrive, and str0m learns its address as a peer-reflexive
+    /// candidate. Turn it on when peers are on the same host or network and behind a NAT or firewall
+    /// that needs the endpoint's checks first. Default: `false`.
+    pub allow_private_candidates: bool,
+    /// Most remote candidates one endpoint keeps, the offer's and the trickled ones together;
+    /// `addIceCandidate` beyond it fails (40401). A browser sends a handful. Default: 64.
+    pub max_remote_candidates: usize,
     /// Media absent this long in one direction turns its flow state to NOT_FLOWING. Default: 2 s.
     pub flow_timeout: Duration,
 }
@@ -43,6 +54,8 @@ impl Default for EngineConfig {
             media_threads: 1,
             keyframe_min_interval: Duration::from_millis(300),
             flow_timeout: Duration::from_secs(2),
+            allow_private_candidates: false,
+            max_remote_candidates: 64,
         }
     }
 }

@@ -158,7 +158,9 @@ impl Driver {
             return;
         };
         let Ok(contents) = DatagramRecv::try_from(data) else {
-            return; // not STUN/DTLS/RTP: stray traffic
+            // Not STUN/DTLS/RTP: stray traffic.
+            Counters::add(&self.peer.counters.packets_refused, 1);
+            return;
         };
         let receive = Receive {
             proto: Protocol::Udp,
@@ -166,7 +168,17 @@ impl Driver {
             destination: socket.local,
             contents,
         };
-        self.input(Input::Receive(Instant::now(), receive));
+        let input = Input::Receive(Instant::now(), receive);
+        // Only the ICE peer reaches DTLS and SRTP: STUN must carry our ICE credentials, anything else
+        // must come from the nominated pair or a pair whose checks succeeded. Without this a datagram
+        // from any address (a spoofed DTLS alert) could end the session during set-up, and str0m's
+        // `accepts` is exactly the demultiplexing check it documents for this.
+        if !self.peer.rtc.accepts(&input) {
+            Counters::add(&self.peer.counters.packets_refused, 1);
+            tracing::trace!(endpoint = %self.peer.id, %source, "datagram not from the ICE peer dropped");
+            return;
+        }
+        self.input(input);
     }
 
     fn input(&mut self, input: Input<'_>) {

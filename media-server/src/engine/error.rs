@@ -33,6 +33,13 @@ pub enum EngineError {
     /// The engine could not create its DTLS certificate.
     #[error("cannot create the DTLS certificate")]
     Certificate,
+    /// `addIceCandidate` beyond the endpoint's cap of remote candidates (offer and trickle together).
+    /// Kurento: 40401 ICE_ADD_CANDIDATE_ERROR.
+    #[error("Too many remote candidates: at most {max} per endpoint")]
+    TooManyCandidates {
+        /// The cap ([`crate::engine::EngineConfig::max_remote_candidates`]).
+        max: usize,
+    },
     /// The endpoint was released (or its task ended); the call cannot be served.
     /// Kurento: 40101 MEDIA_OBJECT_NOT_FOUND.
     #[error("endpoint released")]

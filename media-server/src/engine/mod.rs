@@ -21,6 +21,7 @@ mod error;
 mod event;
 mod forward;
 mod peer;
+mod remote_candidates;
 mod rtc_events;
 mod sdp_text;
 mod stats;
@@ -46,6 +47,7 @@ pub use stats::EngineStats;
 use driver::{BoundSocket, Driver};
 use forward::Link;
 use peer::{Peer, Timing};
+use remote_candidates::RemotePolicy;
 use stats::{Counters, Live, LiveGuard};
 use threads::MediaThreads;
 
@@ -142,7 +144,19 @@ impl Engine {
             keyframe_min_interval: config.keyframe_min_interval,
             flow_timeout: config.flow_timeout,
         };
-        let peer = Peer::new(id, rtc, timing, events, Arc::clone(counters), candidates);
+        let policy = RemotePolicy {
+            allow_private: config.allow_private_candidates,
+            max: config.max_remote_candidates,
+        };
+        let peer = Peer::new(
+            id,
+            rtc,
+            timing,
+            policy,
+            events,
+            Arc::clone(counters),
+            candidates,
+        );
 
         let (command_tx, command_rx) = mpsc::channel(config.command_capacity.max(1));
         let (media_tx, media_rx) = mpsc::channel(config.media_capacity.max(1));

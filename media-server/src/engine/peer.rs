@@ -14,12 +14,10 @@ use super::endpoint::{Command, EndpointId};
 use super::error::EngineError;
 use super::event::{EndpointEvent, IceComponentState};
 use super::forward::MediaState;
+use super::remote_candidates::{RemotePolicy, Verdict};
 use super::rtc_events::Status;
 use super::sdp_text::{self, MLine};
 use super::stats::Counters;
-
-/// Remote candidates kept while waiting for the offer; more than this is not a real peer.
-const MAX_PENDING_CANDIDATES: usize = 128;
 
 /// Where gathering stands. KMS lets `gatherCandidates` come before `processOffer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +40,7 @@ pub(crate) struct Peer {
     pub id: EndpointId,
     pub rtc: Rtc,
     pub timing: Timing,
+    remote_policy: RemotePolicy,
     events: mpsc::Sender<EndpointEvent>,
     pub counters: Arc<Counters>,
     /// One host candidate per bound socket, fixed at creation.
@@ -52,8 +51,10 @@ pub(crate) struct Peer {
     remote_sdp: Option<String>,
     local_sdp: Option<String>,
     mlines: Vec<MLine>,
+    /// Remote candidates added before the offer, applied once it is processed.
     pending_remote: Vec<Candidate>,
-    /// Remote candidates by address, to name the remote end of the selected pair.
+    /// Remote candidates by address, to name the remote end of the selected pair. Every remote
+    /// candidate the endpoint took (pending or in `Rtc`) is here, so its length is what the cap counts.
     pub remote_candidates: Vec<(SocketAddr, String)>,
     pub media: MediaState,
     pub status: Status,
@@ -64,6 +65,7 @@ impl Peer {
         id: EndpointId,
         rtc: Rtc,
         timing: Timing,
+        remote_policy: RemotePolicy,
         events: mpsc::Sender<EndpointEvent>,
         counters: Arc<Counters>,
         local_candidates: Vec<Candidate>,
@@ -72,6 +74,7 @@ impl Peer {
             id,
             rtc,
             timing,
+            remote_policy,
             events,
             counters,
             local_candidates,
@@ -112,8 +115,7 @@ impl Peer {
                 let _ = reply.send(Ok(()));
             }
             Command::AddIceCandidate { candidate, reply } => {
-                self.add_ice_candidate(&candidate);
-                let _ = reply.send(Ok(()));
+                let _ = reply.send(self.add_ice_candidate(&candidate));
             }
             Command::AddSink { link, reply } => {
                 self.add_sink(link);
@@ -159,8 +161,14 @@ impl Peer {
         if !sdp.trim_start().starts_with("v=") {
             return Err(EngineError::InvalidSdp("no v= line".into()));
         }
-        let offer =
-            SdpOffer::from_sdp_string(&sdp).map_err(|e| EngineError::InvalidSdp(e.to_string()))?;
+        // The offer's own candidates pass the same address rules and the same cap as trickled ones.
+        let room = self
+            .remote_policy
+            .max
+            .saturating_sub(self.remote_candidates.len());
+        let (filtered, _) = self.remote_policy.filter_offer(&sdp, room);
+        let offer = SdpOffer::from_sdp_string(&filtered)
+            .map_err(|e| EngineError::InvalidSdp(e.to_string()))?;
         let answer = self
             .rtc
             .sdp_api()
@@ -169,8 +177,11 @@ impl Peer {
         let answer = answer.to_sdp_string();
 
         self.mlines = sdp_text::mlines(&answer);
-        for line in sdp_text::candidates(&sdp) {
-            self.remember_remote(line);
+        for line in sdp_text::candidates(&filtered) {
+            if let Verdict::Take(parsed) = self.remote_policy.judge(line) {
+                self.remote_candidates
+                    .push((parsed.addr(), line.to_string()));
+            }
         }
         for candidate in std::mem::take(&mut self.pending_remote) {
             self.rtc.add_remote_candidate(candidate);
@@ -220,32 +231,33 @@ impl Peer {
         self.emit(EndpointEvent::IceGatheringDone);
     }
 
-    fn add_ice_candidate(&mut self, candidate: &str) {
+    fn add_ice_candidate(&mut self, candidate: &str) -> Result<(), EngineError> {
         let text = candidate.trim();
         let text = text.strip_prefix("a=").unwrap_or(text);
         if text.is_empty() {
-            return; // end of candidates: str0m keeps trickle open anyway
+            return Ok(()); // end of candidates: str0m keeps trickle open anyway
         }
-        let Some(parsed) = self.remember_remote(text) else {
-            // KMS drops what libnice cannot parse (mDNS names, garbage) and still reports success.
-            tracing::debug!(endpoint = %self.id, candidate = text, "ignoring unparsable remote candidate");
-            return;
+        let parsed = match self.remote_policy.judge(text) {
+            Verdict::Take(parsed) => parsed,
+            Verdict::Ignore(why) => {
+                // KMS drops what libnice cannot use (mDNS names, garbage) and still reports success.
+                Counters::add(&self.counters.candidates_ignored, 1);
+                tracing::debug!(endpoint = %self.id, candidate = text, "ignoring remote candidate: {why}");
+                return Ok(());
+            }
         };
+        if self.remote_candidates.len() >= self.remote_policy.max {
+            return Err(EngineError::TooManyCandidates {
+                max: self.remote_policy.max,
+            });
+        }
+        self.remote_candidates
+            .push((parsed.addr(), text.to_string()));
         if self.remote_sdp.is_some() {
             self.rtc.add_remote_candidate(parsed);
-        } else if self.pending_remote.len() < MAX_PENDING_CANDIDATES {
-            self.pending_remote.push(parsed);
         } else {
-            tracing::warn!(endpoint = %self.id, "too many candidates before the offer; dropping one");
+            self.pending_remote.push(parsed);
         }
-    }
-
-    fn remember_remote(&mut self, text: &str) -> Option<Candidate> {
-        let parsed = Candidate::from_sdp_string(text).ok()?;
-        if self.remote_candidates.len() < MAX_PENDING_CANDIDATES {
-            self.remote_candidates
-                .push((parsed.addr(), text.to_string()));
-        }
-        Some(parsed)
+        Ok(())
     }
 }

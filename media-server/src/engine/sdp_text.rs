@@ -83,7 +83,12 @@ enum Section {
 pub(crate) fn candidates(sdp: &str) -> impl Iterator<Item = &str> {
     sdp.lines()
         .filter_map(|l| l.strip_prefix("a="))
-        .filter(|l| l.starts_with("candidate:"))
+        .filter(|l| is_candidate(l))
+}
+
+/// Whether an attribute value (after `a=`) is a candidate, as str0m's parser reads it.
+pub(crate) fn is_candidate(attribute: &str) -> bool {
+    attribute.starts_with("candidate:")
 }
 
 #[cfg(test)]

@@ -14,6 +14,13 @@ pub struct EngineStats {
     pub packets_in: u64,
     /// UDP datagrams sent.
     pub packets_out: u64,
+    /// UDP datagrams dropped before str0m saw them (included in `packets_in`): not STUN, DTLS or RTP,
+    /// STUN without this endpoint's ICE credentials, or other traffic from an address that is not the
+    /// ICE peer's.
+    pub packets_refused: u64,
+    /// Remote candidates ignored (not given to str0m): mDNS names, unparsable text, and addresses the
+    /// candidate policy refuses (see [`crate::engine::EngineConfig::allow_private_candidates`]).
+    pub candidates_ignored: u64,
     /// Events dropped because the owner's channel was full or closed.
     pub events_dropped: u64,
     /// Forwarded media units dropped (sink queue full, sink gone, or no matching codec).
@@ -27,6 +34,8 @@ pub(crate) struct Counters {
     pub udp_sockets: AtomicUsize,
     pub packets_in: AtomicU64,
     pub packets_out: AtomicU64,
+    pub packets_refused: AtomicU64,
+    pub candidates_ignored: AtomicU64,
     pub events_dropped: AtomicU64,
     pub media_dropped: AtomicU64,
 }
@@ -38,6 +47,8 @@ impl Counters {
             udp_sockets: self.udp_sockets.load(Ordering::Relaxed),
             packets_in: self.packets_in.load(Ordering::Relaxed),
             packets_out: self.packets_out.load(Ordering::Relaxed),
+            packets_refused: self.packets_refused.load(Ordering::Relaxed),
+            candidates_ignored: self.candidates_ignored.load(Ordering::Relaxed),
             events_dropped: self.events_dropped.load(Ordering::Relaxed),
             media_dropped: self.media_dropped.load(Ordering::Relaxed),
         }

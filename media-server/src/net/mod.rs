@@ -6,7 +6,7 @@ pub(crate) mod handshake;
 
 use crate::rpc::Core;
 use crate::rpc::state::ConnId;
-use handshake::Verdict;
+use handshake::{Access, Verdict};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -21,6 +21,7 @@ pub(crate) struct SocketConfig {
     pub path: String,
     pub max_frame_bytes: usize,
     pub handshake_timeout: Duration,
+    pub access: Access,
 }
 
 /// KMS's rule: strip the leading '/', ignore the query string, compare the rest.
@@ -40,13 +41,21 @@ pub(crate) async fn serve_socket(
     cfg: Arc<SocketConfig>,
     shutdown: CancellationToken,
 ) {
-    match handshake::inspect(&stream, cfg.handshake_timeout).await {
+    match handshake::inspect(&stream, cfg.handshake_timeout, &cfg.access).await {
         Ok(Some(Verdict::Upgrade)) => {}
         Ok(Some(Verdict::Reject(response))) => {
-            tracing::debug!(
-                conn,
-                "not a complete WebSocket handshake; answered over HTTP"
-            );
+            let status = response.lines().next().unwrap_or_default();
+            // A refused Origin or secret is someone trying to get in: worth an operator's attention,
+            // unlike health checks, which come every few seconds.
+            if status.contains(" 401 ") || status.contains(" 403 ") {
+                tracing::info!(conn, status, "WebSocket upgrade refused");
+            } else {
+                tracing::debug!(
+                    conn,
+                    status,
+                    "not a complete WebSocket handshake; answered over HTTP"
+                );
+            }
             if let Err(e) = handshake::reject(stream, response).await {
                 tracing::debug!(conn, "rejecting: {e}");
             }

@@ -41,6 +41,11 @@ pub struct CoreLimits {
 /// Longest session id accepted. Real ones are UUIDs (36 bytes); KMS takes any string, but every id is
 /// stored and echoed, so an unbounded one would let one request pin megabytes per session.
 pub const MAX_SESSION_ID_BYTES: usize = 256;
+/// Longest `candidate` string `addIceCandidate` takes (40107 beyond). A candidate line with every
+/// extension a browser adds is under 200 bytes; the endpoint keeps what it takes.
+pub const MAX_CANDIDATE_BYTES: usize = 512;
+/// Longest `sdpMid` `addIceCandidate` takes (40107 beyond). Browsers use "0", "1" or "audio"/"video".
+pub const MAX_SDP_MID_BYTES: usize = 64;
 /// Most subscription ids one session holds for one event of one object (kurento-client-js holds one).
 pub const MAX_SUBSCRIPTIONS_PER_EVENT: usize = 64;
 /// Most tags on one object.

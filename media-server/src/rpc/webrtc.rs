@@ -4,9 +4,11 @@
 use super::convert::{engine_error, remote_candidate};
 use super::methods::not_found;
 use super::objects::{Class, MediaObject, WebRtcState, new_object_id};
-use super::{Core, Ctx, properties};
+use super::{Core, Ctx, MAX_CANDIDATE_BYTES, MAX_SDP_MID_BYTES, properties};
 use crate::engine::{Endpoint, EngineError};
-use kurento::{ErrorCode, ObjectId, ObjectRef, RpcError, WebRtcEndpointOp, WebRtcEndpointParams};
+use kurento::{
+    ErrorCode, IceCandidate, ObjectId, ObjectRef, RpcError, WebRtcEndpointOp, WebRtcEndpointParams,
+};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -113,6 +115,7 @@ impl Core {
                 )
             }
             WebRtcEndpointOp::AddIceCandidate { candidate } => {
+                check_candidate_sizes(&candidate)?;
                 let ep = self.endpoint_of(object)?;
                 let (candidate, mid, index) = remote_candidate(&candidate);
                 void(
@@ -230,6 +233,22 @@ impl Core {
             .ok_or_else(|| not_found(object))?;
         Ok(f(w))
     }
+}
+
+/// KMS takes strings of any size; ours are stored per endpoint, so both are bounded.
+fn check_candidate_sizes(c: &IceCandidate) -> Result<(), RpcError> {
+    for (name, value, max) in [
+        ("candidate", &c.candidate, MAX_CANDIDATE_BYTES),
+        ("sdpMid", &c.sdp_mid, MAX_SDP_MID_BYTES),
+    ] {
+        if value.len() > max {
+            return Err(RpcError::new(
+                ErrorCode::MediaObjectIllegalParamError,
+                format!("'{name}' is too long: {} bytes, at most {max}", value.len()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn state(connected: bool) -> &'static str {

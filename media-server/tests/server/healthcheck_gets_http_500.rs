@@ -1,5 +1,7 @@
 //! KMS's Docker health check (an upgrade request without Sec-WebSocket-Key) gets HTTP 500, as from
-//! websocketpp; a plain GET gets 426.
+//! websocketpp, also on a server that requires a secret and allows no browser origin; a plain GET gets
+//! 426. The probe's `Origin: 127.0.0.1` is what `healthchecker.sh` has curl send, not a browser's: the
+//! origin rule applies to complete handshakes only (`websocket_refuses_pages_and_strangers`).
 
 use crate::common;
 
@@ -17,7 +19,11 @@ async fn status_of(addr: std::net::SocketAddr, request: &str) -> anyhow::Result<
 
 #[tokio::test]
 async fn healthcheck_gets_http_500() -> anyhow::Result<()> {
-    let server = common::start(media_server::Config::default()).await?;
+    let server = common::start(media_server::Config {
+        auth_secret: Some(media_server::AuthSecret::new("not sent by the probe")),
+        ..media_server::Config::default()
+    })
+    .await?;
     let addr = server.local_addr();
     // What healthchecker.sh sends with curl.
     let probe = format!(
