@@ -3,10 +3,10 @@
 //! feature; without it, a gateway given no KMS URI refuses to start ([`Error::KmsUriRequired`]).
 //!
 //! Its WebSocket listens on loopback, where any local process (or any web page a local browser opens)
-//! could reach it; so it gets a fresh random secret that only this gateway knows and sends, and it admits
-//! only the caller's candidate networks, as the gateway does.
+//! could reach it; so it gets a fresh random secret that only this gateway knows and sends (and, as every
+//! media server of ours, it refuses browser origins). Its own candidate policy stays at its default (no
+//! private addresses learned by trickle): peers on this host still connect through the checks they send.
 
-use crate::config::Config;
 use crate::error::Error;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -31,13 +31,15 @@ fn fresh_secret() -> String {
 pub(crate) async fn start(
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
-    _config: &Config,
 ) -> Result<Embedded, Error> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();
     let secret = fresh_secret();
-    let server_config = media_server::Config::default();
+    let server_config = media_server::Config {
+        auth_secret: Some(media_server::AuthSecret::new(secret.clone())),
+        ..media_server::Config::default()
+    };
     tasks.spawn(async move {
         if let Err(e) = media_server::run(listener, server_config, token).await {
             tracing::error!(error = %e, "embedded media server stopped");
@@ -53,7 +55,6 @@ pub(crate) async fn start(
 pub(crate) async fn start(
     _shutdown: &CancellationToken,
     _tasks: &TaskTracker,
-    _config: &Config,
 ) -> Result<Embedded, Error> {
     Err(Error::KmsUriRequired)
 }

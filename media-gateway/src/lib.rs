@@ -112,7 +112,7 @@ pub async fn spawn_with_metrics(
     let backend = CancellationToken::new();
     let backend_tasks = TaskTracker::new();
     let (kms_uris, auth_secret) = if config.kms_uris.is_empty() {
-        let embedded = embedded::start(&backend, &backend_tasks, &config).await?;
+        let embedded = embedded::start(&backend, &backend_tasks).await?;
         (vec![embedded.uri], Some(embedded.secret))
     } else {
         let secret = config.kms_secret.as_ref().map(|Secret(s)| s.clone());

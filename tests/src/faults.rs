@@ -79,7 +79,7 @@ async fn outcome(
 ) -> anyhow::Result<Outcome> {
     let (left, to_zero) = settle(server, since, SETTLE_LIMIT).await?;
     let leftovers = if left > 0 {
-        leftovers(&server.uri).await?
+        leftovers(&server.kms()).await?
     } else {
         Vec::new()
     };
@@ -94,10 +94,10 @@ async fn outcome(
 }
 
 /// Every pipeline the media server holds, with its tags.
-async fn leftovers(kms_uri: &str) -> anyhow::Result<Vec<String>> {
+async fn leftovers(kms: &crate::Kms) -> anyhow::Result<Vec<String>> {
     use kurento::{MediaObjectOp, Method, ObjectId, SERVER_MANAGER, ServerManagerOp};
     let listed = crate::kms_call(
-        kms_uri,
+        kms,
         Method::invoke_op(SERVER_MANAGER, ServerManagerOp::GetPipelines),
     )
     .await?;
@@ -109,7 +109,7 @@ async fn leftovers(kms_uri: &str) -> anyhow::Result<Vec<String>> {
         .filter_map(|v| v.as_str())
     {
         let tags = crate::kms_call(
-            kms_uri,
+            kms,
             Method::invoke_op(ObjectId::new(id), MediaObjectOp::GetTags),
         )
         .await?;

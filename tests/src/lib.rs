@@ -17,12 +17,25 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
 
-/// A gateway on 127.0.0.1:0 with its embedded media server, serving until [`Gateway::stop`].
+/// A media server's Kurento WebSocket, and the secret it requires, if any.
+#[derive(Clone, Debug)]
+pub struct Kms {
+    /// `ws://host:port/kurento`.
+    pub uri: String,
+    /// Sent as `Authorization: Bearer` with the upgrade.
+    pub secret: Option<String>,
+}
+
+/// A gateway on 127.0.0.1:0 in front of our media server (in this process, behind a secret, as the
+/// gateway's embedded one is), serving until [`Gateway::stop`].
 pub struct Gateway {
     /// The running gateway, for asking it what it holds (sessions, media server addresses).
     pub handle: media_gateway::Gateway,
     /// The gRPC address to connect a MediaSession client to, e.g. `http://127.0.0.1:40123`.
     pub grpc_uri: String,
+    kms: Kms,
+    /// Kept for its Drop, which stops the media server.
+    _media_server: media_server::MediaServer,
     shutdown: CancellationToken,
 }
 
@@ -37,9 +50,27 @@ impl Gateway {
         .await
     }
 
-    /// Starts a gateway with `config`, logging to the test output when RUST_LOG is set.
+    /// Starts a media server with a secret of its own and a gateway with `config` in front of it (its
+    /// `kms_uris` and `kms_secret` are set here), logging to the test output when RUST_LOG is set.
     pub async fn start_with(config: media_gateway::Config) -> anyhow::Result<Self> {
         init_tracing();
+        let secret = format!("e2e-{}", std::process::id());
+        let media_server = media_server::MediaServer::spawn(
+            TcpListener::bind("127.0.0.1:0").await?,
+            media_server::Config {
+                auth_secret: Some(media_server::AuthSecret::new(secret.clone())),
+                ..media_server::Config::default()
+            },
+        )?;
+        let kms = Kms {
+            uri: media_server.url(),
+            secret: Some(secret.clone()),
+        };
+        let config = media_gateway::Config {
+            kms_uris: vec![kms.uri.clone()],
+            kms_secret: Some(media_gateway::Secret(secret)),
+            ..config
+        };
         let shutdown = CancellationToken::new();
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let grpc_uri = format!("http://{}", listener.local_addr()?);
@@ -47,13 +78,15 @@ impl Gateway {
         Ok(Self {
             handle,
             grpc_uri,
+            kms,
+            _media_server: media_server,
             shutdown,
         })
     }
 
-    /// The media server's Kurento JSON-RPC address.
-    pub fn kms_uri(&self) -> &str {
-        &self.handle.kms_uris()[0]
+    /// The media server's Kurento JSON-RPC address and secret.
+    pub fn kms(&self) -> &Kms {
+        &self.kms
     }
 
     /// A gRPC client for the MediaSession API.
@@ -64,7 +97,7 @@ impl Gateway {
     /// Waits (up to 5 s) until the media server holds no pipeline and the gateway no session.
     pub async fn assert_released(&self) -> anyhow::Result<()> {
         let held = move || async move {
-            anyhow::Ok((pipelines(self.kms_uri()).await?, self.handle.sessions()))
+            anyhow::Ok((pipelines(self.kms()).await?, self.handle.sessions()))
         };
         let released = test_support::wait::until_some(Duration::from_secs(5), || async move {
             match held().await {
@@ -251,9 +284,9 @@ pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Resu
 }
 
 /// Asks a Kurento media server for `ServerManager.getPipelines` over its own JSON-RPC, on a fresh connection.
-pub async fn pipelines(kms_uri: &str) -> anyhow::Result<usize> {
+pub async fn pipelines(kms: &Kms) -> anyhow::Result<usize> {
     let value = kms_call(
-        kms_uri,
+        kms,
         Method::invoke_op(SERVER_MANAGER, ServerManagerOp::GetPipelines),
     )
     .await?;
@@ -264,8 +297,16 @@ pub async fn pipelines(kms_uri: &str) -> anyhow::Result<usize> {
 }
 
 /// One Kurento request on a fresh connection; returns the result's `value`.
-pub async fn kms_call(kms_uri: &str, method: Method) -> anyhow::Result<Value> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(kms_uri)
+pub async fn kms_call(kms: &Kms, method: Method) -> anyhow::Result<Value> {
+    use tungstenite::client::IntoClientRequest as _;
+    let kms_uri = kms.uri.as_str();
+    let mut request = kms_uri.into_client_request()?;
+    if let Some(secret) = &kms.secret {
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {secret}").parse()?);
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
         .await
         .with_context(|| format!("connecting {kms_uri}"))?;
     ws.send(tungstenite::Message::text(

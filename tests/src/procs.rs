@@ -73,9 +73,17 @@ impl MediaServerProc {
         Ok(host.parse()?)
     }
 
+    /// Its Kurento WebSocket (no secret: the binary runs without one here).
+    pub fn kms(&self) -> crate::Kms {
+        crate::Kms {
+            uri: self.uri.clone(),
+            secret: None,
+        }
+    }
+
     /// Pipelines it holds right now, as its own ServerManager lists them.
     pub async fn pipelines(&self) -> anyhow::Result<usize> {
-        crate::pipelines(&self.uri).await
+        crate::pipelines(&self.kms()).await
     }
 }
 

@@ -36,7 +36,7 @@ async fn bridge_drain_releases_pipelines() -> anyhow::Result<()> {
         assert_eq!(reply["id"], "startResponse", "{reply}");
         browsers.push((peer, ws));
     }
-    assert_eq!(e2e_tests::pipelines(gateway.kms_uri()).await?, 2);
+    assert_eq!(e2e_tests::pipelines(gateway.kms()).await?, 2);
 
     web.shutdown.cancel();
     for (_, ws) in &mut browsers {
