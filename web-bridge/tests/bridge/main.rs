@@ -22,6 +22,7 @@ mod logs_carry_session_id;
 mod metrics_count_sockets_sessions_and_messages;
 mod non_json_message_gets_error;
 mod oversized_message_gets_error;
+mod parser_survives_corpus_and_mutations;
 mod readyz_caches_gateway_health;
 mod readyz_follows_gateway_health;
 mod second_start_stops_first;
