@@ -61,20 +61,24 @@ pub async fn run(
         shutdown: shutdown.clone(),
     });
     tracing::info!(addr = ?listener.local_addr().ok(), tls = tls.is_some(), "web-bridge serving");
-    let router = http::routes::router(app);
+    let admission = http::admission::Admission::new(
+        limits.max_connections,
+        limits.max_connections_per_ip,
+        app.config.counters.clone(),
+    );
+    let serving = http::serve::Listener {
+        tls,
+        router: http::routes::router(app),
+        admission,
+        handshake_timeout: limits.tls_handshake_timeout,
+        header_read_timeout: limits.header_read_timeout,
+    };
 
     // The listener stays open while draining, so probes see 503 instead of a refused connection, and closes
     // (`closed`) only when the sockets are done.
     let closed = CancellationToken::new();
     let connections = TaskTracker::new();
-    let accept = http::serve::accept_loop(
-        listener,
-        tls,
-        router,
-        connections.clone(),
-        closed.clone(),
-        limits.tls_handshake_timeout,
-    );
+    let accept = http::serve::accept_loop(listener, serving, connections.clone(), closed.clone());
     let drain = async {
         shutdown.cancelled().await;
         let deadline = Instant::now() + limits.shutdown_grace;
