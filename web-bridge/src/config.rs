@@ -19,7 +19,8 @@ pub struct Config {
     pub tls: TlsMode,
     /// Serve the page from this folder instead of the copy embedded in the binary (for editing the page live).
     pub static_dir: Option<PathBuf>,
-    /// Origins (e.g. `https://demo.example:8443`) allowed to open the WebSocket besides the page's own origin.
+    /// Origins (e.g. `https://demo.example:8443`) allowed to open the WebSocket besides the listen address's own
+    /// (`http(s)://127.0.0.1:PORT`, `http(s)://localhost:PORT`). The Host header is never trusted for this.
     pub allowed_origins: Vec<String>,
     /// STUN/TURN servers handed to the page through `GET /config.json`.
     pub ice_servers: Vec<IceServer>,

@@ -66,6 +66,9 @@ pub enum Error {
     /// connection at once, and a zero cap would refuse everyone.
     #[error("the {0} limit must not be zero")]
     ZeroLimit(&'static str),
+    /// An `allowed_origins` entry is not an origin such as `https://demo.example:8443`.
+    #[error("allowed origin {0:?} is not an origin like https://host:port")]
+    AllowedOrigin(String),
     /// The listener failed.
     #[error("listener failed: {0}")]
     Io(#[from] std::io::Error),

@@ -50,6 +50,14 @@ pub async fn run(
         limits.readiness_timeout,
     );
     let assets = http::assets::Assets::new(config.static_dir.as_deref())?;
+    let page_addr = listener.local_addr()?;
+    let origins = browser::origin::Allowed::new(&config.allowed_origins, page_addr, tls.is_some())?;
+    if config.allowed_origins.is_empty() {
+        tracing::info!(
+            allowed = ?origins.shown(),
+            "only these origins may open the WebSocket; behind a proxy or on another host name, pass --allowed-origin"
+        );
+    }
     let tasks = TaskTracker::new();
     let app = Arc::new(app::App {
         sockets: Arc::new(Semaphore::new(limits.max_sockets)),
@@ -57,10 +65,11 @@ pub async fn run(
         gateway,
         readiness,
         assets,
+        origins,
         tasks: tasks.clone(),
         shutdown: shutdown.clone(),
     });
-    tracing::info!(addr = ?listener.local_addr().ok(), tls = tls.is_some(), "web-bridge serving");
+    tracing::info!(addr = %page_addr, tls = tls.is_some(), "web-bridge serving");
     let admission = http::admission::Admission::new(
         limits.max_connections,
         limits.max_connections_per_ip,

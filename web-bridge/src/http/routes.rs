@@ -43,7 +43,7 @@ async fn helloworld(
         )
             .into_response();
     }
-    if let Err(why) = crate::browser::origin::check(&headers, &app.config.allowed_origins) {
+    if let Err(why) = app.origins.check(&headers) {
         tracing::warn!("refused a WebSocket: {why}");
         return (StatusCode::FORBIDDEN, why).into_response();
     }

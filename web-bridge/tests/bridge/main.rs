@@ -27,6 +27,7 @@ mod oversized_message_gets_error;
 mod parser_survives_corpus_and_mutations;
 mod readyz_caches_gateway_health;
 mod readyz_follows_gateway_health;
+mod rebinding_host_cannot_open_socket;
 mod second_start_stops_first;
 mod server_candidates_reach_browser;
 mod sigterm_drains_the_binary;
