@@ -24,6 +24,9 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// STUN/TURN servers handed to the page through `GET /config.json`.
     pub ice_servers: Vec<IceServer>,
+    /// Also hand the page the ICE servers that carry a username and credential (TURN). Off by default:
+    /// `/config.json` is unauthenticated, so anyone who can reach it would get the TURN credentials.
+    pub expose_turn_credentials: bool,
     /// Every bound the bridge enforces.
     pub limits: Limits,
     /// Live counts; clone this handle before passing the config to `run` to watch them.
@@ -40,6 +43,7 @@ impl Default for Config {
             static_dir: None,
             allowed_origins: Vec::new(),
             ice_servers: Vec::new(),
+            expose_turn_credentials: false,
             limits: Limits::default(),
             counters: Counters::default(),
         }
@@ -98,6 +102,13 @@ pub struct IceServer {
     /// The TURN credential, given together with `username`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
+}
+
+impl IceServer {
+    /// Whether this entry carries a username and credential (which `/config.json` withholds by default).
+    pub fn has_credentials(&self) -> bool {
+        self.username.is_some() || self.credential.is_some()
+    }
 }
 
 impl std::str::FromStr for IceServer {

@@ -86,6 +86,14 @@ struct Args {
         default_value_t = Limits::default().idle_socket_timeout.as_secs(),
         value_parser = clap::value_parser!(u64).range(1..))]
     idle_socket_timeout_secs: u64,
+    /// Serve `/metrics` (with `/healthz` and `/readyz`) on this `HOST:PORT`, plain HTTP, and no longer on the
+    /// public port.
+    #[arg(long, env = "WEB_BRIDGE_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Also serve ICE servers that carry a username and credential at `/config.json`, which anyone who can
+    /// load the page can read. Off: only entries without credentials are served.
+    #[arg(long, env = "WEB_BRIDGE_EXPOSE_TURN_CREDENTIALS")]
+    expose_turn_credentials: bool,
     /// Seconds to finish open sockets (stop their sessions) after SIGTERM before exiting.
     #[arg(long, env = "WEB_BRIDGE_SHUTDOWN_GRACE_SECS", default_value_t = Limits::default().shutdown_grace.as_secs())]
     shutdown_grace_secs: u64,
@@ -134,6 +142,7 @@ impl Flags for Args {
             static_dir: self.static_dir,
             allowed_origins: self.allowed_origin,
             ice_servers: self.ice_server,
+            expose_turn_credentials: self.expose_turn_credentials,
             limits: Limits {
                 max_message_bytes: self.max_message_bytes,
                 messages_per_second: self.messages_per_second,
@@ -160,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::init("info");
     let shutdown = service_kit::shutdown_on_signal();
     let addr = listen_address(&args.listen)?;
+    let metrics_addr = args.metrics_listen.clone();
     let config = args.into_config()?;
     let scheme = if config.tls == TlsMode::Plain {
         "http"
@@ -179,7 +189,15 @@ async fn main() -> anyhow::Result<()> {
         local.port(),
         config.gateway
     ));
-    web_bridge::run(listener, config, shutdown).await?;
+    let metrics = match metrics_addr {
+        Some(addr) => Some(service_kit::bind(addr.as_str(), "metrics").await?),
+        None => None,
+    };
+    let listeners = web_bridge::Listeners {
+        page: listener,
+        metrics,
+    };
+    web_bridge::run_with(listeners, config, shutdown).await?;
     Ok(())
 }
 
