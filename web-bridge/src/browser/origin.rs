@@ -57,7 +57,10 @@ impl Allowed {
         }
         for host in hosts {
             if let Ok(url) = Url::parse(&format!("{scheme}://{host}:{port}")) {
-                origins.push(url.origin());
+                let origin = url.origin();
+                if !origins.contains(&origin) {
+                    origins.push(origin);
+                }
             }
         }
         Ok(Self { origins, any })
@@ -147,6 +150,20 @@ mod tests {
             listed
                 .check(&headers(Some("https://localhost:9999"), "localhost:9999"))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn loopback_listen_lists_each_origin_once() {
+        let listen: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let shown = Allowed::new(&[], listen, false).unwrap().shown();
+        assert_eq!(
+            shown,
+            [
+                "http://localhost:8080",
+                "http://127.0.0.1:8080",
+                "http://[::1]:8080"
+            ]
         );
     }
 
