@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::browser::origin::Allowed;
 use crate::config::Config;
 use crate::gateway::client::Gateway;
 use crate::gateway::health::Readiness;
@@ -18,6 +19,8 @@ pub(crate) struct App {
     pub(crate) gateway: Gateway,
     pub(crate) readiness: Readiness,
     pub(crate) assets: Assets,
+    /// The origins that may open `/helloworld`, fixed at start-up.
+    pub(crate) origins: Allowed,
     /// Caps open WebSockets at `limits.max_sockets`.
     pub(crate) sockets: Arc<Semaphore>,
     /// Every WebSocket and Start task, so the drain can wait until they have stopped their calls.

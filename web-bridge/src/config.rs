@@ -19,10 +19,14 @@ pub struct Config {
     pub tls: TlsMode,
     /// Serve the page from this folder instead of the copy embedded in the binary (for editing the page live).
     pub static_dir: Option<PathBuf>,
-    /// Origins (e.g. `https://demo.example:8443`) allowed to open the WebSocket besides the page's own origin.
+    /// Origins (e.g. `https://demo.example:8443`) allowed to open the WebSocket besides the listen address's own
+    /// (`http(s)://127.0.0.1:PORT`, `http(s)://localhost:PORT`). The Host header is never trusted for this.
     pub allowed_origins: Vec<String>,
     /// STUN/TURN servers handed to the page through `GET /config.json`.
     pub ice_servers: Vec<IceServer>,
+    /// Also hand the page the ICE servers that carry a username and credential (TURN). Off by default:
+    /// `/config.json` is unauthenticated, so anyone who can reach it would get the TURN credentials.
+    pub expose_turn_credentials: bool,
     /// Every bound the bridge enforces.
     pub limits: Limits,
     /// Live counts; clone this handle before passing the config to `run` to watch them.
@@ -39,6 +43,7 @@ impl Default for Config {
             static_dir: None,
             allowed_origins: Vec::new(),
             ice_servers: Vec::new(),
+            expose_turn_credentials: false,
             limits: Limits::default(),
             counters: Counters::default(),
         }
@@ -99,6 +104,13 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+impl IceServer {
+    /// Whether this entry carries a username and credential (which `/config.json` withholds by default).
+    pub fn has_credentials(&self) -> bool {
+        self.username.is_some() || self.credential.is_some()
+    }
+}
+
 impl std::str::FromStr for IceServer {
     type Err = String;
 
@@ -149,8 +161,20 @@ pub struct Limits {
     pub start_timeout: Duration,
     /// How long AddIceCandidate or Stop may take.
     pub call_timeout: Duration,
-    /// How long a client may take to finish the TLS handshake.
+    /// How long a client may take to finish the TLS handshake. Must not be zero.
     pub tls_handshake_timeout: Duration,
+    /// How long a client may take to send a request's headers (hyper's header read timeout, also the idle
+    /// time allowed between requests on a kept-alive connection). Must not be zero.
+    pub header_read_timeout: Duration,
+    /// HTTP connections (WebSockets included, on every listener) open at once; more are closed at once.
+    /// Must not be zero.
+    pub max_connections: usize,
+    /// HTTP connections open at once from one IP address (one /64 for IPv6); more are closed at once.
+    /// Must not be zero.
+    pub max_connections_per_ip: usize,
+    /// How long a WebSocket may hold no session (never sent `start`, or stopped) before it is closed with
+    /// 1008, so idle sockets cannot fill `max_sockets`. Must not be zero.
+    pub idle_socket_timeout: Duration,
     /// How often a WebSocket is pinged. Must not be zero.
     pub ping_interval: Duration,
     /// How long a browser may stay silent after a ping before its socket is closed and its session stopped.
@@ -170,14 +194,27 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Refuses the zero durations that would break the sockets rather than merely tighten them.
+    /// Refuses the zeroes that would break the bridge (or silently switch a protection off) rather than
+    /// merely tighten it.
     pub(crate) fn check(&self) -> Result<(), Error> {
         for (name, value) in [
             ("ping_interval", self.ping_interval),
             ("pong_timeout", self.pong_timeout),
             ("send_timeout", self.send_timeout),
+            ("tls_handshake_timeout", self.tls_handshake_timeout),
+            ("header_read_timeout", self.header_read_timeout),
+            ("idle_socket_timeout", self.idle_socket_timeout),
         ] {
             if value.is_zero() {
+                return Err(Error::ZeroLimit(name));
+            }
+        }
+        for (name, value) in [
+            ("max_sockets", self.max_sockets),
+            ("max_connections", self.max_connections),
+            ("max_connections_per_ip", self.max_connections_per_ip),
+        ] {
+            if value == 0 {
                 return Err(Error::ZeroLimit(name));
             }
         }
@@ -197,6 +234,10 @@ impl Default for Limits {
             start_timeout: Duration::from_secs(30),
             call_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 2048,
+            max_connections_per_ip: 128,
+            idle_socket_timeout: Duration::from_secs(60),
             ping_interval: Duration::from_secs(30),
             pong_timeout: Duration::from_secs(20),
             send_timeout: Duration::from_secs(10),

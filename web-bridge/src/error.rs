@@ -60,10 +60,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A limit that must be positive is zero (`ping_interval`, `pong_timeout` or `send_timeout`): a zero ping
-    /// interval cannot be timed, and a zero timeout would close every socket at once.
+    /// A limit that must be positive is zero (`ping_interval`, `pong_timeout`, `send_timeout`,
+    /// `tls_handshake_timeout`, `header_read_timeout`, `idle_socket_timeout`, `max_sockets`, `max_connections`
+    /// or `max_connections_per_ip`): a zero ping interval cannot be timed, a zero timeout would close every
+    /// connection at once, and a zero cap would refuse everyone.
     #[error("the {0} limit must not be zero")]
     ZeroLimit(&'static str),
+    /// An `allowed_origins` entry is not an origin such as `https://demo.example:8443`.
+    #[error("allowed origin {0:?} is not an origin like https://host:port")]
+    AllowedOrigin(String),
     /// The listener failed.
     #[error("listener failed: {0}")]
     Io(#[from] std::io::Error),

@@ -59,8 +59,41 @@ struct Args {
     #[arg(long, env = "WEB_BRIDGE_MESSAGES_PER_SECOND", default_value_t = Limits::default().messages_per_second)]
     messages_per_second: u32,
     /// WebSocket connections open at once.
-    #[arg(long, env = "WEB_BRIDGE_MAX_SOCKETS", default_value_t = Limits::default().max_sockets)]
-    max_sockets: usize,
+    #[arg(long, env = "WEB_BRIDGE_MAX_SOCKETS", default_value_t = Limits::default().max_sockets as u64,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    max_sockets: u64,
+    /// HTTP connections open at once (WebSockets and TLS handshakes included); more are closed on accept.
+    #[arg(long, env = "WEB_BRIDGE_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections as u64,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// HTTP connections open at once from one IP address (one /64 for IPv6); more are closed on accept.
+    #[arg(long, env = "WEB_BRIDGE_MAX_CONNECTIONS_PER_IP",
+        default_value_t = Limits::default().max_connections_per_ip as u64,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections_per_ip: u64,
+    /// Seconds a client may take to send a request's headers (and to start the next on a kept-alive connection).
+    #[arg(long, env = "WEB_BRIDGE_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = Limits::default().header_read_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_secs: u64,
+    /// Seconds a client may take to finish the TLS handshake.
+    #[arg(long, env = "WEB_BRIDGE_TLS_HANDSHAKE_TIMEOUT_SECS",
+        default_value_t = Limits::default().tls_handshake_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    tls_handshake_timeout_secs: u64,
+    /// Seconds a WebSocket may hold no session (never sent `start`, or stopped) before it is closed (1008).
+    #[arg(long, env = "WEB_BRIDGE_IDLE_SOCKET_TIMEOUT_SECS",
+        default_value_t = Limits::default().idle_socket_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    idle_socket_timeout_secs: u64,
+    /// Serve `/metrics` (with `/healthz` and `/readyz`) on this `HOST:PORT`, plain HTTP, and no longer on the
+    /// public port.
+    #[arg(long, env = "WEB_BRIDGE_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Also serve ICE servers that carry a username and credential at `/config.json`, which anyone who can
+    /// load the page can read. Off: only entries without credentials are served.
+    #[arg(long, env = "WEB_BRIDGE_EXPOSE_TURN_CREDENTIALS")]
+    expose_turn_credentials: bool,
     /// Seconds to finish open sockets (stop their sessions) after SIGTERM before exiting.
     #[arg(long, env = "WEB_BRIDGE_SHUTDOWN_GRACE_SECS", default_value_t = Limits::default().shutdown_grace.as_secs())]
     shutdown_grace_secs: u64,
@@ -109,10 +142,16 @@ impl Flags for Args {
             static_dir: self.static_dir,
             allowed_origins: self.allowed_origin,
             ice_servers: self.ice_server,
+            expose_turn_credentials: self.expose_turn_credentials,
             limits: Limits {
                 max_message_bytes: self.max_message_bytes,
                 messages_per_second: self.messages_per_second,
-                max_sockets: self.max_sockets,
+                max_sockets: count(self.max_sockets),
+                max_connections: count(self.max_connections),
+                max_connections_per_ip: count(self.max_connections_per_ip),
+                header_read_timeout: secs(self.header_read_timeout_secs),
+                tls_handshake_timeout: secs(self.tls_handshake_timeout_secs),
+                idle_socket_timeout: secs(self.idle_socket_timeout_secs),
                 start_timeout: secs(self.start_timeout_secs),
                 shutdown_grace: secs(self.shutdown_grace_secs),
                 ping_interval: secs(self.ping_interval_secs),
@@ -130,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::init("info");
     let shutdown = service_kit::shutdown_on_signal();
     let addr = listen_address(&args.listen)?;
+    let metrics_addr = args.metrics_listen.clone();
     let config = args.into_config()?;
     let scheme = if config.tls == TlsMode::Plain {
         "http"
@@ -149,8 +189,21 @@ async fn main() -> anyhow::Result<()> {
         local.port(),
         config.gateway
     ));
-    web_bridge::run(listener, config, shutdown).await?;
+    let metrics = match metrics_addr {
+        Some(addr) => Some(service_kit::bind(addr.as_str(), "metrics").await?),
+        None => None,
+    };
+    let listeners = web_bridge::Listeners {
+        page: listener,
+        metrics,
+    };
+    web_bridge::run_with(listeners, config, shutdown).await?;
     Ok(())
+}
+
+/// A count flag (already at least 1) as a `usize`; beyond `usize` is as good as unlimited.
+fn count(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
 }
 
 /// `HOST:PORT` as given, or the host and port of a URL (its scheme's default port when it names none).

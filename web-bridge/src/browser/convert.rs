@@ -102,16 +102,25 @@ pub(crate) fn forward(event: SessionEvent) -> Forward {
         })),
         Event::Ended(e) if e.reason() == EndReason::Stopped => Forward::Nothing,
         Event::Ended(e) => {
-            let why = if e.message.is_empty() {
-                format!("{:?}", e.reason())
-            } else {
-                e.message
-            };
+            // The gateway's message names media servers and their addresses: for the log, not the page.
+            tracing::info!(reason = ?e.reason(), "the gateway ended the session: {}", e.message);
             Forward::Always(ServerMessage::Error(
                 ErrorKind::SessionEnded,
-                format!("the media session ended: {why}"),
+                format!("the media session ended: {}", end_reason(e.reason())),
             ))
         }
+    }
+}
+
+/// The page's words for why the gateway ended a session.
+fn end_reason(reason: EndReason) -> &'static str {
+    match reason {
+        EndReason::LeaseExpired => "it was left unattended for too long",
+        EndReason::MediaServerLost => "the media server was lost",
+        EndReason::MediaServerRestarted => "the media server restarted",
+        EndReason::Shutdown => "the media service is shutting down",
+        EndReason::Stopped => "it was stopped",
+        _ => "the media server reported an error",
     }
 }
 
@@ -185,7 +194,7 @@ mod tests {
             forward(ev(Event::Ended(lost))),
             Forward::Always(ServerMessage::Error(
                 ErrorKind::SessionEnded,
-                "the media session ended: media server at ws://x lost".into()
+                "the media session ended: the media server was lost".into()
             ))
         );
     }

@@ -35,6 +35,8 @@ enum Exit {
     Violation(&'static str),
     /// The browser stopped answering pings or stopped reading; nothing more is sent to it.
     Unresponsive(Gone),
+    /// The socket held no session for `idle_socket_timeout`: closed so idle sockets cannot fill the cap.
+    Idle,
 }
 
 impl From<Gone> for Exit {
@@ -59,11 +61,22 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
     // browsers that are gone without a close: one that says nothing within the pong timeout is closed.
     let mut keepalive =
         tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
+    // A socket without a session (never started, or stopped, or whose Start failed) holds a `max_sockets` slot
+    // for nothing: after `idle_socket_timeout` of that it is closed. The clock restarts each time it becomes
+    // idle; messages other than `start` do not restart it.
+    let mut idle_since = Some(Instant::now());
 
     let exit = loop {
         let answer_by = ws.answer_by();
+        match (&state, idle_since) {
+            (State::Idle, None) => idle_since = Some(Instant::now()),
+            (State::Idle, Some(_)) => {}
+            _ => idle_since = None,
+        }
+        let idle_until = idle_since.map(|since| since + limits.idle_socket_timeout);
         tokio::select! {
             _ = app.shutdown.cancelled() => break Exit::Shutdown,
+            () = link::until(idle_until) => break Exit::Idle,
             () = link::until(answer_by) => break Exit::Unresponsive(Gone::PongTimeout),
             _ = keepalive.tick() => {
                 if let Err(gone) = ws.ping().await {
@@ -154,6 +167,10 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
         counters.socket_unresponsive(gone.reason());
         tracing::info!(reason = gone.reason(), "closing an unresponsive WebSocket");
     }
+    if let Exit::Idle = exit {
+        counters.socket_unresponsive("idle");
+        tracing::debug!(timeout = ?limits.idle_socket_timeout, "closing a WebSocket that held no session");
+    }
     // The goodbye is written first, so the page learns at once why its media is about to end, but the Stop
     // runs alongside it: a browser that does not read cannot delay its Stop, and holds the drain for at most
     // the send timeout.
@@ -177,6 +194,10 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
         Exit::ClientLeft | Exit::Unresponsive(_) => None,
         Exit::Shutdown => Some((close_code::AWAY, "server shutting down")),
         Exit::Violation(why) => Some((close_code::POLICY, why)),
+        Exit::Idle => Some((
+            close_code::POLICY,
+            "idle: no session was started in time; reconnect and send start",
+        )),
     };
     if let Some((code, reason)) = close {
         let _ = ws

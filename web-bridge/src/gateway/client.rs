@@ -96,7 +96,7 @@ impl Gateway {
         self.counters
             .metrics
             .gateway_call("StreamCandidates", status.code());
-        self.describe(status)
+        self.describe("StreamCandidates", status)
     }
 
     pub(crate) async fn stop(&self, session_id: &str) -> Result<(), String> {
@@ -132,10 +132,18 @@ impl Gateway {
     fn outcome<T>(&self, method: &'static str, result: Result<T, Status>) -> Result<T, String> {
         let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
         self.counters.metrics.gateway_call(method, code);
-        result.map_err(|s| self.describe(&s))
+        result.map_err(|s| self.describe(method, &s))
     }
 
-    pub(crate) fn describe(&self, status: &Status) -> String {
-        status_text::describe(status, &self.uri)
+    /// The browser's sentence for a failed call; the detail (addresses, the gateway's own words) is logged here,
+    /// never sent. Health checks log at debug, since probes repeat them while the gateway is down.
+    pub(crate) fn describe(&self, method: &'static str, status: &Status) -> String {
+        let detail = status_text::detail(status, &self.uri);
+        if method == "Check" {
+            tracing::debug!(method, "gateway call failed: {detail}");
+        } else {
+            tracing::info!(method, "gateway call failed: {detail}");
+        }
+        status_text::describe(status)
     }
 }

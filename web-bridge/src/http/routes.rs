@@ -1,12 +1,14 @@
 //! The HTTP surface: the page, `GET /config.json` for the page's ICE servers, the `/helloworld` WebSocket, and
-//! the operator endpoints (`service_kit::ops`'s router over [`BridgeProbe`]), all on one port.
+//! the operator endpoints (`service_kit::ops`'s router over [`BridgeProbe`]), on one port unless `/metrics` is
+//! moved to its own listener. Every response carries the page's security headers.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{OriginalUri, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -21,14 +23,58 @@ use crate::http::probe::BridgeProbe;
 /// while the socket stays usable; beyond this the socket is closed (after an `error`, when possible).
 const HARD_LIMIT_FACTOR: usize = 4;
 
-pub(crate) fn router(app: Arc<App>) -> Router {
-    let ops = service_kit::ops::router(Arc::new(BridgeProbe(Arc::clone(&app))));
-    Router::new()
+/// The page's policy: its own scripts, styles and fetches only (the WebSocket is same-origin, which CSP 3's
+/// `'self'` covers for `ws:`/`wss:`), the `data:` favicon, camera streams as `srcObject` (not a URL, so
+/// `media-src 'self'` is enough), never framed, no forms, no plugins, no `<base>`.
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; media-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+     form-action 'none'; object-src 'none'";
+
+/// The public router. With `metrics_elsewhere`, `/metrics` answers 404 here (it is served by
+/// [`ops_router`] on the `--metrics-listen` address instead).
+pub(crate) fn router(app: Arc<App>, metrics_elsewhere: bool) -> Router {
+    let router = Router::new()
         .route("/helloworld", get(helloworld))
         .route("/config.json", get(config_json))
         .fallback(get(asset))
-        .with_state(app)
-        .merge(ops)
+        .with_state(Arc::clone(&app))
+        .merge(ops_router(app));
+    let router = if metrics_elsewhere {
+        router.layer(middleware::from_fn(hide_metrics))
+    } else {
+        router
+    };
+    router.layer(middleware::map_response(security_headers))
+}
+
+/// `/metrics`, `/healthz` and `/readyz` alone, for the operators' listener.
+pub(crate) fn ops_router(app: Arc<App>) -> Router {
+    service_kit::ops::router(Arc::new(BridgeProbe(app)))
+}
+
+async fn hide_metrics(request: Request, next: Next) -> Response {
+    if request.uri().path() == "/metrics" {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    next.run(request).await
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
 }
 
 async fn helloworld(
@@ -43,7 +89,7 @@ async fn helloworld(
         )
             .into_response();
     }
-    if let Err(why) = crate::browser::origin::check(&headers, &app.config.allowed_origins) {
+    if let Err(why) = app.origins.check(&headers) {
         tracing::warn!("refused a WebSocket: {why}");
         return (StatusCode::FORBIDDEN, why).into_response();
     }
@@ -80,8 +126,16 @@ async fn helloworld(
         })
 }
 
+/// The ICE servers for the page: only those without credentials, unless the operator opted in to handing TURN
+/// credentials to anyone who can load the page.
 async fn config_json(State(app): State<Arc<App>>) -> Response {
-    let body = json!({ "iceServers": app.config.ice_servers }).to_string();
+    let servers: Vec<_> = app
+        .config
+        .ice_servers
+        .iter()
+        .filter(|s| app.config.expose_turn_credentials || !s.has_credentials())
+        .collect();
+    let body = json!({ "iceServers": servers }).to_string();
     with_headers(body.into_bytes(), "application/json")
 }
 
@@ -98,9 +152,5 @@ fn with_headers(body: Vec<u8>, content_type: &'static str) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // The page changes with the binary; a stale cached script would speak an old protocol.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     response
 }

@@ -23,6 +23,19 @@ impl Counters {
         usize::try_from(self.metrics.calls_open.get()).unwrap_or(0)
     }
 
+    /// HTTP connections open right now on every listener, WebSockets included.
+    pub fn open_connections(&self) -> usize {
+        usize::try_from(self.metrics.connections_open.get()).unwrap_or(0)
+    }
+
+    /// HTTP connections closed on accept because a cap was reached, for `reason` `total` or `per_ip`.
+    pub fn refused_connections(&self, reason: &'static str) -> u64 {
+        self.metrics
+            .connections_refused
+            .get_or_create(&ReasonLabel { reason })
+            .get()
+    }
+
     /// The Prometheus text exposition served at `GET /metrics`.
     pub fn prometheus_text(&self) -> String {
         self.metrics.encode()
@@ -35,6 +48,24 @@ impl Counters {
             counters: self.clone(),
             which: Which::Socket,
         }
+    }
+
+    /// Counts an HTTP connection until the guard is dropped (with the connection's IO, which an upgraded
+    /// WebSocket keeps).
+    pub(crate) fn connection_opened(&self) -> Guard {
+        self.metrics.connections_open.inc();
+        Guard {
+            counters: self.clone(),
+            which: Which::Connection,
+        }
+    }
+
+    /// Counts one connection closed on accept; `reason` is the metric label.
+    pub(crate) fn connection_refused(&self, reason: &'static str) {
+        self.metrics
+            .connections_refused
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
     }
 
     /// Counts a call from the moment its Start is sent until the guard is dropped.
@@ -74,6 +105,7 @@ impl Counters {
 enum Which {
     Socket,
     Call,
+    Connection,
 }
 
 /// Decrements its gauge when dropped, so every exit path (including a panic or a cancelled task) is counted.
@@ -88,6 +120,7 @@ impl Drop for Guard {
         let gauge = match self.which {
             Which::Socket => &self.counters.metrics.sockets_open,
             Which::Call => &self.counters.metrics.calls_open,
+            Which::Connection => &self.counters.metrics.connections_open,
         };
         gauge.dec();
     }

@@ -45,6 +45,8 @@ pub(crate) struct Metrics {
     pub(crate) sockets_open: Gauge,
     pub(crate) sockets_total: Counter,
     pub(crate) sockets_unresponsive: Family<ReasonLabel, Counter>,
+    pub(crate) connections_open: Gauge,
+    pub(crate) connections_refused: Family<ReasonLabel, Counter>,
     pub(crate) calls_open: Gauge,
     pub(crate) calls_orphaned: Counter,
     pub(crate) browser_messages: Family<TypeLabel, Counter>,
@@ -61,6 +63,8 @@ impl Default for Metrics {
             sockets_open: Gauge::default(),
             sockets_total: Counter::default(),
             sockets_unresponsive: Family::default(),
+            connections_open: Gauge::default(),
+            connections_refused: Family::default(),
             calls_open: Gauge::default(),
             calls_orphaned: Counter::default(),
             browser_messages: Family::default(),
@@ -81,8 +85,18 @@ impl Default for Metrics {
         );
         registry.register(
             "websocket_unresponsive",
-            "WebSockets closed because the browser stopped answering, by reason (pong_timeout, send_timeout)",
+            "WebSockets closed because the browser stopped answering or sat idle, by reason (pong_timeout, send_timeout, idle)",
             m.sockets_unresponsive.clone(),
+        );
+        registry.register(
+            "http_connections_open",
+            "HTTP connections open now on every listener (TLS handshakes and WebSockets included)",
+            m.connections_open.clone(),
+        );
+        registry.register(
+            "http_connections_refused",
+            "HTTP connections closed on accept because a cap was reached, by reason (total, per_ip)",
+            m.connections_refused.clone(),
         );
         registry.register(
             "gateway_sessions_open",

@@ -1,5 +1,5 @@
-//! `GET /config.json` hands the page the configured ICE servers, and the embedded page is served with its
-//! content types.
+//! With `expose_turn_credentials`, `GET /config.json` hands the page every configured ICE server, and the
+//! embedded page is served with its content types.
 
 use crate::support::{Bridge, http_get};
 
@@ -10,6 +10,7 @@ async fn config_json_lists_ice_servers() -> anyhow::Result<()> {
             "stun:127.0.0.1:3478".parse().expect("valid"),
             "turn:127.0.0.1:3478,user,pass".parse().expect("valid"),
         ];
+        c.expose_turn_credentials = true;
     })
     .await?;
     let (status, head, body) = http_get(bridge.addr, "/config.json").await?;

@@ -1,5 +1,6 @@
 //! With a gateway token, every call carries `authorization: Bearer <token>` and a gateway that demands it
-//! accepts the session; without it, the page gets a sentence naming the credentials problem.
+//! accepts the session; without it, the page gets a sentence saying the service is misconfigured (the
+//! credentials detail goes to the log).
 use crate::support;
 
 use crate::support::fake_gateway::{Call, FakeGateway, Options};
@@ -41,7 +42,8 @@ async fn gateway_token_is_sent() -> anyhow::Result<()> {
     let mut ws = bridge.connect(None).await?;
     send(&mut ws, start).await?;
     let text = recv_error(&mut ws).await?;
-    assert!(text.contains("credentials"), "{text}");
-    assert!(text.contains("--gateway-token"), "{text}");
+    // The browser learns the service is misconfigured; the flag to fix is for the operator's log only.
+    assert!(text.contains("misconfigured"), "{text}");
+    assert!(!text.contains("--gateway-token"), "{text}");
     bridge.stop().await
 }

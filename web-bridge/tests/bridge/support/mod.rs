@@ -3,6 +3,8 @@
 //! recording MediaSession gRPC server standing in for the gateway, so a test can see exactly which calls
 //! reached it, and hold Start open to race it against the socket).
 
+pub(crate) mod tls;
+
 pub(crate) use test_support::fake_gateway;
 pub(crate) use test_support::http::sample;
 
@@ -49,6 +51,14 @@ impl Bridge {
             shutdown,
             task,
         })
+    }
+
+    /// Opens /helloworld on a bridge at `addr`, without an Origin header.
+    pub(crate) async fn connect_to(addr: SocketAddr) -> anyhow::Result<Ws> {
+        let request = format!("ws://{addr}/helloworld").into_client_request()?;
+        let tcp = TcpStream::connect(addr).await?;
+        let (ws, _) = tokio_tungstenite::client_async(request, tcp).await?;
+        Ok(ws)
     }
 
     /// Opens /helloworld, optionally with an Origin header.
@@ -217,4 +227,37 @@ pub(crate) async fn unread_browser(bridge: &Bridge) -> anyhow::Result<tokio::tas
         .context("the bridge never stopped reading the unread browser")?
         .context("the bridge closed the unread browser before it was stuck")?;
     Ok(writer)
+}
+
+/// Reads until the bridge closes `ws` and returns its close code and reason; fails without a close frame or
+/// after `limit`.
+pub(crate) async fn close_frame(ws: &mut Ws, limit: Duration) -> anyhow::Result<(u16, String)> {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let read = async {
+        while let Some(frame) = ws.next().await {
+            match frame? {
+                Message::Close(Some(f)) => return Ok((u16::from(f.code), f.reason.to_string())),
+                Message::Close(None) => bail!("closed without a close code"),
+                _ => continue,
+            }
+        }
+        bail!("the stream ended without a close frame")
+    };
+    tokio::time::timeout(limit, read)
+        .await
+        .with_context(|| format!("no close frame within {limit:?}"))?
+}
+
+/// The HTTP status of a refused upgrade, or an error if the upgrade went through or failed otherwise.
+pub(crate) fn refused_status(result: anyhow::Result<Ws>) -> anyhow::Result<u16> {
+    use tokio_tungstenite::tungstenite;
+    match result {
+        Err(e) => match e.downcast_ref::<tungstenite::Error>() {
+            Some(tungstenite::Error::Http(response)) => Ok(response.status().as_u16()),
+            _ => bail!("expected an HTTP refusal, got {e}"),
+        },
+        Ok(_) => bail!("the upgrade went through"),
+    }
 }

@@ -1,0 +1,69 @@
+//! The binary and `run` refuse 0 for the connection limits (a zero timeout would cut every connection at
+//! once, a zero cap would refuse everyone, both silently), naming the flag or limit at fault.
+
+use std::time::Duration;
+use test_support::process::Binary;
+
+#[tokio::test]
+async fn zero_connection_flags_are_refused() -> anyhow::Result<()> {
+    for flag in [
+        "--header-read-timeout-secs",
+        "--tls-handshake-timeout-secs",
+        "--idle-socket-timeout-secs",
+        "--max-connections",
+        "--max-connections-per-ip",
+        "--max-sockets",
+    ] {
+        let mut bridge = Binary::start(
+            env!("CARGO_BIN_EXE_web-bridge"),
+            &["--listen", "127.0.0.1:0", "--plain-http", flag, "0"],
+            "warn",
+        )?;
+        let status = bridge
+            .exit_within(Duration::from_secs(10))
+            .await
+            .ok_or_else(|| anyhow::anyhow!("{flag} 0 was accepted: the bridge kept running"))?;
+        assert!(!status.success(), "{flag} 0 exited with success");
+        let mut stderr = String::new();
+        let named = test_support::wait::eventually(Duration::from_secs(5), || {
+            stderr.extend(bridge.stderr_lines().into_iter().map(|l| l + "\n"));
+            stderr.contains(flag)
+        })
+        .await;
+        assert!(named, "{flag} 0: stderr does not name it: {stderr}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn run_refuses_zero_connection_limits() -> anyhow::Result<()> {
+    type Set = fn(&mut web_bridge::Limits);
+    let zeroes: [(&str, Set); 6] = [
+        ("header_read_timeout", |l| {
+            l.header_read_timeout = Duration::ZERO;
+        }),
+        ("tls_handshake_timeout", |l| {
+            l.tls_handshake_timeout = Duration::ZERO;
+        }),
+        ("idle_socket_timeout", |l| {
+            l.idle_socket_timeout = Duration::ZERO;
+        }),
+        ("max_sockets", |l| l.max_sockets = 0),
+        ("max_connections", |l| l.max_connections = 0),
+        ("max_connections_per_ip", |l| l.max_connections_per_ip = 0),
+    ];
+    for (name, zero) in zeroes {
+        let mut config = web_bridge::Config {
+            tls: web_bridge::TlsMode::Plain,
+            ..web_bridge::Config::default()
+        };
+        zero(&mut config.limits);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        match web_bridge::run(listener, config, shutdown).await {
+            Err(web_bridge::Error::ZeroLimit(limit)) => assert_eq!(limit, name),
+            other => anyhow::bail!("{name} = 0 was not refused: {other:?}"),
+        }
+    }
+    Ok(())
+}
