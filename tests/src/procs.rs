@@ -179,6 +179,11 @@ impl BridgeProc {
             &gateway,
             "--max-sockets",
             "20000",
+            // Every browser here comes from 127.0.0.1: the per-address cap would refuse the crowd.
+            "--max-connections",
+            "20000",
+            "--max-connections-per-ip",
+            "20000",
         ];
         args.extend_from_slice(extra);
         let (process, line) = start("web-bridge", &args, "warn")?;

@@ -140,7 +140,13 @@ impl Flags for Args {
             gateway_ca: self.gateway_ca,
             tls,
             static_dir: self.static_dir,
-            allowed_origins: self.allowed_origin,
+            // docker compose passes an unset variable as an empty string: that lists nothing.
+            allowed_origins: self
+                .allowed_origin
+                .into_iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
             ice_servers: self.ice_server,
             expose_turn_credentials: self.expose_turn_credentials,
             limits: Limits {
