@@ -133,7 +133,7 @@ impl Default for Config {
             tombstone_capacity: 10_000,
             event_log_capacity: 512,
             pending_candidates: 128,
-            max_candidates: 256,
+            max_candidates: 64,
             candidate_networks: CandidateNetworks::default(),
             gathering_timeout: Duration::from_secs(10),
             link_lost_grace: Duration::from_secs(10),

@@ -80,7 +80,7 @@ pub struct Args {
     )]
     pub allow_candidate_networks: Vec<Network>,
     /// Candidates one session accepts from its caller in all.
-    #[arg(long, env = "MEDIA_GATEWAY_MAX_CANDIDATES", default_value_t = 256)]
+    #[arg(long, env = "MEDIA_GATEWAY_MAX_CANDIDATES", default_value_t = 64)]
     pub max_candidates: usize,
     /// StreamCandidates streams one session serves at once.
     #[arg(long, env = "MEDIA_GATEWAY_MAX_WATCHERS", default_value_t = 8)]

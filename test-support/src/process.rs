@@ -51,6 +51,11 @@ impl Binary {
         Ok(())
     }
 
+    /// The process id (to read its `/proc/<pid>/status`, say).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGKILL: no drain, no cleanup, as a crash or the OOM killer.
     pub fn kill(&mut self) -> anyhow::Result<()> {
         self.child.kill()?;

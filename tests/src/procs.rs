@@ -33,6 +33,18 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// `defaults` (flag, value pairs) that `extra` does not give, then `extra`: the binaries refuse a flag
+/// given twice, so a caller's flag replaces the default instead of repeating it.
+fn with_defaults<'a>(defaults: &[(&'a str, &'a str)], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args: Vec<&str> = defaults
+        .iter()
+        .filter(|(flag, _)| !extra.contains(flag))
+        .flat_map(|(flag, value)| [*flag, *value])
+        .collect();
+    args.extend_from_slice(extra);
+    args
+}
+
 fn start(name: &str, args: &[&str], rust_log: &str) -> anyhow::Result<(Binary, String)> {
     let path = binary(name)?;
     let bin = Binary::start(&path.to_string_lossy(), args, rust_log)?;
@@ -101,21 +113,16 @@ impl GatewayProc {
     /// Starts it on 127.0.0.1:0 against `kms_uri`, as `instance`, with `extra` flags after the defaults
     /// (a later flag wins).
     pub fn start(kms_uri: &str, instance: &str, extra: &[&str]) -> anyhow::Result<Self> {
-        let mut args = vec![
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--kms-uri",
-            kms_uri,
-            "--instance-id",
-            instance,
-            "--max-sessions",
-            "20000",
-            "--allow-candidate-networks",
-            "loopback,private",
-        ];
-        args.extend_from_slice(extra);
+        let args = with_defaults(
+            &[
+                ("--listen", "127.0.0.1:0"),
+                ("--metrics-listen", "127.0.0.1:0"),
+                ("--kms-uri", kms_uri),
+                ("--instance-id", instance),
+                ("--max-sessions", "20000"),
+            ],
+            extra,
+        );
         let (process, line) = start("media-gateway", &args, "warn")?;
         // "media-gateway listening on 127.0.0.1:P (gRPC), 127.0.0.1:Q (metrics), using ..."
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -171,21 +178,18 @@ impl BridgeProc {
     /// Starts it on 127.0.0.1:0 in front of the gateway at `grpc` (`host:port`).
     pub fn start(grpc: &str, extra: &[&str]) -> anyhow::Result<Self> {
         let gateway = format!("http://{grpc}");
-        let mut args = vec![
-            "--listen",
-            "127.0.0.1:0",
-            "--plain-http",
-            "--gateway",
-            &gateway,
-            "--max-sockets",
-            "20000",
-            // Every browser here comes from 127.0.0.1: the per-address cap would refuse the crowd.
-            "--max-connections",
-            "20000",
-            "--max-connections-per-ip",
-            "20000",
-        ];
-        args.extend_from_slice(extra);
+        let mut args = vec!["--plain-http"];
+        args.extend(with_defaults(
+            &[
+                ("--listen", "127.0.0.1:0"),
+                ("--gateway", &gateway),
+                ("--max-sockets", "20000"),
+                // Every browser here comes from 127.0.0.1: the per-address cap would refuse the crowd.
+                ("--max-connections", "20000"),
+                ("--max-connections-per-ip", "20000"),
+            ],
+            extra,
+        ));
         let (process, line) = start("web-bridge", &args, "warn")?;
         // "web-bridge: open http://127.0.0.1:PORT/ (media gateway ...)"
         let page = line

@@ -328,6 +328,13 @@ impl Actor {
                 "more than {max} candidates for one session"
             )));
         }
+        // Refused while the queue is full, a candidate costs nothing: the caller may send it again.
+        if !self.ready && self.pending.len() >= self.shared.config.pending_candidates {
+            return Err(Error::Exhausted(format!(
+                "more than {} candidates queued before the endpoint was ready",
+                self.shared.config.pending_candidates
+            )));
+        }
         self.candidates_taken += 1;
         // A refused address is dropped quietly (the caller's other candidates may well do), and counted.
         if let Err(why) =
@@ -342,12 +349,6 @@ impl Actor {
         }
         self.status.candidate_from_caller();
         if !self.ready {
-            if self.pending.len() >= self.shared.config.pending_candidates {
-                return Err(Error::Exhausted(format!(
-                    "more than {} candidates queued before the endpoint was ready",
-                    self.shared.config.pending_candidates
-                )));
-            }
             self.pending.push_back(c);
             return Ok(());
         }
