@@ -23,8 +23,11 @@ fn iterations() -> usize {
         .unwrap_or(ITERATIONS)
 }
 
-fn corpus() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+/// The files of `tests/<name>`, in name order.
+fn files_in(name: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name);
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -33,6 +36,10 @@ fn corpus() -> Vec<String> {
         .collect();
     files.sort();
     files
+}
+
+fn corpus() -> Vec<String> {
+    files_in("corpus")
         .iter()
         .map(|p| std::fs::read_to_string(p).unwrap_or_default())
         .collect()
@@ -45,13 +52,7 @@ fn dir() -> std::path::PathBuf {
 /// Every corpus file, and every frame of every transcript: `C>`/`K>` JSON and `K!` raw text.
 fn seeds() -> Vec<String> {
     let mut out = corpus();
-    let mut files: Vec<_> = std::fs::read_dir(dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
+    let files = files_in("transcripts");
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         for line in text.lines().map(str::trim) {

@@ -44,5 +44,4 @@ mod tls_self_signed_serves_page_and_socket;
 mod unknown_id_gets_error;
 mod unreachable_gateway_gets_clear_error;
 mod unread_browser_is_closed_within_send_timeout;
-mod zero_connection_limits_are_refused;
-mod zero_liveness_timeouts_are_refused;
+mod zero_limits_are_refused;

@@ -1,16 +1,22 @@
-//! The binary and `run` refuse 0 for the ping interval and the pong and send timeouts (a zero interval
-//! cannot be timed, a zero timeout would close every socket at its first ping or send), naming the flag or
-//! limit at fault.
+//! The binary and `run` refuse 0 for every limit where zero would be silent harm, naming the flag or limit
+//! at fault: a zero ping interval cannot be timed; a zero pong, send, header, handshake or idle timeout
+//! would cut every connection at once; a zero cap would refuse everyone.
 
 use std::time::Duration;
 use test_support::process::Binary;
 
 #[tokio::test]
-async fn zero_liveness_timeouts_are_refused() -> anyhow::Result<()> {
+async fn zero_flags_are_refused() -> anyhow::Result<()> {
     for flag in [
         "--ping-interval-secs",
         "--pong-timeout-secs",
         "--send-timeout-secs",
+        "--header-read-timeout-secs",
+        "--tls-handshake-timeout-secs",
+        "--idle-socket-timeout-secs",
+        "--max-connections",
+        "--max-connections-per-ip",
+        "--max-sockets",
     ] {
         let mut bridge = Binary::start(
             env!("CARGO_BIN_EXE_web-bridge"),
@@ -35,12 +41,24 @@ async fn zero_liveness_timeouts_are_refused() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn run_refuses_zero_liveness_limits() -> anyhow::Result<()> {
+async fn run_refuses_zero_limits() -> anyhow::Result<()> {
     type Set = fn(&mut web_bridge::Limits);
-    let zeroes: [(&str, Set); 3] = [
+    let zeroes: [(&str, Set); 9] = [
         ("ping_interval", |l| l.ping_interval = Duration::ZERO),
         ("pong_timeout", |l| l.pong_timeout = Duration::ZERO),
         ("send_timeout", |l| l.send_timeout = Duration::ZERO),
+        ("header_read_timeout", |l| {
+            l.header_read_timeout = Duration::ZERO;
+        }),
+        ("tls_handshake_timeout", |l| {
+            l.tls_handshake_timeout = Duration::ZERO;
+        }),
+        ("idle_socket_timeout", |l| {
+            l.idle_socket_timeout = Duration::ZERO;
+        }),
+        ("max_sockets", |l| l.max_sockets = 0),
+        ("max_connections", |l| l.max_connections = 0),
+        ("max_connections_per_ip", |l| l.max_connections_per_ip = 0),
     ];
     for (name, zero) in zeroes {
         let mut config = web_bridge::Config {
