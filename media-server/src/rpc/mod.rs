@@ -46,6 +46,9 @@ pub const MAX_SESSION_ID_BYTES: usize = 256;
 pub const MAX_CANDIDATE_BYTES: usize = 512;
 /// Longest `sdpMid` `addIceCandidate` takes (40107 beyond). Browsers use "0", "1" or "audio"/"video".
 pub const MAX_SDP_MID_BYTES: usize = 64;
+/// Largest SDP offer `processOffer` parses (40201 beyond). Real offers are a few KiB; without a bound only
+/// the frame limit (32 MB) would keep one request from tying up the SDP parser.
+pub const MAX_OFFER_BYTES: usize = 256 * 1024;
 /// Most subscription ids one session holds for one event of one object (kurento-client-js holds one).
 pub const MAX_SUBSCRIPTIONS_PER_EVENT: usize = 64;
 /// Most tags on one object.

@@ -4,7 +4,7 @@
 use super::convert::{engine_error, remote_candidate};
 use super::methods::not_found;
 use super::objects::{Class, MediaObject, WebRtcState, new_object_id};
-use super::{Core, Ctx, MAX_CANDIDATE_BYTES, MAX_SDP_MID_BYTES, properties};
+use super::{Core, Ctx, MAX_CANDIDATE_BYTES, MAX_OFFER_BYTES, MAX_SDP_MID_BYTES, properties};
 use crate::engine::{Endpoint, EngineError};
 use kurento::{
     ErrorCode, IceCandidate, ObjectId, ObjectRef, RpcError, WebRtcEndpointOp, WebRtcEndpointParams,
@@ -101,6 +101,15 @@ impl Core {
         };
         match op {
             WebRtcEndpointOp::ProcessOffer { offer } => {
+                if offer.len() > MAX_OFFER_BYTES {
+                    return Err(RpcError::new(
+                        ErrorCode::SdpParseError,
+                        format!(
+                            "the offer is too large: {} bytes, at most {MAX_OFFER_BYTES}",
+                            offer.len()
+                        ),
+                    ));
+                }
                 let ep = self.endpoint_of(object)?;
                 let answer = ep.process_offer(&offer).await.map_err(|e| {
                     engine_error(e, object, ErrorCode::SdpEndPointProcessOfferError)

@@ -1,12 +1,15 @@
-//! `addIceCandidate` is bounded: at most `max_remote_candidates` (64) per endpoint, the offer's own
-//! included, then 40401; a `candidate` over 512 bytes or an `sdpMid` over 64 gets 40107. Loopback and
+//! What a caller gives a WebRtcEndpoint is bounded. `processOffer` takes at most `MAX_OFFER_BYTES`
+//! (40201 beyond, and the endpoint still negotiates a real offer afterwards). `addIceCandidate` takes at
+//! most `max_remote_candidates` (64) per endpoint, the offer's own included, then 40401; a `candidate` over 512 bytes or an `sdpMid` over 64 gets 40107. Loopback and
 //! private addresses are ignored quietly unless allowed, as are mDNS names (KMS cannot resolve them
 //! either): the call succeeds, the endpoint sends nothing there, and the engine counts them.
 
 use kurento::{Message, Response, RpcError};
 use media_server::engine::{Engine, EngineConfig};
 use media_server::rpc::outbox::OutboxLimits;
-use media_server::rpc::{Core, CoreLimits, MAX_CANDIDATE_BYTES, MAX_SDP_MID_BYTES};
+use media_server::rpc::{
+    Core, CoreLimits, MAX_CANDIDATE_BYTES, MAX_OFFER_BYTES, MAX_SDP_MID_BYTES,
+};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -159,5 +162,40 @@ async fn private_and_mdns_candidates_are_ignored_unless_allowed() -> anyhow::Res
         .expect_err("capped");
     assert_eq!(err.code, 40401, "{err:?}");
     core.release_all(0).await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_oversized_offer_is_refused_and_harms_nothing() -> anyhow::Result<()> {
+    let limits = CoreLimits {
+        max_objects: 10,
+        max_sessions: 10,
+        events: OutboxLimits::default(),
+    };
+    let core = Core::new(Engine::new(EngineConfig::default())?, limits, || 0);
+    let r = call(
+        &core,
+        json!({"jsonrpc":"2.0","method":"create","params":{"type":"MediaPipeline"},"id":1}),
+    )
+    .await??;
+    let (pipeline, session) = (r["value"].clone(), r["sessionId"].clone());
+    let r = call(&core, json!({"jsonrpc":"2.0","method":"create","params":{"type":"WebRtcEndpoint","constructorParams":{"mediaPipeline":pipeline},"sessionId":session},"id":2})).await??;
+    let endpoint = r["value"].clone();
+    let offer = |sdp: String| json!({"jsonrpc":"2.0","method":"invoke","params":{"object":endpoint,"operation":"processOffer","operationParams":{"offer":sdp},"sessionId":session},"id":3});
+    let huge = format!(
+        "{}a=x-padding:{}\r\n",
+        test_support::CHROMIUM_OFFER,
+        "p".repeat(MAX_OFFER_BYTES)
+    );
+    let e = call(&core, offer(huge)).await?.expect_err("refused");
+    assert_eq!(e.code, 40201, "{e:?}");
+    assert!(e.message.contains("too large"), "{e:?}");
+    let answer = call(&core, offer(test_support::CHROMIUM_OFFER.to_owned())).await??;
+    assert!(
+        answer["value"]
+            .as_str()
+            .is_some_and(|a| a.contains("m=video")),
+        "{answer}"
+    );
     Ok(())
 }
