@@ -17,15 +17,6 @@ pub(crate) struct Embedded {
     pub(crate) secret: String,
 }
 
-/// 128 random bits, hex encoded.
-#[cfg(feature = "embedded")]
-fn fresh_secret() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Starts the embedded media server under `shutdown`.
 #[cfg(feature = "embedded")]
 pub(crate) async fn start(
@@ -35,7 +26,7 @@ pub(crate) async fn start(
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();
-    let secret = fresh_secret();
+    let secret = crate::session::ids::random_hex();
     let server_config = media_server::Config {
         auth_secret: Some(media_server::AuthSecret::new(secret.clone())),
         ..media_server::Config::default()

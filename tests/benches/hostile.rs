@@ -85,7 +85,6 @@ async fn slowloris(gateway: &GatewayProc) -> anyhow::Result<()> {
     let n = 300;
     let bridge = BridgeProc::start(&gateway.grpc, &["--header-read-timeout-secs", "10"])?;
     let addr = bridge.addr;
-    let t = Instant::now();
     let drips: Vec<_> = (0..n)
         .map(|_| {
             tokio::spawn(async move {
@@ -131,16 +130,11 @@ async fn slowloris(gateway: &GatewayProc) -> anyhow::Result<()> {
         ),
         &verdict(others),
     );
-    let _ = t;
     Ok(())
 }
 
 /// WebSocket upgrades from a page on another origin, to the bridge and to the media server.
-async fn cross_origin(
-    gateway: &GatewayProc,
-    server: &MediaServerProc,
-    bridge: &BridgeProc,
-) -> anyhow::Result<()> {
+async fn cross_origin(server: &MediaServerProc, bridge: &BridgeProc) -> anyhow::Result<()> {
     let try_upgrade = |url: String| async move {
         let mut req = url.into_client_request()?;
         req.headers_mut()
@@ -155,7 +149,6 @@ async fn cross_origin(
     };
     let to_bridge = try_upgrade(format!("ws://{}/helloworld", bridge.addr)).await?;
     let to_media = try_upgrade(server.uri.clone()).await?;
-    let _ = gateway;
     row(
         "cross-origin WebSocket upgrades",
         "`Origin: https://evil.example` to web-bridge and to the media server",
@@ -303,7 +296,7 @@ async fn main() -> anyhow::Result<()> {
     for (name, r) in [
         ("idle", idle_sockets(&gateway).await),
         ("slowloris", slowloris(&gateway).await),
-        ("origin", cross_origin(&gateway, &server, &bridge).await),
+        ("origin", cross_origin(&server, &bridge).await),
         ("admin", admin_with_session_token(&server).await),
         ("flood", candidate_flood(&server).await),
     ] {

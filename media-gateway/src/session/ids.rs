@@ -6,11 +6,16 @@ use rand::RngCore;
 /// How long every id this gateway issues is.
 const ID_LEN: usize = 32;
 
-/// A fresh, unguessable session id (32 lowercase hex digits).
-pub(crate) fn session_id() -> String {
+/// 128 random bits as 32 lowercase hex digits: unguessable, so fit for a capability or a secret.
+pub(crate) fn random_hex() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh, unguessable session id (32 lowercase hex digits).
+pub(crate) fn session_id() -> String {
+    random_hex()
 }
 
 /// Checks a caller's id before it is used, looked up, logged or echoed: anything but the shape this

@@ -26,11 +26,8 @@ async fn call(core: &Arc<Core>, request: Value) -> anyhow::Result<Result<Value, 
     }
 }
 
-/// A core whose engine has `engine` settings, and a negotiated endpoint in it: `(core, session, id)`.
-async fn negotiated(
-    engine: EngineConfig,
-    offer: &str,
-) -> anyhow::Result<(Arc<Core>, String, String)> {
+/// A core whose engine has `engine` settings, and a fresh endpoint in it: `(core, session, id)`.
+async fn endpoint(engine: EngineConfig) -> anyhow::Result<(Arc<Core>, String, String)> {
     let limits = CoreLimits {
         max_objects: 10,
         max_sessions: 10,
@@ -46,7 +43,25 @@ async fn negotiated(
     let r = call(&core, json!({"jsonrpc":"2.0","method":"create","params":{"type":"WebRtcEndpoint","constructorParams":{"mediaPipeline":pipeline},"sessionId":session},"id":2})).await??;
     let endpoint = r["value"].as_str().unwrap_or_default().to_owned();
     let session = session.as_str().unwrap_or_default().to_owned();
-    call(&core, json!({"jsonrpc":"2.0","method":"invoke","params":{"object":endpoint,"operation":"processOffer","operationParams":{"offer":offer},"sessionId":session},"id":3})).await??;
+    Ok((core, session, endpoint))
+}
+
+async fn process_offer(
+    core: &Arc<Core>,
+    session: &str,
+    endpoint: &str,
+    offer: &str,
+) -> anyhow::Result<Result<Value, RpcError>> {
+    call(core, json!({"jsonrpc":"2.0","method":"invoke","params":{"object":endpoint,"operation":"processOffer","operationParams":{"offer":offer},"sessionId":session},"id":3})).await
+}
+
+/// [`endpoint`], negotiated with `offer`.
+async fn negotiated(
+    engine: EngineConfig,
+    offer: &str,
+) -> anyhow::Result<(Arc<Core>, String, String)> {
+    let (core, session, endpoint) = self::endpoint(engine).await?;
+    process_offer(&core, &session, &endpoint, offer).await??;
     Ok((core, session, endpoint))
 }
 
@@ -167,35 +182,24 @@ async fn private_and_mdns_candidates_are_ignored_unless_allowed() -> anyhow::Res
 
 #[tokio::test]
 async fn an_oversized_offer_is_refused_and_harms_nothing() -> anyhow::Result<()> {
-    let limits = CoreLimits {
-        max_objects: 10,
-        max_sessions: 10,
-        events: OutboxLimits::default(),
-    };
-    let core = Core::new(Engine::new(EngineConfig::default())?, limits, || 0);
-    let r = call(
-        &core,
-        json!({"jsonrpc":"2.0","method":"create","params":{"type":"MediaPipeline"},"id":1}),
-    )
-    .await??;
-    let (pipeline, session) = (r["value"].clone(), r["sessionId"].clone());
-    let r = call(&core, json!({"jsonrpc":"2.0","method":"create","params":{"type":"WebRtcEndpoint","constructorParams":{"mediaPipeline":pipeline},"sessionId":session},"id":2})).await??;
-    let endpoint = r["value"].clone();
-    let offer = |sdp: String| json!({"jsonrpc":"2.0","method":"invoke","params":{"object":endpoint,"operation":"processOffer","operationParams":{"offer":sdp},"sessionId":session},"id":3});
+    let (core, s, e) = endpoint(EngineConfig::default()).await?;
     let huge = format!(
         "{}a=x-padding:{}\r\n",
         test_support::CHROMIUM_OFFER,
         "p".repeat(MAX_OFFER_BYTES)
     );
-    let e = call(&core, offer(huge)).await?.expect_err("refused");
-    assert_eq!(e.code, 40201, "{e:?}");
-    assert!(e.message.contains("too large"), "{e:?}");
-    let answer = call(&core, offer(test_support::CHROMIUM_OFFER.to_owned())).await??;
+    let err = process_offer(&core, &s, &e, &huge)
+        .await?
+        .expect_err("refused");
+    assert_eq!(err.code, 40201, "{err:?}");
+    assert!(err.message.contains("too large"), "{err:?}");
+    let answer = process_offer(&core, &s, &e, test_support::CHROMIUM_OFFER).await??;
     assert!(
         answer["value"]
             .as_str()
             .is_some_and(|a| a.contains("m=video")),
         "{answer}"
     );
+    core.release_all(0).await;
     Ok(())
 }
