@@ -11,7 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::admission::Admission;
 
 /// The content type of the Prometheus text exposition format 0.0.4.
 pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -46,15 +50,26 @@ pub fn router<P: Probe>(probe: Arc<P>) -> Router {
         .with_state(probe)
 }
 
-/// Serves `router` on `listener` until `stop` resolves, then finishes the requests in flight.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    stop: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(stop)
-        .await
+/// How strictly an operators' port serves: the connection caps it counts against (usually shared with the
+/// service's main listener) and how long a client may take to send its headers.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// The caps each connection is admitted against.
+    pub admission: Admission,
+    /// hyper's header read timeout (also the idle time allowed between two requests).
+    pub header_read_timeout: Duration,
+}
+
+/// Serves `router` on `listener` until `stop` is cancelled, then finishes the requests in flight.
+pub async fn serve(listener: TcpListener, router: Router, guard: Guard, stop: CancellationToken) {
+    crate::http1::serve(
+        listener,
+        router,
+        guard.admission,
+        guard.header_read_timeout,
+        stop,
+    )
+    .await;
 }
 
 async fn metrics<P: Probe>(State(probe): State<Arc<P>>) -> Response {
@@ -124,11 +139,12 @@ mod tests {
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let stop = tokio_util::sync::CancellationToken::new();
+        let stop = CancellationToken::new();
         let server = tokio::spawn(serve(
             listener,
             router(Arc::clone(&probe)),
-            stop.clone().cancelled_owned(),
+            guard(8, Duration::from_secs(5)),
+            stop.clone(),
         ));
 
         assert_eq!(
@@ -143,6 +159,66 @@ mod tests {
         assert_eq!(get(addr, "/nothing").await.0, 404);
 
         stop.cancel();
-        server.await.unwrap().unwrap();
+        server.await.unwrap();
+    }
+
+    fn guard(max: usize, header_read_timeout: Duration) -> Guard {
+        let limits = crate::admission::Limits {
+            max_total: max,
+            max_per_address: max,
+        };
+        Guard {
+            admission: Admission::new(limits, Arc::new(())),
+            header_read_timeout,
+        }
+    }
+
+    /// A client that trickles its headers is closed after the header read timeout and gives its slot
+    /// back; one over the cap gets a 503 at once; both while `/healthz` keeps answering.
+    #[tokio::test]
+    async fn slow_and_surplus_clients_are_closed_and_counted() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let probe = Arc::new(Fixed {
+            ready: AtomicBool::new(true),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let guard = guard(2, Duration::from_millis(300));
+        let admission = guard.admission.clone();
+        let stop = CancellationToken::new();
+        let server = tokio::spawn(serve(listener, router(probe), guard, stop.clone()));
+
+        let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"GET /heal").await.unwrap();
+        let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while admission.open() < 2 {
+            assert!(tokio::time::Instant::now() < deadline, "both admitted");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut surplus = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut refused = String::new();
+        surplus.read_to_string(&mut refused).await.unwrap();
+        assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+
+        // Both are closed by the header timeout, after which a newcomer is served.
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(5), async {
+            slow.read_to_end(&mut rest).await.unwrap();
+            idle.read_to_end(&mut rest).await.unwrap();
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "slow clients closed within the header timeout"
+        );
+        while admission.open() > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "slots given back");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(get(addr, "/healthz").await.2, "ok\n");
+
+        stop.cancel();
+        server.await.unwrap();
     }
 }

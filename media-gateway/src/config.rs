@@ -59,6 +59,16 @@ pub struct Config {
     pub http2_keepalive_interval: Duration,
     /// How long an HTTP/2 PING may go unanswered before the connection is closed.
     pub http2_keepalive_timeout: Duration,
+    /// TCP connections open at once on the gRPC and metrics listeners together; more are closed on
+    /// accept. A backend multiplexes its calls over one HTTP/2 connection, so this bounds callers, not calls.
+    pub max_connections: usize,
+    /// The same, from one address (IPv4) or one IPv6 /64.
+    pub max_connections_per_ip: usize,
+    /// How long a TLS client may take to finish its handshake.
+    pub tls_handshake_timeout: Duration,
+    /// How long a client of the metrics listener may take to send a request's headers (HTTP/1.1 on the gRPC
+    /// port, grpc-web, keeps tonic's own 30 s).
+    pub header_read_timeout: Duration,
     /// Serve gRPC over TLS with this certificate chain and key (PEM). None: plaintext (h2c).
     pub tls: Option<TlsIdentity>,
     /// Require `authorization: Bearer <token>` on MediaSession. None: MediaSession is open. Health and
@@ -146,6 +156,10 @@ impl Default for Config {
             max_watchers: 8,
             http2_keepalive_interval: Duration::from_secs(10),
             http2_keepalive_timeout: Duration::from_secs(5),
+            max_connections: 1024,
+            max_connections_per_ip: 128,
+            tls_handshake_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
             tls: None,
             auth_token: None,
             admin_token: None,

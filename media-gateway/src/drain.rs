@@ -48,8 +48,17 @@ pub(crate) async fn serve<H: tonic_health::pb::health_server::Health>(
     // The listeners close only at the end of the drain, so callers get a clear UNAVAILABLE meanwhile.
     let close = CancellationToken::new();
     let probes = metrics_listener.map(|l| {
-        let stop = close.clone().cancelled_owned();
-        tokio::spawn(probes::serve(l, shared.clone(), links, stop))
+        let guard = service_kit::ops::Guard {
+            admission: services.admission.clone(),
+            header_read_timeout: shared.config.header_read_timeout,
+        };
+        tokio::spawn(probes::serve(
+            l,
+            shared.clone(),
+            links,
+            guard,
+            close.clone(),
+        ))
     });
     // A task of its own, so the server keeps accepting and answering (health NOT_SERVING, Start
     // UNAVAILABLE) while this function waits on the sessions below.
@@ -94,8 +103,7 @@ pub(crate) async fn serve<H: tonic_health::pb::health_server::Health>(
     };
     if let Some(mut probes) = probes {
         match timeout_at(deadline, &mut probes).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "metrics listener failed"),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "metrics listener task failed"),
             Err(_) => {
                 tracing::warn!("metrics listener still open after the shutdown grace");

@@ -95,6 +95,30 @@ pub struct Args {
         default_value_t = 5
     )]
     pub keepalive_timeout_secs: u64,
+    /// TCP connections open at once on the gRPC and metrics listeners; more are closed on accept.
+    #[arg(long, env = "MEDIA_GATEWAY_MAX_CONNECTIONS", default_value_t = Config::default().max_connections)]
+    pub max_connections: usize,
+    /// TCP connections open at once from one address (IPv4) or one IPv6 /64.
+    #[arg(
+        long,
+        env = "MEDIA_GATEWAY_MAX_CONNECTIONS_PER_IP",
+        default_value_t = Config::default().max_connections_per_ip
+    )]
+    pub max_connections_per_ip: usize,
+    /// Seconds a client may take to finish the TLS handshake.
+    #[arg(
+        long,
+        env = "MEDIA_GATEWAY_TLS_HANDSHAKE_TIMEOUT_SECS",
+        default_value_t = Config::default().tls_handshake_timeout.as_secs()
+    )]
+    pub tls_handshake_timeout_secs: u64,
+    /// Seconds a metrics-port client may take to send a request's headers.
+    #[arg(
+        long,
+        env = "MEDIA_GATEWAY_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = Config::default().header_read_timeout.as_secs()
+    )]
+    pub header_read_timeout_secs: u64,
     /// PEM certificate chain: serve gRPC over TLS (needs --tls-key). Empty: plaintext.
     #[arg(long, env = "MEDIA_GATEWAY_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -168,6 +192,14 @@ fn nonzero_secs(flag: &str, secs: u64) -> Result<Duration, Error> {
     Ok(Duration::from_secs(secs))
 }
 
+/// A cap of zero would refuse every caller.
+fn nonzero(flag: &str, n: usize) -> Result<usize, Error> {
+    if n == 0 {
+        return Err(Error::Config(format!("--{flag} must be at least 1")));
+    }
+    Ok(n)
+}
+
 fn read(what: &str, path: &PathBuf) -> Result<Vec<u8>, Error> {
     std::fs::read(path)
         .map_err(|e| Error::Config(format!("cannot read {what} {}: {e}", path.display())))
@@ -222,6 +254,16 @@ impl Args {
             http2_keepalive_timeout: nonzero_secs(
                 "keepalive-timeout-secs",
                 self.keepalive_timeout_secs,
+            )?,
+            max_connections: nonzero("max-connections", self.max_connections)?,
+            max_connections_per_ip: nonzero("max-connections-per-ip", self.max_connections_per_ip)?,
+            tls_handshake_timeout: nonzero_secs(
+                "tls-handshake-timeout-secs",
+                self.tls_handshake_timeout_secs,
+            )?,
+            header_read_timeout: nonzero_secs(
+                "header-read-timeout-secs",
+                self.header_read_timeout_secs,
             )?,
             tls,
             auth_token: secret(self.auth_token.as_ref()),

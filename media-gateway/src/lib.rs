@@ -161,10 +161,18 @@ pub async fn spawn_with_metrics(
         ),
         metrics: shared.metrics.clone(),
         tls: shared.config.tls.clone(),
+        tls_handshake_timeout: shared.config.tls_handshake_timeout,
         keepalive: grpc::Keepalive {
             interval: shared.config.http2_keepalive_interval,
             timeout: shared.config.http2_keepalive_timeout,
         },
+        admission: service_kit::admission::Admission::new(
+            service_kit::admission::Limits {
+                max_total: shared.config.max_connections,
+                max_per_address: shared.config.max_connections_per_ip,
+            },
+            shared.metrics.clone(),
+        ),
     };
     let task = tokio::spawn(drain::serve(drain::Parts {
         listener,

@@ -70,6 +70,8 @@ pub(crate) struct Metrics {
     releases_left: Counter,
     releases_owed: Family<UriLabel, Gauge>,
     candidates_refused: Family<ReasonLabel, Counter>,
+    connections_open: Gauge,
+    connections_refused: Family<ReasonLabel, Counter>,
     /// The links' own monotonic release counts as last exported, so the counters above advance by the
     /// difference (the links know nothing of metrics).
     seen: std::sync::Mutex<std::collections::HashMap<String, ReleaseStats>>,
@@ -102,6 +104,8 @@ impl Default for Metrics {
             releases_left: Counter::default(),
             releases_owed: Family::default(),
             candidates_refused: Family::default(),
+            connections_open: Gauge::default(),
+            connections_refused: Family::default(),
             seen: std::sync::Mutex::default(),
         };
         let r = &mut registry;
@@ -186,11 +190,40 @@ impl Default for Metrics {
             m.candidates_refused.clone(),
         );
         r.register(
+            "connections_open",
+            "TCP connections open now on the gRPC and metrics listeners",
+            m.connections_open.clone(),
+        );
+        r.register(
+            "connections_refused",
+            "Connections closed on accept because a cap was reached, by reason (total, per_ip)",
+            m.connections_refused.clone(),
+        );
+        r.register(
             "pipeline_releases_owed",
             "Releases each media server link owes and is retrying now",
             m.releases_owed.clone(),
         );
         Self { registry, ..m }
+    }
+}
+
+/// Connections on the gRPC and metrics listeners, as `service_kit::admission` admits and closes them.
+impl service_kit::admission::Observer for Metrics {
+    fn opened(&self) {
+        self.connections_open.inc();
+    }
+
+    fn closed(&self) {
+        self.connections_open.dec();
+    }
+
+    fn refused(&self, why: service_kit::admission::Refused) {
+        self.connections_refused
+            .get_or_create(&ReasonLabel {
+                reason: why.reason(),
+            })
+            .inc();
     }
 }
 

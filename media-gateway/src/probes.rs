@@ -5,9 +5,9 @@
 use crate::links::Links;
 use crate::session::Shared;
 use service_kit::ops::{Exposition, OPENMETRICS_TEXT, Probe};
-use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 struct GatewayProbe {
     shared: Arc<Shared>,
@@ -36,14 +36,15 @@ impl Probe for GatewayProbe {
     }
 }
 
-/// Serves until `stop` resolves; `/healthz` answers as long as this listener does, which is until the
+/// Serves until `stop` is cancelled; `/healthz` answers as long as this listener does, which is until the
 /// drain is over.
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     links: Arc<Links>,
-    stop: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+    guard: service_kit::ops::Guard,
+    stop: CancellationToken,
+) {
     let router = service_kit::ops::router(Arc::new(GatewayProbe { shared, links }));
-    service_kit::ops::serve(listener, router, stop).await
+    service_kit::ops::serve(listener, router, guard, stop).await;
 }

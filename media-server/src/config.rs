@@ -49,6 +49,9 @@ pub struct Config {
     pub max_sessions: usize,
     /// Most WebSocket connections open at once; more wait in the listen backlog. Default: 1,024.
     pub max_connections: usize,
+    /// Most WebSocket connections open at once from one address (IPv4) or IPv6 /64; more are closed on
+    /// accept, so one local process cannot take every slot. Default: 256.
+    pub max_connections_per_ip: usize,
     /// Bounds of each connection's outgoing events: a queue per pipeline of `per_pipeline` frames
     /// (64), `reserved` of them (16) kept for events other than `IceCandidateFound`, and at most
     /// `max_queues` pipelines (512) waiting at once, so at most 32,768 frames per connection. A full
@@ -81,6 +84,7 @@ impl Default for Config {
             max_objects: 10_000,
             max_sessions: 10_000,
             max_connections: 1024,
+            max_connections_per_ip: 256,
             event_queues: OutboxLimits::default(),
             allowed_origins: Vec::new(),
             auth_secret: None,

@@ -45,6 +45,23 @@ struct Args {
     /// Most sessions registered at once (clients choose session ids, so this bounds them).
     #[arg(long, env = "MEDIA_SERVER_MAX_SESSIONS", default_value_t = 10_000)]
     max_sessions: usize,
+    /// Most WebSocket connections open at once; more wait in the listen backlog.
+    #[arg(long, env = "MEDIA_SERVER_MAX_CONNECTIONS", default_value_t = Config::default().max_connections)]
+    max_connections: usize,
+    /// Most WebSocket connections open at once from one address (IPv4) or IPv6 /64; more are closed.
+    #[arg(
+        long,
+        env = "MEDIA_SERVER_MAX_CONNECTIONS_PER_IP",
+        default_value_t = Config::default().max_connections_per_ip
+    )]
+    max_connections_per_ip: usize,
+    /// Seconds a client gets to send its HTTP upgrade request.
+    #[arg(
+        long,
+        env = "MEDIA_SERVER_HANDSHAKE_TIMEOUT_SECS",
+        default_value_t = Config::default().handshake_timeout.as_secs()
+    )]
+    handshake_timeout_secs: u64,
     /// Seconds SIGTERM or ctrl-c waits for connections to close before every pipeline is released and the
     /// process exits.
     #[arg(long, env = "MEDIA_SERVER_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
@@ -88,12 +105,27 @@ impl Flags for Args {
     }
 
     fn into_config(self) -> anyhow::Result<Config> {
+        for (flag, value) in [
+            ("max-connections", self.max_connections),
+            ("max-connections-per-ip", self.max_connections_per_ip),
+            (
+                "handshake-timeout-secs",
+                self.handshake_timeout_secs as usize,
+            ),
+        ] {
+            if value == 0 {
+                bail!("--{flag} must be at least 1");
+            }
+        }
         let mut config = Config {
             path: self.path.trim_start_matches('/').to_owned(),
             gc_period: secs(self.gc_period_secs.max(1)),
             max_frame_bytes: self.max_frame_bytes,
             max_objects: self.max_objects,
             max_sessions: self.max_sessions,
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            handshake_timeout: secs(self.handshake_timeout_secs),
             shutdown_grace: secs(self.shutdown_grace_secs),
             allowed_origins: self
                 .allowed_origins

@@ -1,4 +1,4 @@
-//! The server as a whole: the accept loop (bounded by a connection limit), the garbage collector,
+//! The server as a whole: the accept loop (bounded by connection limits), the garbage collector,
 //! graceful shutdown, and the [`MediaServer`] handle tests and operators use.
 
 use crate::clock::now_ms;
@@ -10,6 +10,7 @@ use crate::net::{SocketConfig, serve_socket};
 use crate::rpc::outbox::EventDrops;
 use crate::rpc::state::Counts;
 use crate::rpc::{Core, CoreLimits};
+use service_kit::admission::{Admission, Limits};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,7 +97,16 @@ async fn serve(
             secret: config.auth_secret.as_ref().map(|s| s.expose().to_owned()),
         },
     });
+    // The total waits in the backlog (a gateway's reconnect just takes longer); one address over its share
+    // is closed on accept, since waiting would let it hold the backlog too.
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let per_address = Admission::new(
+        Limits {
+            max_total: config.max_connections.max(1),
+            max_per_address: config.max_connections_per_ip.max(1),
+        },
+        Arc::new(()),
+    );
     let grace = config.shutdown_grace;
     let mut tasks = JoinSet::new();
     let gc_core = Arc::clone(&core);
@@ -134,6 +144,13 @@ async fn serve(
             }
             Err(e) => break Err(Error::Io(e)),
         };
+        let slot = match per_address.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(why) => {
+                tracing::debug!(%peer, reason = why.reason(), "refused a connection over the cap");
+                continue;
+            }
+        };
         next_conn += 1;
         let conn = next_conn;
         tracing::debug!(conn, %peer, "accepted");
@@ -143,7 +160,7 @@ async fn serve(
             shutdown.child_token(),
         );
         tasks.spawn(async move {
-            let _permit = permit;
+            let _held = (permit, slot);
             serve_socket(core, stream, conn, cfg, stop).await;
         });
     };

@@ -97,10 +97,12 @@ pub async fn run_with(
     });
     tracing::info!(addr = %page_addr, tls = tls.is_some(), "web-bridge serving");
     let router = http::routes::router(Arc::clone(&app), metrics_listener.is_some());
-    let admission = http::admission::Admission::new(
-        limits.max_connections,
-        limits.max_connections_per_ip,
-        app.config.counters.clone(),
+    let admission = service_kit::admission::Admission::new(
+        service_kit::admission::Limits {
+            max_total: limits.max_connections,
+            max_per_address: limits.max_connections_per_ip,
+        },
+        Arc::new(app.config.counters.clone()),
     );
     let serving = |tls, router| http::serve::Listener {
         tls,

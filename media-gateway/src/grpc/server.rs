@@ -1,7 +1,7 @@
 //! The gRPC server: MediaSession and SessionAdmin (behind the bearer token when one is set), server
 //! reflection (v1 and v1alpha, since grpcurl 1.8.6 asks v1alpha) and grpc.health.v1 on one listener, with
-//! optional TLS, grpc-web over HTTP/1.1 on the same port, one metrics layer around everything, and
-//! graceful shutdown.
+//! optional TLS, grpc-web over HTTP/1.1 on the same port, one metrics layer around everything, the
+//! connection caps, and graceful shutdown.
 
 use super::admin::Admin;
 use super::auth::Auth;
@@ -29,7 +29,10 @@ pub(crate) struct Services<H> {
     pub(crate) admin_auth: Auth,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) tls: Option<TlsIdentity>,
+    pub(crate) tls_handshake_timeout: std::time::Duration,
     pub(crate) keepalive: Keepalive,
+    /// The caps every accepted connection counts against (shared with the metrics listener).
+    pub(crate) admission: service_kit::admission::Admission,
 }
 
 /// How a dead peer is noticed: HTTP/2 PINGs answer for the stream layer, TCP keepalive for the kernel's
@@ -62,7 +65,10 @@ where
         .http2_keepalive_timeout(Some(ka.timeout));
     if let Some(tls) = &services.tls {
         let identity = Identity::from_pem(&tls.cert_pem, &tls.key_pem.0);
-        builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
+        let tls = ServerTlsConfig::new()
+            .identity(identity)
+            .timeout(services.tls_handshake_timeout);
+        builder = builder.tls_config(tls)?;
     }
     let auth = services.auth;
     let incoming = TcpIncoming::from(listener)
@@ -70,6 +76,7 @@ where
         .with_keepalive(Some(ka.interval))
         .with_keepalive_interval(Some(ka.interval))
         .with_keepalive_retries(Some(3));
+    let incoming = super::incoming::admitted(incoming, services.admission);
     builder
         // grpc-web clients (browsers, Envoy-less setups) speak HTTP/1.1; gRPC clients keep HTTP/2.
         .accept_http1(true)

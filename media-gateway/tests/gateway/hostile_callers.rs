@@ -156,3 +156,123 @@ async fn a_media_server_spewing_garbage_does_not_take_the_link_down() {
         "the link reconnected: the garbage dropped it"
     );
 }
+
+/// A TCP connection to `to` from 127.0.0.2, so it counts against another address than the test's own
+/// client (Linux answers the whole 127/8 on loopback).
+async fn connect_from_elsewhere(to: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    socket.connect(to).await.expect("TCP connect")
+}
+
+/// Whether the gateway closes `tcp` within `within` without having been sent anything.
+async fn closed_by_server(tcp: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 256];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            // An HTTP/2 SETTINGS frame or a 503: keep reading until the close.
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+fn metric(text: &str, name_and_labels: &str) -> Option<u64> {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test]
+async fn an_address_at_its_connection_cap_locks_out_only_itself() {
+    let peer = crate::support::peer::Peer::with_handler(
+        "server-1",
+        common::hello_world(Script::default()),
+    )
+    .await;
+    let mut config = common::config(vec![peer.uri()]);
+    config.max_connections = 32;
+    config.max_connections_per_ip = 4;
+    config.header_read_timeout = Duration::from_millis(500);
+    let mut gw = common::gateway_with_metrics(config).await;
+    common::wait_for_link(&gw.gateway, &peer).await;
+    let grpc = gw.gateway.local_addr();
+    let metrics = gw.gateway.metrics_addr().expect("metrics");
+
+    // Four idle connections from 127.0.0.2 are its share; the fifth is closed on accept.
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(connect_from_elsewhere(grpc).await);
+    }
+    let open = eventually_async(Duration::from_secs(5), || async move {
+        metric(
+            &get(metrics, "/metrics").await.1,
+            "media_gateway_connections_open ",
+        ) == Some(6)
+    })
+    .await;
+    assert!(open, "the test's client, four idle ones and this GET");
+    let mut surplus = connect_from_elsewhere(grpc).await;
+    assert!(closed_by_server(&mut surplus, Duration::from_secs(2)).await);
+    let text = get(metrics, "/metrics").await.1;
+    assert_eq!(
+        metric(
+            &text,
+            "media_gateway_connections_refused_total{reason=\"per_ip\"}"
+        ),
+        Some(1),
+        "{text}"
+    );
+
+    // Callers from the test's own address are untouched: the open client and a new one both Start.
+    common::start_session(&mut gw.client, OFFER).await;
+    let mut fresh = media_proto::v1::media_session_client::MediaSessionClient::connect(format!(
+        "http://{grpc}"
+    ))
+    .await
+    .expect("a new caller connects");
+    common::start_session(&mut fresh, OFFER).await;
+
+    // Closing the idle ones gives their slots back.
+    drop(idle);
+    let given_back = eventually_async(Duration::from_secs(5), || async move {
+        metric(
+            &get(metrics, "/metrics").await.1,
+            "media_gateway_connections_open ",
+        ) == Some(3)
+    })
+    .await;
+    assert!(given_back, "the two clients and this GET are left");
+    let mut again = connect_from_elsewhere(grpc).await;
+    assert!(
+        !closed_by_server(&mut again, Duration::from_millis(300)).await,
+        "127.0.0.2 is admitted again"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_metrics_client_is_closed_after_the_header_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let peer = crate::support::peer::Peer::with_handler(
+        "server-1",
+        common::hello_world(Script::default()),
+    )
+    .await;
+    let mut config = common::config(vec![peer.uri()]);
+    config.header_read_timeout = Duration::from_millis(500);
+    let gw = common::gateway_with_metrics(config).await;
+    let metrics = gw.gateway.metrics_addr().expect("metrics");
+    let mut slow = tokio::net::TcpStream::connect(metrics).await.unwrap();
+    slow.write_all(b"GET /metr").await.unwrap();
+    let started = std::time::Instant::now();
+    assert!(closed_by_server(&mut slow, Duration::from_secs(5)).await);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(get(metrics, "/healthz").await.0, 200);
+}

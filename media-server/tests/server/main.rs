@@ -29,6 +29,7 @@ mod fuzz_offers_and_candidates_never_panic;
 mod healthcheck_gets_http_500;
 mod hello_world_trace;
 mod object_errors;
+mod one_address_cannot_take_every_connection;
 mod one_pipelines_burst_cannot_starve_another;
 mod oversized_frames_are_refused;
 mod release_frees_everything;

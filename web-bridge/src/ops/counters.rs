@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use service_kit::admission::{Observer, Refused};
+
 use crate::ops::metrics::{KindLabel, Metrics, ReasonLabel, TypeLabel};
 
 /// A cloneable handle on the bridge's counters. Clone it out of [`crate::Config`] before calling `run`.
@@ -50,24 +52,6 @@ impl Counters {
         }
     }
 
-    /// Counts an HTTP connection until the guard is dropped (with the connection's IO, which an upgraded
-    /// WebSocket keeps).
-    pub(crate) fn connection_opened(&self) -> Guard {
-        self.metrics.connections_open.inc();
-        Guard {
-            counters: self.clone(),
-            which: Which::Connection,
-        }
-    }
-
-    /// Counts one connection closed on accept; `reason` is the metric label.
-    pub(crate) fn connection_refused(&self, reason: &'static str) {
-        self.metrics
-            .connections_refused
-            .get_or_create(&ReasonLabel { reason })
-            .inc();
-    }
-
     /// Counts a call from the moment its Start is sent until the guard is dropped.
     pub(crate) fn call_opened(&self) -> Guard {
         self.metrics.calls_open.inc();
@@ -101,11 +85,31 @@ impl Counters {
     }
 }
 
+/// HTTP connections, counted as `service_kit::admission` admits and closes them (with the connection's IO,
+/// which an upgraded WebSocket keeps).
+impl Observer for Counters {
+    fn opened(&self) {
+        self.metrics.connections_open.inc();
+    }
+
+    fn closed(&self) {
+        self.metrics.connections_open.dec();
+    }
+
+    fn refused(&self, why: Refused) {
+        self.metrics
+            .connections_refused
+            .get_or_create(&ReasonLabel {
+                reason: why.reason(),
+            })
+            .inc();
+    }
+}
+
 #[derive(Debug)]
 enum Which {
     Socket,
     Call,
-    Connection,
 }
 
 /// Decrements its gauge when dropped, so every exit path (including a panic or a cancelled task) is counted.
@@ -120,7 +124,6 @@ impl Drop for Guard {
         let gauge = match self.which {
             Which::Socket => &self.counters.metrics.sockets_open,
             Which::Call => &self.counters.metrics.calls_open,
-            Which::Connection => &self.counters.metrics.connections_open,
         };
         gauge.dec();
     }

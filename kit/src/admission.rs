@@ -1,6 +1,7 @@
-//! Who may hold an HTTP connection: a cap on connections open at once, in total and per remote address,
-//! checked on accept (before TLS), and held by the connection's IO for as long as it lives, an upgraded
-//! WebSocket included.
+//! Who may hold a connection: a cap on connections open at once, in total and per remote address, checked
+//! on accept (before TLS or any byte is read), and held by the connection's IO for as long as it lives, an
+//! upgraded WebSocket or a long gRPC stream included. Every listener of the workspace admits through this:
+//! web-bridge's page and metrics ports, the gateway's gRPC and metrics ports, the media server's WebSocket.
 
 use std::collections::HashMap;
 use std::io;
@@ -11,19 +12,49 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::ops::counters::{Counters, Guard};
+/// The two caps. Neither may be zero (a listener that admits nobody is a configuration mistake the flags
+/// refuse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections open at once on every listener sharing this [`Admission`].
+    pub max_total: usize,
+    /// Connections open at once from one address (IPv4) or one /64 (IPv6).
+    pub max_per_address: usize,
+}
+
+/// What a service counts as connections come and go: its metrics. Every method defaults to nothing.
+pub trait Observer: Send + Sync + 'static {
+    /// A connection was admitted.
+    fn opened(&self) {}
+    /// An admitted connection's IO was dropped.
+    fn closed(&self) {}
+    /// A connection was closed on accept, over the cap `why`.
+    fn refused(&self, why: Refused) {
+        let _ = why;
+    }
+}
+
+/// Counts nothing.
+impl Observer for () {}
 
 /// The caps and the connections counted against them; cloned into each listener's accept loop.
-#[derive(Debug, Clone)]
-pub(crate) struct Admission {
+#[derive(Clone)]
+pub struct Admission {
     shared: Arc<Shared>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for Admission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admission")
+            .field("limits", &self.shared.limits)
+            .field("open", &self.open())
+            .finish()
+    }
+}
+
 struct Shared {
-    max_total: usize,
-    max_per_ip: usize,
-    counters: Counters,
+    limits: Limits,
+    observer: Arc<dyn Observer>,
     open: Mutex<Open>,
 }
 
@@ -33,15 +64,18 @@ struct Open {
     per_ip: HashMap<IpAddr, usize>,
 }
 
-/// Why a connection was refused: the `reason` label of `web_bridge_http_connections_refused_total`.
+/// Why a connection was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refused {
+pub enum Refused {
+    /// [`Limits::max_total`] connections were open.
     Total,
+    /// [`Limits::max_per_address`] connections from this address were open.
     PerIp,
 }
 
 impl Refused {
-    pub(crate) fn reason(self) -> &'static str {
+    /// The metric label: `total` or `per_ip`.
+    pub fn reason(self) -> &'static str {
         match self {
             Self::Total => "total",
             Self::PerIp => "per_ip",
@@ -50,54 +84,65 @@ impl Refused {
 }
 
 impl Admission {
-    pub(crate) fn new(max_total: usize, max_per_ip: usize, counters: Counters) -> Self {
+    /// Caps `limits`, reporting to `observer`.
+    pub fn new(limits: Limits, observer: Arc<dyn Observer>) -> Self {
         Self {
             shared: Arc::new(Shared {
-                max_total,
-                max_per_ip,
-                counters,
+                limits,
+                observer,
                 open: Mutex::new(Open::default()),
             }),
         }
     }
 
-    /// A slot for one connection from `ip`, or why there is none (counted).
-    pub(crate) fn admit(&self, ip: IpAddr) -> Result<Admitted, Refused> {
+    /// Connections admitted and not yet closed.
+    pub fn open(&self) -> usize {
+        lock(&self.shared.open).total
+    }
+
+    /// A slot for one connection from `ip`, or why there is none (reported to the observer).
+    pub fn admit(&self, ip: IpAddr) -> Result<Admitted, Refused> {
         let key = group(ip);
+        let limits = self.shared.limits;
         let mut open = lock(&self.shared.open);
-        let refused = if open.total >= self.shared.max_total {
+        let refused = if open.total >= limits.max_total {
             Some(Refused::Total)
-        } else if open.per_ip.get(&key).copied().unwrap_or(0) >= self.shared.max_per_ip {
+        } else if open.per_ip.get(&key).copied().unwrap_or(0) >= limits.max_per_address {
             Some(Refused::PerIp)
         } else {
             None
         };
         if let Some(why) = refused {
             drop(open);
-            self.shared.counters.connection_refused(why.reason());
+            self.shared.observer.refused(why);
             return Err(why);
         }
         open.total += 1;
         *open.per_ip.entry(key).or_insert(0) += 1;
         drop(open);
+        self.shared.observer.opened();
         Ok(Admitted {
             shared: Arc::clone(&self.shared),
             key,
-            _gauge: self.shared.counters.connection_opened(),
         })
     }
 }
 
 /// One admitted connection's slot, given back when dropped.
-#[derive(Debug)]
-pub(crate) struct Admitted {
+pub struct Admitted {
     shared: Arc<Shared>,
     key: IpAddr,
-    _gauge: Guard,
+}
+
+impl std::fmt::Debug for Admitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admitted").field("key", &self.key).finish()
+    }
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
+        self.shared.observer.closed();
         let mut open = lock(&self.shared.open);
         open.total = open.total.saturating_sub(1);
         if let Some(n) = open.per_ip.get_mut(&self.key) {
@@ -129,14 +174,20 @@ fn lock(m: &Mutex<Open>) -> MutexGuard<'_, Open> {
 /// A connection's IO carrying its slot, so the slot is given back only when the socket is closed: hyper hands
 /// the IO to an upgraded WebSocket, which keeps it (and the slot) after the HTTP connection task has ended.
 #[derive(Debug)]
-pub(crate) struct Counted<S> {
+pub struct Counted<S> {
     io: S,
     _slot: Admitted,
 }
 
 impl<S> Counted<S> {
-    pub(crate) fn new(io: S, slot: Admitted) -> Self {
+    /// `io`, holding `slot` until dropped.
+    pub fn new(io: S, slot: Admitted) -> Self {
         Self { io, _slot: slot }
+    }
+
+    /// The IO inside (for its addresses, say).
+    pub fn get_ref(&self) -> &S {
+        &self.io
     }
 }
 
@@ -184,18 +235,58 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
 mod tests {
     use super::*;
 
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Tally {
+        open: AtomicUsize,
+        refused: AtomicUsize,
+    }
+
+    impl Observer for Tally {
+        fn opened(&self) {
+            self.open.fetch_add(1, Ordering::Relaxed);
+        }
+        fn closed(&self) {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+        }
+        fn refused(&self, _: Refused) {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn limits(max_total: usize, max_per_address: usize) -> Limits {
+        Limits {
+            max_total,
+            max_per_address,
+        }
+    }
+
     #[test]
     fn caps_total_and_per_address_and_gives_slots_back() {
-        let admission = Admission::new(3, 2, Counters::default());
+        let tally = Arc::new(Tally::default());
+        let admission = Admission::new(limits(3, 2), tally.clone());
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         let a1 = admission.admit(a).unwrap();
-        let _a2 = admission.admit(a).unwrap();
+        let a2 = admission.admit(a).unwrap();
         assert_eq!(admission.admit(a).unwrap_err(), Refused::PerIp);
-        let _b1 = admission.admit(b).unwrap();
+        let b1 = admission.admit(b).unwrap();
         assert_eq!(admission.admit(b).unwrap_err(), Refused::Total);
+        assert_eq!(
+            (admission.open(), tally.open.load(Ordering::Relaxed)),
+            (3, 3)
+        );
+        assert_eq!(tally.refused.load(Ordering::Relaxed), 2);
         drop(a1);
-        assert!(admission.admit(a).is_ok());
+        let a3 = admission.admit(a).unwrap();
+        drop((a3, a2, b1));
+        assert_eq!(admission.open(), 0);
+        assert_eq!(
+            tally.open.load(Ordering::Relaxed),
+            0,
+            "every slot given back"
+        );
     }
 
     #[test]
