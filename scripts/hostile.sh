@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The hostile-client benchmark: builds the three release binaries, then runs
 # `cargo bench -p e2e-tests --bench hostile`, which prints one row per attack (idle sockets at the cap,
-# slowloris, cross-origin upgrades, SessionAdmin with the MediaSession token, a candidate flood) with what
+# slowloris, cross-origin upgrades, SessionAdmin with the MediaSession token, idle gRPC connections from one
+# address, a candidate flood) with what
 # a well-behaved client got meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -189,6 +189,72 @@ async fn admin_with_session_token(server: &MediaServerProc) -> anyhow::Result<()
     Ok(())
 }
 
+/// Idle TCP connections to the gateway's gRPC port from one address (127.0.0.2: Linux answers the whole
+/// 127/8 on loopback), while a backend on 127.0.0.1 keeps starting sessions.
+async fn idle_grpc_connections(server: &MediaServerProc) -> anyhow::Result<()> {
+    use tokio::io::AsyncReadExt as _;
+    let gateway = GatewayProc::start(&server.uri, "hostile-grpc", &[])?;
+    gateway.link_up().await?;
+    let grpc: std::net::SocketAddr = gateway
+        .grpc
+        .trim_start_matches("http://")
+        .parse()?;
+    let n = 2000;
+    let held: Vec<_> = stream::iter(0..n)
+        .map(|_| async move {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind("127.0.0.2:0".parse()?)?;
+            anyhow::Ok(socket.connect(grpc).await?)
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    // Whatever the gateway closed reads EOF at once; the admitted ones wait for a preface.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut still_open = Vec::new();
+    for mut tcp in held.into_iter().flatten() {
+        let mut buf = [0u8; 64];
+        if let Err(_) | Ok(Ok(1..)) =
+            tokio::time::timeout(Duration::from_millis(5), tcp.read(&mut buf)).await
+        {
+            still_open.push(tcp);
+        }
+    }
+    let open = still_open.len();
+    let mut client = gateway.client().await?;
+    let t = Instant::now();
+    let started = client
+        .start(StartRequest {
+            sdp_offer: CHROMIUM_OFFER.into(),
+            wait_for_candidates: false,
+        })
+        .await;
+    let others = match started {
+        Ok(_) => format!(
+            "a backend on 127.0.0.1 started a session in {:.0} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        ),
+        Err(s) => format!("Start FAILED: {:?}", s.code()),
+    };
+    let metrics = test_support::http::get(gateway.metrics, "/metrics")
+        .await?
+        .text();
+    let refused = test_support::http::sample(
+        &metrics,
+        r#"media_gateway_connections_refused_total{reason="per_ip"}"#,
+    );
+    row(
+        "idle gRPC connections from one address",
+        &format!(
+            "{n} TCP connections to the gRPC port from 127.0.0.2 that never send a byte (defaults: 128 per address, 1024 in all)"
+        ),
+        &format!("{open} held open, the rest closed on accept ({refused} counted per_ip)"),
+        &others,
+    );
+    drop(still_open);
+    Ok(())
+}
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -298,6 +364,7 @@ async fn main() -> anyhow::Result<()> {
         ("slowloris", slowloris(&gateway).await),
         ("origin", cross_origin(&server, &bridge).await),
         ("admin", admin_with_session_token(&server).await),
+        ("grpc-idle", idle_grpc_connections(&server).await),
         ("flood", candidate_flood(&server).await),
     ] {
         if let Err(e) = r {
