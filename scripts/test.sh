@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing what the tests need on a fresh Debian machine first:
-# Chromium (browser tests), grpcurl (reflection test), docker-compose (compose file validation), and the
-# browser driver's npm packages. Safe to run again: installed things are skipped.
+# Chromium (browser tests), grpcurl (reflection test), docker-compose (compose file validation), coturn
+# (TURN credential tests), and the browser driver's npm packages. Safe to run again: installed things are
+# skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A one-off build gains nothing from incremental caches, which cost gigabytes even with one test binary per
@@ -13,6 +14,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

@@ -1,6 +1,7 @@
 //! The gateway's configuration: every limit and timeout as a named value with a documented default. The
 //! command-line/environment flags that fill it in are in `flags.rs`.
 
+use crate::ice_servers::IceServers;
 use std::fmt;
 use std::time::Duration;
 
@@ -81,6 +82,8 @@ pub struct Config {
     /// require a shared secret (our media server's `--auth-secret`; KMS ignores it). The embedded media
     /// server always gets a fresh random one of its own.
     pub kms_secret: Option<Secret>,
+    /// The STUN and TURN servers `GetIceServers` hands callers for their peers. Default: none.
+    pub ice_servers: IceServers,
 }
 
 /// The non-public networks a caller's candidates may name. Public addresses always pass; unspecified,
@@ -164,6 +167,7 @@ impl Default for Config {
             auth_token: None,
             admin_token: None,
             kms_secret: None,
+            ice_servers: IceServers::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::config::{Config, Secret, TlsIdentity};
 use crate::error::Error;
+use crate::ice_servers::{IceServers, TurnAuth};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -135,6 +136,37 @@ pub struct Args {
     /// Shared secret for the media servers' WebSocket (sent as `Authorization: Bearer`). Empty: none.
     #[arg(long, env = "MEDIA_GATEWAY_KMS_SECRET", hide_env_values = true)]
     pub kms_secret: Option<String>,
+    /// A STUN server for callers' peers (GetIceServers), e.g. `stun:stun.example:3478`. Repeatable or
+    /// comma-separated.
+    #[arg(long, env = "MEDIA_GATEWAY_STUN_URL", value_delimiter = ',')]
+    pub stun_url: Vec<String>,
+    /// A TURN server for callers' peers, e.g. `turn:turn.example:3478?transport=udp`. Repeatable or
+    /// comma-separated; needs --turn-secret, or --turn-username and --turn-password.
+    #[arg(long, env = "MEDIA_GATEWAY_TURN_URL", value_delimiter = ',')]
+    pub turn_url: Vec<String>,
+    /// The TURN REST API shared secret (coturn `static-auth-secret`): credentials are minted per call
+    /// and expire after --turn-credential-ttl-secs.
+    #[arg(long, env = "MEDIA_GATEWAY_TURN_SECRET", hide_env_values = true, conflicts_with_all = ["turn_username", "turn_password"])]
+    pub turn_secret: Option<String>,
+    /// A static TURN username handed to every caller (closed setups only; prefer --turn-secret).
+    #[arg(long, env = "MEDIA_GATEWAY_TURN_USERNAME", requires = "turn_password")]
+    pub turn_username: Option<String>,
+    /// The static TURN password that goes with --turn-username.
+    #[arg(
+        long,
+        env = "MEDIA_GATEWAY_TURN_PASSWORD",
+        hide_env_values = true,
+        requires = "turn_username"
+    )]
+    pub turn_password: Option<String>,
+    /// Seconds minted TURN credentials work: long enough for a whole call, since a TURN server refuses
+    /// to refresh an allocation once they have expired.
+    #[arg(
+        long,
+        env = "MEDIA_GATEWAY_TURN_CREDENTIAL_TTL_SECS",
+        default_value_t = 86_400
+    )]
+    pub turn_credential_ttl_secs: u64,
     /// Log line format.
     #[arg(long, env = "MEDIA_GATEWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -181,6 +213,40 @@ fn instance_id(given: Option<&str>, listen: SocketAddr) -> Result<String, Error>
 }
 
 /// A token flag; docker compose passes unset variables as empty strings, which mean "none".
+impl Args {
+    fn ice_servers(&self) -> Result<IceServers, Error> {
+        let urls = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .collect()
+        };
+        let turn_auth = match (
+            secret(self.turn_secret.as_ref()),
+            self.turn_username.as_ref().filter(|u| !u.is_empty()),
+            secret(self.turn_password.as_ref()),
+        ) {
+            (Some(secret), _, _) => TurnAuth::SharedSecret(secret),
+            (None, Some(username), Some(password)) => TurnAuth::Static {
+                username: username.clone(),
+                password,
+            },
+            _ => TurnAuth::None,
+        };
+        let servers = IceServers {
+            stun_urls: urls(&self.stun_url),
+            turn_urls: urls(&self.turn_url),
+            turn_auth,
+            credential_ttl: nonzero_secs(
+                "turn-credential-ttl-secs",
+                self.turn_credential_ttl_secs,
+            )?,
+        };
+        servers.check().map_err(Error::Config)?;
+        Ok(servers)
+    }
+}
+
 fn secret(t: Option<&String>) -> Option<Secret> {
     t.filter(|t| !t.is_empty()).map(|t| Secret(t.clone()))
 }
@@ -269,6 +335,7 @@ impl Args {
             auth_token: secret(self.auth_token.as_ref()),
             admin_token: secret(self.admin_token.as_ref()),
             kms_secret: secret(self.kms_secret.as_ref()),
+            ice_servers: self.ice_servers()?,
             ..Config::default()
         })
     }
@@ -290,6 +357,61 @@ impl service_kit::Flags for Args {
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn ice_server_flags_build_the_list_and_refuse_turn_without_credentials() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["media-gateway", "--kms-uri", "ws://127.0.0.1:8888/kurento"];
+            argv.extend_from_slice(extra);
+            Args::try_parse_from(argv)
+        };
+        let a = parse(&[
+            "--stun-url",
+            "stun:a:3478,stun:b:3478",
+            "--turn-url",
+            "turn:t:3478?transport=udp",
+            "--turn-secret",
+            "s3cret",
+            "--turn-credential-ttl-secs",
+            "600",
+        ])
+        .unwrap();
+        let ice = a.config().unwrap().ice_servers;
+        assert_eq!(ice.stun_urls, ["stun:a:3478", "stun:b:3478"]);
+        assert_eq!(
+            ice.turn_auth,
+            TurnAuth::SharedSecret(Secret("s3cret".into()))
+        );
+        assert_eq!(ice.credential_ttl, Duration::from_secs(600));
+        let no_credentials = parse(&["--turn-url", "turn:t:3478"]).unwrap();
+        assert!(no_credentials.config().is_err());
+        assert!(
+            parse(&[
+                "--turn-secret",
+                "s",
+                "--turn-username",
+                "u",
+                "--turn-password",
+                "p"
+            ])
+            .is_err()
+        );
+        assert!(
+            parse(&[
+                "--turn-url",
+                "turn:t:3478",
+                "--turn-secret",
+                "s",
+                "--turn-credential-ttl-secs",
+                "0"
+            ])
+            .unwrap()
+            .config()
+            .is_err()
+        );
+        let bad = parse(&["--stun-url", "http://x"]).unwrap();
+        assert!(bad.config().is_err());
+    }
 
     #[test]
     fn kms_uris_accept_the_tutorial_flag_lists_and_repeats() {

@@ -11,6 +11,7 @@ mod embedded;
 pub mod error;
 pub mod flags;
 mod grpc;
+pub mod ice_servers;
 mod links;
 mod metrics;
 mod owner;
@@ -21,6 +22,7 @@ mod session;
 pub use config::{CandidateNetworks, Config, Secret, TlsIdentity};
 pub use error::Error;
 pub use flags::{Args, LogFormat, Network};
+pub use ice_servers::{IceServers, TurnAuth};
 pub use links::kms;
 
 use links::Links;

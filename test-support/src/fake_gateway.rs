@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use media_proto::v1::media_session_server::{MediaSession, MediaSessionServer};
 use media_proto::v1::session_event::Event;
 use media_proto::v1::{
-    AddIceCandidateRequest, AddIceCandidateResponse, EndReason, GatheringDone, IceCandidate,
-    SessionEnded, SessionEvent, StartRequest, StartResponse, StopRequest, StopResponse,
-    StreamCandidatesRequest,
+    AddIceCandidateRequest, AddIceCandidateResponse, EndReason, GatheringDone,
+    GetIceServersRequest, GetIceServersResponse, IceCandidate, SessionEnded, SessionEvent,
+    StartRequest, StartResponse, StopRequest, StopResponse, StreamCandidatesRequest,
 };
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
@@ -51,6 +51,8 @@ pub enum Call {
         /// The session id the caller named.
         session: String,
     },
+    /// A GetIceServers.
+    GetIceServers,
 }
 
 /// The server candidate every session of a recording fake streams.
@@ -73,6 +75,8 @@ pub struct Options {
     pub tls: Option<ServerTlsConfig>,
     /// Each session is a str0m answerer echoing media as this says (else a fixed answer, no media).
     pub media: Option<Echo>,
+    /// What GetIceServers answers (default: no servers).
+    pub ice_servers: GetIceServersResponse,
 }
 
 struct Session {
@@ -105,6 +109,7 @@ struct Service {
     shared: Arc<Shared>,
     gate: Option<Arc<Semaphore>>,
     media: Option<Echo>,
+    ice_servers: GetIceServersResponse,
 }
 
 /// Handle kept by the test; dropping it stops the server.
@@ -140,6 +145,7 @@ impl FakeGateway {
             shared: shared.clone(),
             gate: gate.clone(),
             media: options.media,
+            ice_servers: options.ice_servers,
         };
         let (health, health_service) = tonic_health::server::health_reporter();
         health
@@ -377,5 +383,13 @@ impl MediaSession for Service {
         }
         // Dropping the session drops the watchers' senders, which ends their streams.
         Ok(Response::new(StopResponse { released: true }))
+    }
+
+    async fn get_ice_servers(
+        &self,
+        _: Request<GetIceServersRequest>,
+    ) -> Result<Response<GetIceServersResponse>, Status> {
+        self.shared.record(Call::GetIceServers);
+        Ok(Response::new(self.ice_servers.clone()))
     }
 }

@@ -8,7 +8,7 @@
 //! | feature  | modules                                         |
 //! |----------|-------------------------------------------------|
 //! | `mutate` | [`mutate`]                                      |
-//! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`], [`proxy`] |
+//! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`], [`proxy`], [`coturn`] |
 //! | `webrtc` | [`echo_peer`] (and `net`)                       |
 //! | `grpc`   | [`fake_gateway`] (and `webrtc`)                 |
 //!
@@ -20,6 +20,8 @@
 //! the bytes arrive.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "net")]
+pub mod coturn;
 #[cfg(feature = "webrtc")]
 pub mod echo_peer;
 #[cfg(feature = "grpc")]

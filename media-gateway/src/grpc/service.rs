@@ -6,8 +6,8 @@ use crate::session::registry::Lookup;
 use crate::session::{self, SessionHandle, Shared, watchers::WatchStream};
 use media_proto::v1::media_session_server::MediaSession;
 use media_proto::v1::{
-    AddIceCandidateRequest, AddIceCandidateResponse, IceCandidate, StartRequest, StartResponse,
-    StopRequest, StopResponse, StreamCandidatesRequest,
+    AddIceCandidateRequest, AddIceCandidateResponse, GetIceServersRequest, GetIceServersResponse,
+    IceCandidate, StartRequest, StartResponse, StopRequest, StopResponse, StreamCandidatesRequest,
 };
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -159,6 +159,20 @@ impl MediaSession for Service {
         }
         .instrument(span("Stop", &id))
         .await
+    }
+
+    async fn get_ice_servers(
+        &self,
+        _: Request<GetIceServersRequest>,
+    ) -> Result<Response<GetIceServersResponse>, Status> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        // The name part of a REST username is only for the TURN server's logs: random, so credentials
+        // handed to two callers cannot be told apart or linked to a session.
+        let name = session::ids::random_hex();
+        let minted = self.shared.config.ice_servers.mint(now, &name[..16]);
+        Ok(Response::new(minted.into()))
     }
 }
 

@@ -46,4 +46,5 @@ mod start_uses_one_transaction_when_advertised;
 mod stop_is_idempotent;
 mod stream_replays_missed_events;
 mod tls_protects_grpc;
+mod turn_credentials_work_on_coturn;
 mod unknown_session_is_not_found;
