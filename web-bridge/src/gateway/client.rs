@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use media_proto::v1::media_session_client::MediaSessionClient;
 use media_proto::v1::{
-    AddIceCandidateRequest, IceCandidate, SessionEvent, StartRequest, StartResponse, StopRequest,
-    StreamCandidatesRequest,
+    AddIceCandidateRequest, GetIceServersRequest, GetIceServersResponse, IceCandidate,
+    SessionEvent, StartRequest, StartResponse, StopRequest, StreamCandidatesRequest,
 };
 use tonic::{Code, Request, Status, Streaming};
 use tonic_health::pb::HealthCheckRequest;
@@ -106,6 +106,14 @@ impl Gateway {
         request.set_timeout(self.call_timeout);
         let result = self.client.clone().stop(request).await;
         self.outcome("Stop", result.map(|_| ()))
+    }
+
+    /// The ICE servers the gateway mints for one peer (TURN credentials that expire).
+    pub(crate) async fn ice_servers(&self) -> Result<GetIceServersResponse, String> {
+        let mut request = Request::new(GetIceServersRequest {});
+        request.set_timeout(self.call_timeout);
+        let result = self.client.clone().get_ice_servers(request).await;
+        self.outcome("GetIceServers", result.map(tonic::Response::into_inner))
     }
 
     /// grpc.health.v1 Check for the MediaSession service: `Ok` only for SERVING, otherwise a short reason.
