@@ -215,6 +215,10 @@ pub struct Limits {
     /// WHIP resources (each one gateway session) held at once, Starts in flight included; more POSTs get
     /// 503 with Retry-After. Must not be zero.
     pub whip_max_resources: usize,
+    /// How long a WHIP resource may go without media flowing into the media server (from its creation, or
+    /// since the last media stopped) before its session is stopped: a WHIP client that left without DELETE
+    /// shows no other sign. Must not be zero.
+    pub whip_idle_timeout: Duration,
     /// Largest WHIP request body read (an offer or a trickle fragment); a larger one gets 413.
     pub whip_max_body_bytes: usize,
     /// Candidates one WHIP PATCH may carry (a browser gathers a handful per network interface).
@@ -236,6 +240,7 @@ impl Limits {
             ("tls_handshake_timeout", self.tls_handshake_timeout),
             ("header_read_timeout", self.header_read_timeout),
             ("idle_socket_timeout", self.idle_socket_timeout),
+            ("whip_idle_timeout", self.whip_idle_timeout),
         ] {
             if value.is_zero() {
                 return Err(Error::ZeroLimit(name));
@@ -276,6 +281,7 @@ impl Default for Limits {
             send_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(15),
             whip_max_resources: 256,
+            whip_idle_timeout: Duration::from_secs(30),
             whip_max_body_bytes: 64 * 1024,
             whip_max_candidates: 64,
             readiness_cache: Duration::from_secs(2),

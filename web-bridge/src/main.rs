@@ -61,6 +61,12 @@ struct Args {
         default_value_t = Limits::default().whip_max_resources as u64,
         value_parser = clap::value_parser!(u64).range(1..))]
     whip_max_resources: u64,
+    /// Seconds a WHIP resource may go without media flowing in (from its creation, or since its media
+    /// stopped) before its session is stopped.
+    #[arg(long, env = "WEB_BRIDGE_WHIP_IDLE_TIMEOUT_SECS",
+        default_value_t = Limits::default().whip_idle_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    whip_idle_timeout_secs: u64,
     /// Largest WebSocket message answered with an error instead of a closed socket.
     #[arg(long, env = "WEB_BRIDGE_MAX_MESSAGE_BYTES", default_value_t = Limits::default().max_message_bytes)]
     max_message_bytes: usize,
@@ -169,6 +175,7 @@ impl Flags for Args {
                 max_connections: count(self.max_connections),
                 max_connections_per_ip: count(self.max_connections_per_ip),
                 whip_max_resources: count(self.whip_max_resources),
+                whip_idle_timeout: secs(self.whip_idle_timeout_secs),
                 header_read_timeout: secs(self.header_read_timeout_secs),
                 tls_handshake_timeout: secs(self.tls_handshake_timeout_secs),
                 idle_socket_timeout: secs(self.idle_socket_timeout_secs),

@@ -68,6 +68,7 @@ pub(crate) struct Metrics {
     pub(crate) whip_requests: Family<RequestLabels, Counter>,
     pub(crate) whip_media_flowing: Family<DirectionLabel, Counter>,
     pub(crate) whip_sessions_ended: Counter,
+    pub(crate) whip_idle_closed: Counter,
 }
 
 impl Default for Metrics {
@@ -90,6 +91,7 @@ impl Default for Metrics {
             whip_requests: Family::default(),
             whip_media_flowing: Family::default(),
             whip_sessions_ended: Counter::default(),
+            whip_idle_closed: Counter::default(),
         };
         // Counters get `_total` appended by the encoder.
         registry.register(
@@ -166,6 +168,11 @@ impl Default for Metrics {
             "whip_sessions_ended",
             "WHIP sessions the gateway ended itself (lease, media server lost, shutdown), not by DELETE or drain",
             m.whip_sessions_ended.clone(),
+        );
+        registry.register(
+            "whip_idle_closed",
+            "WHIP resources stopped because no media flowed in for the idle timeout (a client that left without DELETE)",
+            m.whip_idle_closed.clone(),
         );
         Self { registry, ..m }
     }

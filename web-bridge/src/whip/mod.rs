@@ -4,10 +4,12 @@
 //! rest is sans-IO protocol logic, tested on its own: `offer.rs` (what the bridge reads from the offer),
 //! `sdpfrag.rs` (trickle-ice-sdpfrag bodies), `headers.rs` (If-Match, Link, bearer token, CORS),
 //! `status.rs` (every failure's HTTP status, and the one gRPC → HTTP mapping), `resources.rs` (the bounded
-//! resource table) and `ice_servers.rs` (which ICE servers a client is given).
+//! resource table), `liveness.rs` (when a resource without media counts as abandoned) and `ice_servers.rs`
+//! (which ICE servers a client is given).
 
 pub(crate) mod headers;
 pub(crate) mod ice_servers;
+pub(crate) mod liveness;
 pub(crate) mod offer;
 pub(crate) mod resources;
 pub(crate) mod routes;

@@ -4,7 +4,8 @@
 //! session whose 201 nobody received is stopped by this task. Afterwards the task keeps the session's
 //! StreamCandidates stream open (the gateway releases a session nobody watches or calls for its lease,
 //! exactly as a browser socket's call keeps its session alive) and ends on the first of: DELETE (Stop, whose
-//! outcome goes back to the handler), the bridge's drain (Stop), or the session ending at the gateway. Its
+//! outcome goes back to the handler), the bridge's drain (Stop), no media flowing in for `whip_idle_timeout`
+//! (Stop: the client is gone, see `liveness.rs`), or the session ending at the gateway. Its
 //! [`Slot`] unlists the resource on every one of those paths. The task is tracked, so the drain waits for it.
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use tracing::Instrument as _;
 
 use crate::app::App;
 use crate::gateway::client::{CallError, Gateway};
+use crate::whip::liveness::Liveness;
 use crate::whip::offer::Offer;
 use crate::whip::resources::{self, Resource, Slot, StopRequest};
 
@@ -97,7 +99,7 @@ async fn run(
     drop(slot);
 }
 
-/// Watches the session until DELETE, the drain, or its end.
+/// Watches the session until DELETE, the drain, its client's silence, or its end.
 async fn hold(
     app: &App,
     gateway: &Gateway,
@@ -113,7 +115,15 @@ async fn hold(
             return;
         }
     };
+    let mut liveness = Liveness::new(
+        app.config.limits.whip_idle_timeout,
+        std::time::Instant::now(),
+    );
     loop {
+        // Without a deadline (media flows) this branch is disabled; the far instant only fills the slot.
+        let idle = liveness
+            .deadline()
+            .map_or_else(far_future, tokio::time::Instant::from_std);
         tokio::select! {
             request = &mut stopped => {
                 let result = gateway.stop(session_id).await;
@@ -122,6 +132,12 @@ async fn hold(
                 if let Ok(reply) = request {
                     let _ = reply.send(result);
                 }
+                return;
+            }
+            () = tokio::time::sleep_until(idle), if liveness.deadline().is_some() => {
+                tracing::info!(timeout = ?app.config.limits.whip_idle_timeout, "no media from the WHIP client; stopping its session");
+                metrics.whip_idle_closed.inc();
+                stop(gateway, session_id).await;
                 return;
             }
             () = app.shutdown.cancelled() => {
@@ -137,6 +153,7 @@ async fn hold(
                     return;
                 }
                 Some(Ok(SessionEvent { event: Some(Event::MediaFlow(flow)) })) => {
+                    liveness.on_flow(&flow, std::time::Instant::now());
                     if flow.flowing {
                         let direction = match flow.direction() {
                             FlowDirection::In => "in",
@@ -161,6 +178,11 @@ async fn hold(
             }
         }
     }
+}
+
+/// An instant no timer reaches, for a disabled `select!` branch.
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365)
 }
 
 /// Stop whose failure can only be logged (the client is gone or the bridge is leaving).

@@ -50,5 +50,6 @@ mod whip_gateway_trouble_and_full_table_get_503;
 mod whip_link_headers_carry_ice_servers;
 mod whip_publish_trickle_delete;
 mod whip_refusals_get_rfc_9725_statuses;
+mod whip_resource_without_media_is_stopped;
 mod whip_session_ended_at_gateway_is_unlisted;
 mod zero_limits_are_refused;
