@@ -44,6 +44,7 @@ mod tls_self_signed_serves_page_and_socket;
 mod unknown_id_gets_error;
 mod unreachable_gateway_gets_clear_error;
 mod unread_browser_is_closed_within_send_timeout;
+mod whip_client_gone_before_201_is_stopped;
 mod whip_cors_lets_allowed_pages_read_answers;
 mod whip_drain_stops_sessions;
 mod whip_gateway_trouble_and_full_table_get_503;
