@@ -94,10 +94,7 @@ async fn publish(
         ));
     }
     let sdp = text_body(app, request_headers, body).await?;
-    let offer = Offer::parse(&sdp).map_err(|e| match e {
-        crate::whip::offer::OfferError::NotSendRecv(..) => Failure::Unprocessable(e.to_string()),
-        _ => Failure::BadRequest(e.to_string()),
-    })?;
+    let offer = Offer::parse(&sdp).map_err(|e| Failure::from(&e))?;
     let slot = app.whip.reserve().ok_or_else(|| {
         Failure::Unavailable(format!(
             "the server holds its most WHIP sessions ({}); try again later",
@@ -157,7 +154,7 @@ async fn add_candidates(
     }
     let text = text_body(app, request_headers, body).await?;
     let fragment = sdpfrag::parse(&text, app.config.limits.whip_max_candidates)
-        .map_err(|e| Failure::BadRequest(e.to_string()))?;
+        .map_err(|e| Failure::from(&e))?;
     if fragment.ufrag.is_some() && fragment.ufrag != found.offer.ufrag {
         return Err(restart_refused());
     }

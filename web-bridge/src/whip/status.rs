@@ -5,6 +5,8 @@ use http::StatusCode;
 use tonic::Code;
 
 use crate::gateway::client::CallError;
+use crate::whip::offer::OfferError;
+use crate::whip::sdpfrag::FragmentError;
 
 /// Seconds a client is told to wait (`Retry-After`) when the gateway is unavailable or at capacity, or the
 /// bridge holds its most resources: long enough for a restart or a few sessions to end, short enough for a
@@ -109,6 +111,24 @@ impl Failure {
                 "a PATCH needs If-Match with the resource's ETag".to_owned()
             }
         }
+    }
+}
+
+/// An offer that is not SDP is the client's mistake (400); a sendrecv-less one is SDP this service refuses
+/// (422), as the media server would refuse an offer it cannot negotiate.
+impl From<&OfferError> for Failure {
+    fn from(e: &OfferError) -> Self {
+        match e {
+            OfferError::NotSendRecv(..) => Self::Unprocessable(e.to_string()),
+            _ => Self::BadRequest(e.to_string()),
+        }
+    }
+}
+
+/// Every fragment error is a malformed request.
+impl From<&FragmentError> for Failure {
+    fn from(e: &FragmentError) -> Self {
+        Self::BadRequest(e.to_string())
     }
 }
 
