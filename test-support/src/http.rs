@@ -1,5 +1,5 @@
-//! A minimal HTTP/1.1 GET over a raw TCP socket (the path is sent exactly as given), for plain-text
-//! endpoints (`/metrics`, `/healthz`, `/readyz`, static files) and requests a client library would
+//! A minimal HTTP/1.1 client over a raw TCP socket (the path is sent exactly as given), for plain-text
+//! endpoints (`/metrics`, `/healthz`, `/readyz`, static files), WHIP, and requests a client library would
 //! normalise.
 
 use std::net::SocketAddr;
@@ -25,13 +25,50 @@ impl Response {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// Every value of header `name` (case-insensitive), in order.
+    pub fn headers(&self, name: &str) -> Vec<&str> {
+        self.head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+            .collect()
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers(name).into_iter().next()
+    }
 }
 
 /// GETs `path` with `Connection: close`; fails if the server does not finish within five seconds.
 pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
+    request(addr, "GET", path, &[], b"").await
+}
+
+/// Sends one request with `headers` and `body` (a `Content-Length` is added when the body is not empty)
+/// and `Connection: close`; fails if the server does not finish within five seconds.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> anyhow::Result<Response> {
     let mut tcp = TcpStream::connect(addr).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    tcp.write_all(request.as_bytes()).await?;
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    tcp.write_all(&bytes).await?;
     let mut raw = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut raw))
         .await

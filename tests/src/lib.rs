@@ -201,13 +201,22 @@ pub struct PlainBridge {
 
 /// Starts a [`PlainBridge`] (default config, no TLS) in front of `gateway`.
 pub async fn plain_bridge(gateway: &Gateway) -> anyhow::Result<PlainBridge> {
+    plain_bridge_with(gateway, |_| {}).await
+}
+
+/// Starts a [`PlainBridge`] in front of `gateway` after `tweak` adjusted its config.
+pub async fn plain_bridge_with(
+    gateway: &Gateway,
+    tweak: impl FnOnce(&mut web_bridge::Config),
+) -> anyhow::Result<PlainBridge> {
     let web = TcpListener::bind("127.0.0.1:0").await?;
     let addr = web.local_addr()?;
-    let config = web_bridge::Config {
+    let mut config = web_bridge::Config {
         gateway: gateway.grpc_uri.clone(),
         tls: web_bridge::TlsMode::Plain,
         ..Default::default()
     };
+    tweak(&mut config);
     let counters = config.counters.clone();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(web_bridge::run(web, config, shutdown.clone()));
@@ -244,6 +253,49 @@ pub async fn open_and_start(addr: std::net::SocketAddr, offer: &str) -> anyhow::
 /// Runs the browser driver in `mode` (`single` or `two-tabs`) against `url`, saving a screenshot as
 /// `target/tmp/<screenshot>`; returns the driver's JSON result (whatever its `ok` says).
 pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Result<Value> {
+    let screenshot = artifact(screenshot)?;
+    let mut args: Vec<std::ffi::OsString> = ["--url", url, "--mode", mode, "--screenshot"]
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    args.push(screenshot.clone().into());
+    let result = run_browser_script("loopback.mjs", &args).await?;
+    println!("screenshot: {}", screenshot.display());
+    Ok(result)
+}
+
+/// Runs the WHIP driver (tests/browser/whip.mjs: medooze's whip-whep `WHIPClient` in Chromium, on a page
+/// it serves itself on 127.0.0.1:`page_port`) against `endpoint`, publishing for `publish_ms`; returns its
+/// JSON result (whatever its `ok` says).
+pub async fn run_whip_driver(
+    endpoint: &str,
+    page_port: u16,
+    publish_ms: u64,
+    screenshot: &str,
+) -> anyhow::Result<Value> {
+    let screenshot = artifact(screenshot)?;
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "--endpoint".into(),
+        endpoint.into(),
+        "--page-port".into(),
+        page_port.to_string().into(),
+        "--publish-ms".into(),
+        publish_ms.to_string().into(),
+        "--screenshot".into(),
+    ];
+    args.push(screenshot.into());
+    run_browser_script("whip.mjs", &args).await
+}
+
+/// `target/tmp/<name>`, with the folder made.
+fn artifact(name: &str) -> anyhow::Result<PathBuf> {
+    let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tmp");
+    std::fs::create_dir_all(&artifacts)?;
+    Ok(artifacts.join(name))
+}
+
+/// Runs `node tests/browser/<script> <args>` (bounded to 120 s) and returns the last JSON line it printed.
+async fn run_browser_script(script: &str, args: &[std::ffi::OsString]) -> anyhow::Result<Value> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
     if !dir.join("node_modules/playwright-core").is_dir() {
         bail!(
@@ -254,20 +306,16 @@ pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Resu
     if !std::path::Path::new("/usr/bin/chromium").exists() {
         bail!("/usr/bin/chromium is missing: run `apt-get install -y chromium`");
     }
-    let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tmp");
-    std::fs::create_dir_all(&artifacts)?;
-    let screenshot = artifacts.join(screenshot);
     let output = tokio::time::timeout(
         Duration::from_secs(120),
         tokio::process::Command::new("node")
-            .arg(dir.join("loopback.mjs"))
-            .args(["--url", url, "--mode", mode, "--screenshot"])
-            .arg(&screenshot)
+            .arg(dir.join(script))
+            .args(args)
             .kill_on_drop(true)
             .output(),
     )
     .await
-    .context("the browser driver ran for more than 120 s")??;
+    .with_context(|| format!("the browser driver {script} ran for more than 120 s"))??;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()
@@ -279,7 +327,7 @@ pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Resu
                 String::from_utf8_lossy(&output.stderr)
             )
         })?;
-    println!("screenshot: {}\n{line}", screenshot.display());
+    println!("{line}");
     Ok(serde_json::from_str(line)?)
 }
 

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::gateway::client::Gateway;
 use crate::gateway::health::Readiness;
 use crate::http::assets::Assets;
+use crate::whip::resources::Resources;
 
 #[derive(Debug)]
 pub(crate) struct App {
@@ -21,9 +22,11 @@ pub(crate) struct App {
     pub(crate) assets: Assets,
     /// The origins that may open `/helloworld`, fixed at start-up.
     pub(crate) origins: Allowed,
+    /// The live WHIP resources, at most `limits.whip_max_resources`.
+    pub(crate) whip: Arc<Resources>,
     /// Caps open WebSockets at `limits.max_sockets`.
     pub(crate) sockets: Arc<Semaphore>,
-    /// Every WebSocket and Start task, so the drain can wait until they have stopped their calls.
+    /// Every WebSocket, Start and WHIP resource task, so the drain can wait until they have stopped their calls.
     pub(crate) tasks: TaskTracker,
     /// Cancelled when the drain begins: sockets close, upgrades and `/readyz` answer 503.
     pub(crate) shutdown: CancellationToken,

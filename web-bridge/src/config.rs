@@ -27,6 +27,9 @@ pub struct Config {
     /// Also hand the page the ICE servers that carry a username and credential (TURN). Off by default:
     /// `/config.json` is unauthenticated, so anyone who can reach it would get the TURN credentials.
     pub expose_turn_credentials: bool,
+    /// When set, every WHIP request but OPTIONS must carry `Authorization: Bearer <token>` (else 401), and
+    /// TURN entries of `ice_servers` are handed to WHIP clients in `Link` headers.
+    pub whip_token: Option<WhipToken>,
     /// Every bound the bridge enforces.
     pub limits: Limits,
     /// Live counts; clone this handle before passing the config to `run` to watch them.
@@ -44,6 +47,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             ice_servers: Vec::new(),
             expose_turn_credentials: false,
+            whip_token: None,
             limits: Limits::default(),
             counters: Counters::default(),
         }
@@ -71,6 +75,27 @@ impl GatewayToken {
 impl std::fmt::Debug for GatewayToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("GatewayToken(<redacted>)")
+    }
+}
+
+/// The bearer token WHIP clients must present. Its `Debug` hides the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WhipToken(String);
+
+impl WhipToken {
+    /// Wraps a token; `Config::whip_token` then requires `Authorization: Bearer <token>` on WHIP requests.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for WhipToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WhipToken(<redacted>)")
     }
 }
 
@@ -187,6 +212,17 @@ pub struct Limits {
     pub send_timeout: Duration,
     /// How long `run` waits, after shutdown, for sockets to stop their calls.
     pub shutdown_grace: Duration,
+    /// WHIP resources (each one gateway session) held at once, Starts in flight included; more POSTs get
+    /// 503 with Retry-After. Must not be zero.
+    pub whip_max_resources: usize,
+    /// How long a WHIP resource may go without media flowing into the media server (from its creation, or
+    /// since the last media stopped) before its session is stopped: a WHIP client that left without DELETE
+    /// shows no other sign. Must not be zero.
+    pub whip_idle_timeout: Duration,
+    /// Largest WHIP request body read (an offer or a trickle fragment); a larger one gets 413.
+    pub whip_max_body_bytes: usize,
+    /// Candidates one WHIP PATCH may carry (a browser gathers a handful per network interface).
+    pub whip_max_candidates: usize,
     /// How long `/readyz` reuses the gateway's last health answer, so frequent probes do not each cost a call.
     pub readiness_cache: Duration,
     /// How long the gateway's health Check may take before `/readyz` reports it as not answering.
@@ -204,6 +240,7 @@ impl Limits {
             ("tls_handshake_timeout", self.tls_handshake_timeout),
             ("header_read_timeout", self.header_read_timeout),
             ("idle_socket_timeout", self.idle_socket_timeout),
+            ("whip_idle_timeout", self.whip_idle_timeout),
         ] {
             if value.is_zero() {
                 return Err(Error::ZeroLimit(name));
@@ -213,6 +250,7 @@ impl Limits {
             ("max_sockets", self.max_sockets),
             ("max_connections", self.max_connections),
             ("max_connections_per_ip", self.max_connections_per_ip),
+            ("whip_max_resources", self.whip_max_resources),
         ] {
             if value == 0 {
                 return Err(Error::ZeroLimit(name));
@@ -242,6 +280,10 @@ impl Default for Limits {
             pong_timeout: Duration::from_secs(20),
             send_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(15),
+            whip_max_resources: 256,
+            whip_idle_timeout: Duration::from_secs(30),
+            whip_max_body_bytes: 64 * 1024,
+            whip_max_candidates: 64,
             readiness_cache: Duration::from_secs(2),
             readiness_timeout: Duration::from_secs(1),
         }

@@ -61,8 +61,8 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A limit that must be positive is zero (`ping_interval`, `pong_timeout`, `send_timeout`,
-    /// `tls_handshake_timeout`, `header_read_timeout`, `idle_socket_timeout`, `max_sockets`, `max_connections`
-    /// or `max_connections_per_ip`): a zero ping interval cannot be timed, a zero timeout would close every
+    /// `tls_handshake_timeout`, `header_read_timeout`, `idle_socket_timeout`, `max_sockets`, `max_connections`,
+    /// `max_connections_per_ip`, `whip_max_resources` or `whip_idle_timeout`): a zero ping interval cannot be timed, a zero timeout would close every
     /// connection at once, and a zero cap would refuse everyone.
     #[error("the {0} limit must not be zero")]
     ZeroLimit(&'static str),

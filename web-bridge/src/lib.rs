@@ -12,6 +12,7 @@ mod error;
 mod gateway;
 mod http;
 mod ops;
+mod whip;
 
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use browser::protocol;
-pub use config::{Config, DEFAULT_GATEWAY, GatewayToken, IceServer, Limits, TlsMode};
+pub use config::{Config, DEFAULT_GATEWAY, GatewayToken, IceServer, Limits, TlsMode, WhipToken};
 pub use error::Error;
 pub use ops::counters::Counters;
 
@@ -87,6 +88,7 @@ pub async fn run_with(
     let tasks = TaskTracker::new();
     let app = Arc::new(app::App {
         sockets: Arc::new(Semaphore::new(limits.max_sockets)),
+        whip: whip::resources::Resources::new(limits.whip_max_resources, config.counters.clone()),
         config,
         gateway,
         readiness,

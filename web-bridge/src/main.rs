@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Parser;
 use service_kit::{Flags, LogFormat, secs};
-use web_bridge::{Config, GatewayToken, IceServer, Limits, TlsMode};
+use web_bridge::{Config, GatewayToken, IceServer, Limits, TlsMode, WhipToken};
 
 /// Serves the WebRTC loopback demo page and bridges its WebSocket to the media gateway.
 #[derive(Debug, Parser)]
@@ -52,6 +52,21 @@ struct Args {
     /// or `;`-separated in the env var.
     #[arg(long, env = "WEB_BRIDGE_ICE_SERVER", value_delimiter = ';')]
     ice_server: Vec<IceServer>,
+    /// Bearer token WHIP clients must send (`Authorization: Bearer <token>`) on POST, PATCH and DELETE /whip.
+    /// Empty means none: anyone who can reach the port may publish.
+    #[arg(long, env = "WEB_BRIDGE_WHIP_TOKEN", hide_env_values = true)]
+    whip_token: Option<String>,
+    /// WHIP resources (one gateway session each) held at once; more POSTs get 503 with Retry-After.
+    #[arg(long, env = "WEB_BRIDGE_WHIP_MAX_RESOURCES",
+        default_value_t = Limits::default().whip_max_resources as u64,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    whip_max_resources: u64,
+    /// Seconds a WHIP resource may go without media flowing in (from its creation, or since its media
+    /// stopped) before its session is stopped.
+    #[arg(long, env = "WEB_BRIDGE_WHIP_IDLE_TIMEOUT_SECS",
+        default_value_t = Limits::default().whip_idle_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    whip_idle_timeout_secs: u64,
     /// Largest WebSocket message answered with an error instead of a closed socket.
     #[arg(long, env = "WEB_BRIDGE_MAX_MESSAGE_BYTES", default_value_t = Limits::default().max_message_bytes)]
     max_message_bytes: usize,
@@ -149,12 +164,18 @@ impl Flags for Args {
                 .collect(),
             ice_servers: self.ice_server,
             expose_turn_credentials: self.expose_turn_credentials,
+            whip_token: self
+                .whip_token
+                .filter(|t| !t.trim().is_empty())
+                .map(WhipToken::new),
             limits: Limits {
                 max_message_bytes: self.max_message_bytes,
                 messages_per_second: self.messages_per_second,
                 max_sockets: count(self.max_sockets),
                 max_connections: count(self.max_connections),
                 max_connections_per_ip: count(self.max_connections_per_ip),
+                whip_max_resources: count(self.whip_max_resources),
+                whip_idle_timeout: secs(self.whip_idle_timeout_secs),
                 header_read_timeout: secs(self.header_read_timeout_secs),
                 tls_handshake_timeout: secs(self.tls_handshake_timeout_secs),
                 idle_socket_timeout: secs(self.idle_socket_timeout_secs),

@@ -46,7 +46,7 @@ pub(crate) fn spawn_start(
                 sdp_answer: r.sdp_answer,
                 guard,
             }),
-            Err(text) => Err(text),
+            Err(e) => Err(e.text),
         };
         if let Err(Ok(orphan)) = reply.send(started) {
             counters.metrics.calls_orphaned.inc();

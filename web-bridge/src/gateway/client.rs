@@ -22,6 +22,20 @@ use crate::ops::counters::Counters;
 /// The service name the gateway reports health for.
 const SERVICE: &str = "mediasession.v1.MediaSession";
 
+/// A failed gateway call: its gRPC code, for callers that answer by code (WHIP's HTTP statuses), and the
+/// person's sentence from `status_text` (the detail is already logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CallError {
+    pub(crate) code: Code,
+    pub(crate) text: String,
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// A cheap-to-clone handle on the gateway; every call names the gateway in its error text.
 #[derive(Debug, Clone)]
 pub(crate) struct Gateway {
@@ -53,7 +67,7 @@ impl Gateway {
     }
 
     /// Start, bounded by `limits.start_timeout` and timed in `start_duration_seconds`.
-    pub(crate) async fn start(&self, start: StartRequest) -> Result<StartResponse, String> {
+    pub(crate) async fn start(&self, start: StartRequest) -> Result<StartResponse, CallError> {
         let mut request = Request::new(start);
         request.set_timeout(self.start_timeout);
         let began = Instant::now();
@@ -69,7 +83,7 @@ impl Gateway {
         &self,
         session_id: &str,
         candidate: IceCandidate,
-    ) -> Result<(), String> {
+    ) -> Result<(), CallError> {
         let mut request = Request::new(AddIceCandidateRequest {
             session_id: session_id.to_owned(),
             candidate: Some(candidate),
@@ -83,7 +97,7 @@ impl Gateway {
     pub(crate) async fn stream_events(
         &self,
         session_id: &str,
-    ) -> Result<Streaming<SessionEvent>, String> {
+    ) -> Result<Streaming<SessionEvent>, CallError> {
         let request = Request::new(StreamCandidatesRequest {
             session_id: session_id.to_owned(),
         });
@@ -99,7 +113,7 @@ impl Gateway {
         self.describe("StreamCandidates", status)
     }
 
-    pub(crate) async fn stop(&self, session_id: &str) -> Result<(), String> {
+    pub(crate) async fn stop(&self, session_id: &str) -> Result<(), CallError> {
         let mut request = Request::new(StopRequest {
             session_id: session_id.to_owned(),
         });
@@ -133,14 +147,17 @@ impl Gateway {
         match self.outcome("Check", result.map(|r| r.into_inner().status())) {
             Ok(ServingStatus::Serving) => Ok(()),
             Ok(other) => Err(format!("media gateway reports {}", other.as_str_name())),
-            Err(text) => Err(text),
+            Err(e) => Err(e.text),
         }
     }
 
-    fn outcome<T>(&self, method: &'static str, result: Result<T, Status>) -> Result<T, String> {
+    fn outcome<T>(&self, method: &'static str, result: Result<T, Status>) -> Result<T, CallError> {
         let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
         self.counters.metrics.gateway_call(method, code);
-        result.map_err(|s| self.describe(method, &s))
+        result.map_err(|s| CallError {
+            code: s.code(),
+            text: self.describe(method, &s),
+        })
     }
 
     /// The browser's sentence for a failed call; the detail (addresses, the gateway's own words) is logged here,

@@ -1,4 +1,5 @@
-//! The HTTP surface: the page, `GET /config.json` for the page's ICE servers, the `/helloworld` WebSocket, and
+//! The HTTP surface: the page, `GET /config.json` for the page's ICE servers, the `/helloworld` WebSocket, WHIP
+//! (`/whip`, in `whip/routes.rs`), and
 //! the operator endpoints (`service_kit::ops`'s router over [`BridgeProbe`]), on one port unless `/metrics` is
 //! moved to its own listener. Every response carries the page's security headers.
 
@@ -38,6 +39,7 @@ pub(crate) fn router(app: Arc<App>, metrics_elsewhere: bool) -> Router {
         .route("/config.json", get(config_json))
         .fallback(get(asset))
         .with_state(Arc::clone(&app))
+        .merge(crate::whip::routes::router(Arc::clone(&app)))
         .merge(ops_router(app));
     let router = if metrics_elsewhere {
         router.layer(middleware::from_fn(hide_metrics))

@@ -25,6 +25,20 @@ impl Counters {
         usize::try_from(self.metrics.calls_open.get()).unwrap_or(0)
     }
 
+    /// WHIP resources live right now (each holds one gateway session, also counted in `live_sessions`).
+    pub fn whip_resources(&self) -> usize {
+        usize::try_from(self.metrics.whip_resources_open.get()).unwrap_or(0)
+    }
+
+    /// Times media started flowing on a WHIP session in `direction` (`in`: into the media server, `out`:
+    /// back to the client), as the gateway's MediaFlow events say.
+    pub fn whip_media_flowing(&self, direction: &'static str) -> u64 {
+        self.metrics
+            .whip_media_flowing
+            .get_or_create(&crate::ops::metrics::DirectionLabel { direction })
+            .get()
+    }
+
     /// HTTP connections open right now on every listener, WebSockets included.
     pub fn open_connections(&self) -> usize {
         usize::try_from(self.metrics.connections_open.get()).unwrap_or(0)

@@ -32,6 +32,17 @@ pub(crate) struct ReasonLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct DirectionLabel {
+    pub(crate) direction: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RequestLabels {
+    pub(crate) method: &'static str,
+    pub(crate) status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct CallLabels {
     pub(crate) method: &'static str,
     pub(crate) code: &'static str,
@@ -53,6 +64,11 @@ pub(crate) struct Metrics {
     pub(crate) browser_errors: Family<KindLabel, Counter>,
     pub(crate) start_seconds: Histogram,
     pub(crate) gateway_calls: Family<CallLabels, Counter>,
+    pub(crate) whip_resources_open: Gauge,
+    pub(crate) whip_requests: Family<RequestLabels, Counter>,
+    pub(crate) whip_media_flowing: Family<DirectionLabel, Counter>,
+    pub(crate) whip_sessions_ended: Counter,
+    pub(crate) whip_idle_closed: Counter,
 }
 
 impl Default for Metrics {
@@ -71,6 +87,11 @@ impl Default for Metrics {
             browser_errors: Family::default(),
             start_seconds: Histogram::new(START_BUCKETS),
             gateway_calls: Family::default(),
+            whip_resources_open: Gauge::default(),
+            whip_requests: Family::default(),
+            whip_media_flowing: Family::default(),
+            whip_sessions_ended: Counter::default(),
+            whip_idle_closed: Counter::default(),
         };
         // Counters get `_total` appended by the encoder.
         registry.register(
@@ -128,6 +149,31 @@ impl Default for Metrics {
             "gRPC calls to the media gateway, by method and status code",
             m.gateway_calls.clone(),
         );
+        registry.register(
+            "whip_resources_open",
+            "WHIP resources (one gateway session each) live now",
+            m.whip_resources_open.clone(),
+        );
+        registry.register(
+            "whip_requests",
+            "WHIP requests answered, by method (POST, PATCH, DELETE, OPTIONS) and HTTP status",
+            m.whip_requests.clone(),
+        );
+        registry.register(
+            "whip_media_flowing",
+            "Times media started flowing on a WHIP session, by direction (in: into the media server, out: back to the client)",
+            m.whip_media_flowing.clone(),
+        );
+        registry.register(
+            "whip_sessions_ended",
+            "WHIP sessions the gateway ended itself (lease, media server lost, shutdown), not by DELETE or drain",
+            m.whip_sessions_ended.clone(),
+        );
+        registry.register(
+            "whip_idle_closed",
+            "WHIP resources stopped because no media flowed in for the idle timeout (a client that left without DELETE)",
+            m.whip_idle_closed.clone(),
+        );
         Self { registry, ..m }
     }
 }
@@ -141,6 +187,20 @@ impl Metrics {
             text.push_str(&format!("# encoding failed: {e}\n"));
         }
         text
+    }
+
+    /// Counts one answered WHIP request.
+    pub(crate) fn whip_request(&self, method: &'static str, status: u16) {
+        self.whip_requests
+            .get_or_create(&RequestLabels { method, status })
+            .inc();
+    }
+
+    /// Counts media starting to flow on a WHIP session, `in` or `out`.
+    pub(crate) fn whip_media_flow(&self, direction: &'static str) {
+        self.whip_media_flowing
+            .get_or_create(&DirectionLabel { direction })
+            .inc();
     }
 
     /// Counts one gateway call's outcome.

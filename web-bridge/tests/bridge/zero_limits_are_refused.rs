@@ -1,6 +1,6 @@
 //! The binary and `run` refuse 0 for every limit where zero would be silent harm, naming the flag or limit
 //! at fault: a zero ping interval cannot be timed; a zero pong, send, header, handshake or idle timeout
-//! would cut every connection at once; a zero cap would refuse everyone.
+//! would cut every connection (or WHIP resource) at once; a zero cap would refuse everyone.
 
 use std::time::Duration;
 use test_support::process::Binary;
@@ -17,6 +17,8 @@ async fn zero_flags_are_refused() -> anyhow::Result<()> {
         "--max-connections",
         "--max-connections-per-ip",
         "--max-sockets",
+        "--whip-max-resources",
+        "--whip-idle-timeout-secs",
     ] {
         let mut bridge = Binary::start(
             env!("CARGO_BIN_EXE_web-bridge"),
@@ -43,7 +45,7 @@ async fn zero_flags_are_refused() -> anyhow::Result<()> {
 #[tokio::test]
 async fn run_refuses_zero_limits() -> anyhow::Result<()> {
     type Set = fn(&mut web_bridge::Limits);
-    let zeroes: [(&str, Set); 9] = [
+    let zeroes: [(&str, Set); 11] = [
         ("ping_interval", |l| l.ping_interval = Duration::ZERO),
         ("pong_timeout", |l| l.pong_timeout = Duration::ZERO),
         ("send_timeout", |l| l.send_timeout = Duration::ZERO),
@@ -59,6 +61,10 @@ async fn run_refuses_zero_limits() -> anyhow::Result<()> {
         ("max_sockets", |l| l.max_sockets = 0),
         ("max_connections", |l| l.max_connections = 0),
         ("max_connections_per_ip", |l| l.max_connections_per_ip = 0),
+        ("whip_max_resources", |l| l.whip_max_resources = 0),
+        ("whip_idle_timeout", |l| {
+            l.whip_idle_timeout = Duration::ZERO;
+        }),
     ];
     for (name, zero) in zeroes {
         let mut config = web_bridge::Config {

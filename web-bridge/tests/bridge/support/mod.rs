@@ -4,6 +4,7 @@
 //! reached it, and hold Start open to race it against the socket).
 
 pub(crate) mod tls;
+pub(crate) mod whip;
 
 pub(crate) use test_support::fake_gateway;
 pub(crate) use test_support::http::sample;
