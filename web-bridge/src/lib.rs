@@ -11,6 +11,7 @@ mod config;
 mod error;
 mod gateway;
 mod http;
+mod ice_servers;
 mod ops;
 mod whip;
 

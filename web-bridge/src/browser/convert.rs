@@ -5,8 +5,8 @@
 
 use media_proto::v1::session_event::Event;
 use media_proto::v1::{
-    EndReason, FlowDirection, GetIceServersResponse, IceCandidate, IceState, MediaKind,
-    SessionEvent, StartRequest, connection_changed,
+    EndReason, FlowDirection, IceCandidate, IceState, MediaKind, SessionEvent, StartRequest,
+    connection_changed,
 };
 use serde_json::json;
 
@@ -19,24 +19,6 @@ pub(crate) fn start_request(sdp_offer: String) -> StartRequest {
         sdp_offer,
         wait_for_candidates: false,
     }
-}
-
-/// The gateway's ICE servers as RTCPeerConnection's `iceServers` entries (`urls` as a list, which every
-/// browser takes; username and credential only where the gateway gave them).
-pub(crate) fn ice_servers(response: GetIceServersResponse) -> Vec<serde_json::Value> {
-    response
-        .ice_servers
-        .into_iter()
-        .filter(|s| !s.urls.is_empty())
-        .map(|s| {
-            let mut entry = json!({ "urls": s.urls });
-            if !s.username.is_empty() || !s.credential.is_empty() {
-                entry["username"] = s.username.into();
-                entry["credential"] = s.credential.into();
-            }
-            entry
-        })
-        .collect()
 }
 
 /// A browser candidate (`{candidate, sdpMid, sdpMLineIndex}`) as AddIceCandidate carries it.

@@ -123,7 +123,7 @@ impl Gateway {
     }
 
     /// The ICE servers the gateway mints for one peer (TURN credentials that expire).
-    pub(crate) async fn ice_servers(&self) -> Result<GetIceServersResponse, String> {
+    pub(crate) async fn ice_servers(&self) -> Result<GetIceServersResponse, CallError> {
         let mut request = Request::new(GetIceServersRequest {});
         request.set_timeout(self.call_timeout);
         let result = self.client.clone().get_ice_servers(request).await;

@@ -128,28 +128,12 @@ async fn helloworld(
         })
 }
 
-/// The ICE servers for the page: the gateway's, minted for this page load (TURN credentials that expire, so
-/// nothing long-lived reaches an anonymous page), then the bridge's own: only those without credentials,
-/// unless the operator opted in to handing static TURN credentials to anyone who can load the page. A
-/// gateway that is down or predates GetIceServers leaves the bridge's own list.
+/// The ICE servers for the page (`crate::ice_servers`): TURN credentials minted for this page load, so
+/// never cached.
 async fn config_json(State(app): State<Arc<App>>) -> Response {
-    let mut servers = match app.gateway.ice_servers().await {
-        Ok(minted) => crate::browser::convert::ice_servers(minted),
-        Err(why) => {
-            tracing::debug!("no ICE servers from the gateway: {why}");
-            Vec::new()
-        }
-    };
-    servers.extend(
-        app.config
-            .ice_servers
-            .iter()
-            .filter(|s| app.config.expose_turn_credentials || !s.has_credentials())
-            .filter_map(|s| serde_json::to_value(s).ok()),
-    );
+    let servers = crate::ice_servers::for_client(&app, false).await;
     let body = json!({ "iceServers": servers }).to_string();
     let mut response = with_headers(body.into_bytes(), "application/json");
-    // Credentials minted for one page load must not be cached for another.
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -8,7 +8,6 @@
 //! (which ICE servers a client is given).
 
 pub(crate) mod headers;
-pub(crate) mod ice_servers;
 pub(crate) mod liveness;
 pub(crate) mod offer;
 pub(crate) mod resources;

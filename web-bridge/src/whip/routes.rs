@@ -15,10 +15,11 @@ use axum::routing::{patch, post};
 use media_proto::v1::IceCandidate;
 
 use crate::app::App;
+use crate::ice_servers;
 use crate::whip::headers::{self, ALLOW_ENDPOINT, ALLOW_RESOURCE, IfMatch};
 use crate::whip::offer::Offer;
 use crate::whip::status::{Call, Failure};
-use crate::whip::{ice_servers, sdpfrag, session};
+use crate::whip::{sdpfrag, session};
 
 const SDP: &str = "application/sdp";
 const SDPFRAG: &str = "application/trickle-ice-sdpfrag";
@@ -114,9 +115,7 @@ async fn publish(
     );
     h.insert(header::ETAG, header_value(&published.etag)?);
     h.insert("accept-patch", HeaderValue::from_static(SDPFRAG));
-    for link in
-        headers::ice_server_links(&ice_servers::for_new_resource(&app.config, authenticated))
-    {
+    for link in headers::ice_server_links(&ice_servers::for_client(app, authenticated).await) {
         h.append(header::LINK, link);
     }
     Ok(response)

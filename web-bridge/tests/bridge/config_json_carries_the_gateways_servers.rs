@@ -44,9 +44,9 @@ async fn config_json_carries_the_gateways_servers() -> anyhow::Result<()> {
     assert_eq!(
         v,
         serde_json::json!({"iceServers": [
-            {"urls": ["stun:192.0.2.1:3478"]},
-            {"urls": ["turn:192.0.2.1:3478?transport=udp", "turn:192.0.2.1:3478?transport=tcp"],
-             "username": "1733200000:a1b2c3", "credential": "minted"},
+            {"urls": "stun:192.0.2.1:3478"},
+            {"urls": "turn:192.0.2.1:3478?transport=udp", "username": "1733200000:a1b2c3", "credential": "minted"},
+            {"urls": "turn:192.0.2.1:3478?transport=tcp", "username": "1733200000:a1b2c3", "credential": "minted"},
             {"urls": "stun:127.0.0.1:3478"},
         ]})
     );
