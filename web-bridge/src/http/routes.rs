@@ -23,6 +23,8 @@ use crate::http::probe::BridgeProbe;
 /// The tungstenite hard limit, above the answered limit so that messages a little too big get a clear `error`
 /// while the socket stays usable; beyond this the socket is closed (after an `error`, when possible).
 const HARD_LIMIT_FACTOR: usize = 4;
+/// Initial read buffer of each WebSocket: a candidate message fits, an offer grows it once.
+const WS_READ_BUFFER: usize = 4 * 1024;
 
 /// The page's policy: its own scripts, styles and fetches only (the WebSocket is same-origin, which CSP 3's
 /// `'self'` covers for `ws:`/`wss:`), the `data:` favicon, camera streams as `srcObject` (not a URL, so
@@ -117,6 +119,11 @@ async fn helloworld(
     upgrade
         .max_message_size(hard)
         .max_frame_size(hard)
+        // tungstenite allocates its read buffer up front (128 KiB by default), for every held socket;
+        // the page's messages are a few KiB and a bigger one grows the buffer as it arrives.
+        .read_buffer_size(WS_READ_BUFFER)
+        // Each message is written at once anyway (the socket flushes every send).
+        .write_buffer_size(0)
         .on_failed_upgrade(|e| tracing::debug!("WebSocket upgrade failed: {e}"))
         .on_upgrade(move |ws| {
             async move {
