@@ -4,6 +4,8 @@
 //! operators' SessionAdmin service) are the only definition of the public API; this crate only compiles them.
 #![forbid(unsafe_code)]
 
+pub mod codec;
+
 /// Generated code for package `mediasession.v1`.
 pub mod v1 {
     #![allow(clippy::all, missing_docs)]
