@@ -87,7 +87,9 @@ impl Actor {
             biased;
             () = shutdown.cancelled() => Err(Error::Unavailable("the gateway is shutting down".into())),
             () = reply.closed() => Err(Error::Ended("the Start caller went away".into())),
-            r = setup.run(&offer) => r,
+            // Boxed: the setup's state (a transaction in flight, its reply) is the largest part of this
+            // future, and a task keeps its whole allocation for the session's life.
+            r = Box::pin(setup.run(&offer)) => r,
         };
         let (objects, answer) = match outcome {
             Ok(ok) => ok,
@@ -103,7 +105,7 @@ impl Actor {
                 return;
             }
         };
-        self.live(objects, answer, wait, reply).await;
+        Box::pin(self.live(objects, answer, wait, reply)).await;
     }
 
     async fn live(mut self, objects: Objects, answer: String, wait: bool, reply: StartReply) {

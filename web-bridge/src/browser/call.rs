@@ -98,7 +98,10 @@ impl Call {
             tokio::spawn(
                 async move {
                     while let Some(candidate) = queue.recv().await {
-                        if let Err(text) = gateway.add_ice_candidate(&id, candidate.into()).await {
+                        // Boxed: a gRPC call's state is most of this task's size, and the task is held
+                        // for the whole session while calls are rare.
+                        let added = Box::pin(gateway.add_ice_candidate(&id, candidate.into()));
+                        if let Err(text) = added.await {
                             let _ = outgoing
                                 .send(ServerMessage::Error(
                                     ErrorKind::Gateway,
@@ -164,7 +167,9 @@ async fn forward_events(
     outgoing: mpsc::Sender<ServerMessage>,
     subscribed: Arc<AtomicBool>,
 ) {
-    let mut stream = match gateway.stream_events(&id).await {
+    // Boxed: the call's state is only needed until the stream opens, and this task lives as long as
+    // the session.
+    let mut stream = match Box::pin(gateway.stream_events(&id)).await {
         Ok(stream) => stream,
         Err(text) => {
             let _ = outgoing

@@ -114,7 +114,9 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
                     }
                     Ok(message) => {
                         counters.message_received(message.id());
-                        handle(message, &mut state, &app, &subscribed).await
+                        // Boxed: handling a message may call the gateway, whose state would otherwise size
+                        // this task, held for the socket's life, for a moment that is rare.
+                        Box::pin(handle(message, &mut state, &app, &subscribed)).await
                     }
                 };
                 if let Some(reply) = reply
@@ -186,7 +188,7 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
     // Dropping a pending Start's receiver makes its task stop the session when it returns.
     let stop = async {
         if let State::Active(call) = state {
-            call.stop().await;
+            Box::pin(call.stop()).await;
         }
     };
     tokio::join!(bye, stop);

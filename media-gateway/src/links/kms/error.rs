@@ -53,8 +53,9 @@ pub enum LinkState {
 /// What a registered sink receives.
 #[derive(Clone, Debug)]
 pub enum LinkNotice {
-    /// An `onEvent` notification for the registered object.
-    Event(Event),
+    /// An `onEvent` notification for the registered object. Boxed: each session's notice queue allocates
+    /// its slots in blocks of 32, held for the session's life, and an event is far larger than the rest.
+    Event(Box<Event>),
     /// Every object of the link's rpc session (the Kurento JSON-RPC `sessionId`, not a MediaSession
     /// session) is gone. `restarted` is true when the media server lost them
     /// (a new serverId, or 40007 INVALID_SESSION on resume); false when the link itself shut down.

@@ -94,7 +94,7 @@ impl Routes {
             }
         };
         for tx in sinks {
-            match tx.try_send(LinkNotice::Event(event.clone())) {
+            match tx.try_send(LinkNotice::Event(Box::new(event.clone()))) {
                 Ok(()) | Err(TrySendError::Closed(_)) => {}
                 Err(TrySendError::Full(_)) => tracing::warn!(
                     uri, object = %event.object, kind = event.data.event_type(),
