@@ -25,6 +25,12 @@ pub struct EngineConfig {
     /// In one-port mode, most remote addresses one endpoint is routed by at once; a newer one evicts its
     /// oldest. Each was verified by the endpoint (a STUN check with its ICE password). Default: 16.
     pub max_routed_addresses: usize,
+    /// In one-port mode, how long a remote address stays routed to the endpoint that last verified
+    /// it before another endpoint may claim it. A caller knows its own endpoint's ICE password, so
+    /// one able to forge source addresses could otherwise take over another peer's route; peers
+    /// repeat their checks every few seconds (consent, RFC 7675) and give up after 30 s, so an
+    /// address quiet that long belongs to nobody. Default: 30 s.
+    pub route_hold: Duration,
     /// Address advertised in place of an IPv4 interface's own in host candidates (KMS `externalIPv4`):
     /// the public side of a 1:1 NAT or the Docker host's address, where the port is forwarded unchanged.
     /// With it, an interface may be `0.0.0.0`. Default: `None`.
@@ -82,6 +88,7 @@ impl Default for EngineConfig {
             udp_port: None,
             inbox_capacity: 256,
             max_routed_addresses: 16,
+            route_hold: Duration::from_secs(30),
             external_ipv4: None,
             external_ipv6: None,
             event_capacity: 256,

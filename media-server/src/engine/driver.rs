@@ -163,7 +163,8 @@ impl Driver {
             destination,
             contents,
         };
-        let input = Input::Receive(Instant::now(), receive);
+        let now = Instant::now();
+        let input = Input::Receive(now, receive);
         // Only the ICE peer reaches DTLS and SRTP: STUN must carry our ICE credentials, anything else
         // must come from the nominated pair or a pair whose checks succeeded. Without this a datagram
         // from any address (a spoofed DTLS alert) could end the session during set-up, and str0m's
@@ -177,7 +178,7 @@ impl Driver {
         // password) is routed here from now on; claimed before str0m answers it, so the peer's next
         // datagram, sent once it has the answer, finds the route.
         if stun_peek::binding_request_ufrag(data).is_some() {
-            self.transport.claim(source);
+            self.transport.claim(source, now);
         }
         self.input(input);
     }

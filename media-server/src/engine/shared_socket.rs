@@ -9,6 +9,7 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use str0m::IceCreds;
 use tokio::sync::mpsc;
@@ -16,7 +17,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::config::EngineConfig;
-use super::demux::{DemuxTable, TableSize, Taken};
+use super::demux::{Claim, DemuxTable, TableSize, Taken};
 use super::endpoint::EndpointId;
 use super::error::EngineError;
 use super::stats::{Counters, Live, LiveGuard};
@@ -70,7 +71,10 @@ impl SharedSockets {
         counters: &Arc<Counters>,
         thread: &MediaThread,
     ) -> Result<SharedSockets, EngineError> {
-        let table: Table = Arc::new(Mutex::new(DemuxTable::new(config.max_routed_addresses)));
+        let table: Table = Arc::new(Mutex::new(DemuxTable::new(
+            config.max_routed_addresses,
+            config.route_hold,
+        )));
         let stop = CancellationToken::new();
         let _runtime = thread.handle().enter();
         let mut port = port;
@@ -154,9 +158,13 @@ pub(crate) struct Registration {
 
 impl Registration {
     /// Routes datagrams from `source` to this endpoint: called once its `Rtc` accepted a binding
-    /// request from there, i.e. one carrying this endpoint's ICE password.
-    pub(crate) fn claim(&self, source: SocketAddr) {
-        lock(&self.table).claim(self.id, source);
+    /// request from there at `now`, i.e. one carrying this endpoint's ICE password. Refused (and
+    /// logged) while another live endpoint holds the address (see `demux.rs`).
+    pub(crate) fn claim(&self, source: SocketAddr, now: Instant) {
+        let claim = lock(&self.table).claim(self.id, source, now);
+        if claim == Claim::Held {
+            tracing::debug!(endpoint = %self.id, %source, "one-port: address held by another endpoint");
+        }
     }
 }
 

@@ -117,9 +117,9 @@ impl Transport {
 
     /// In one-port mode, routes `source`'s datagrams to this endpoint from now on (see
     /// `Registration::claim`). Own sockets need no routing.
-    pub(crate) fn claim(&self, source: SocketAddr) {
+    pub(crate) fn claim(&self, source: SocketAddr, now: std::time::Instant) {
         if let Transport::Shared(port) = self {
-            port.registration.claim(source);
+            port.registration.claim(source, now);
         }
     }
 }
