@@ -53,13 +53,21 @@ impl Gateway {
     /// Starts a media server with a secret of its own and a gateway with `config` in front of it (its
     /// `kms_uris` and `kms_secret` are set here), logging to the test output when RUST_LOG is set.
     pub async fn start_with(config: media_gateway::Config) -> anyhow::Result<Self> {
+        Self::start_with_media(config, media_server::Config::default()).await
+    }
+
+    /// [`Gateway::start_with`], the media server configured with `media` (its secret is set here).
+    pub async fn start_with_media(
+        config: media_gateway::Config,
+        media: media_server::Config,
+    ) -> anyhow::Result<Self> {
         init_tracing();
         let secret = format!("e2e-{}", std::process::id());
         let media_server = media_server::MediaServer::spawn(
             TcpListener::bind("127.0.0.1:0").await?,
             media_server::Config {
                 auth_secret: Some(media_server::AuthSecret::new(secret.clone())),
-                ..media_server::Config::default()
+                ..media
             },
         )?;
         let kms = Kms {
@@ -87,6 +95,11 @@ impl Gateway {
     /// The media server's Kurento JSON-RPC address and secret.
     pub fn kms(&self) -> &Kms {
         &self.kms
+    }
+
+    /// The media server's live counts.
+    pub fn media_stats(&self) -> media_server::ServerStats {
+        self._media_server.stats()
     }
 
     /// A gRPC client for the MediaSession API.

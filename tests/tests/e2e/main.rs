@@ -11,5 +11,6 @@ mod browser_loopback_plays_back;
 mod browser_two_tabs_are_independent;
 mod concurrent_peers_are_isolated;
 mod faults;
+mod one_port_peers_are_isolated;
 mod probe_media_comes_back;
 mod probe_without_trickle;
