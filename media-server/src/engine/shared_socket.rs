@@ -245,3 +245,80 @@ impl Receiver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::threads::MediaThreads;
+
+    fn eventually(mut done: impl FnMut() -> bool) -> bool {
+        for _ in 0..200 {
+            if done() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        done()
+    }
+
+    /// The receive task never waits for an endpoint: one whose inbox nobody drains loses its own
+    /// datagrams (counted) while another endpoint gets all of its own, and strangers are counted too.
+    #[test]
+    fn a_full_inbox_drops_only_its_own_datagrams() {
+        let threads = MediaThreads::start(1).unwrap();
+        let counters = Arc::new(Counters::default());
+        let config = EngineConfig {
+            inbox_capacity: 16,
+            ..EngineConfig::default()
+        };
+        let shared = SharedSockets::bind(0, &config, &counters, &threads.pick()).unwrap();
+        let (stalled, _) = shared.attach(EndpointId(1)).unwrap();
+        let (mut live, _) = shared.attach(EndpointId(2)).unwrap();
+        let senders: Vec<UdpSocket> = (0..3)
+            .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let now = Instant::now();
+        stalled
+            .registration
+            .claim(senders[0].local_addr().unwrap(), now);
+        live.registration
+            .claim(senders[1].local_addr().unwrap(), now);
+        assert_eq!(
+            shared.size(),
+            TableSize {
+                ufrags: 2,
+                addrs: 2
+            }
+        );
+
+        let target = shared.sockets[0].advertised;
+        for i in 0..40u8 {
+            senders[0].send_to(&[0x80, i], target).unwrap();
+        }
+        for i in 0..10u8 {
+            senders[1].send_to(&[0x80, i], target).unwrap();
+            senders[2].send_to(&[0x80, i], target).unwrap();
+        }
+        let mut got = Vec::new();
+        assert!(eventually(|| {
+            while let Ok(inbound) = live.inbox.try_recv() {
+                got.push(inbound.data[1]);
+            }
+            got.len() == 10
+        }));
+        assert_eq!(got, (0..10).collect::<Vec<_>>(), "in order, none lost");
+        assert!(eventually(
+            || counters.snapshot().inbox_drops == 24 && counters.snapshot().packets_unrouted == 10
+        ));
+
+        drop(stalled);
+        drop(live);
+        assert_eq!(
+            shared.size(),
+            TableSize::default(),
+            "registrations took their routes"
+        );
+    }
+}
