@@ -89,7 +89,8 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Creates the engine: its DTLS certificate and media threads. No sockets are opened until endpoints
+    /// Creates the engine: its DTLS certificate and media threads, and in one-port mode its shared
+    /// sockets (a busy port fails here, not per endpoint). Otherwise no socket is opened until endpoints
     /// are created. The threads stop once the engine and all its endpoints are dropped.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         let crypto = from_feature_flags();
@@ -139,8 +140,9 @@ impl Engine {
         mpsc::channel(self.inner.config.event_capacity.max(1))
     }
 
-    /// Creates an endpoint: binds its UDP socket(s) and spawns its driver task on one of the engine's
-    /// media threads. Its events go to `events`, never waited for.
+    /// Creates an endpoint: binds its UDP socket(s), or in one-port mode registers its ufrag on the
+    /// shared ones, and spawns its driver task on one of the engine's media threads. Its events go to
+    /// `events`, never waited for.
     pub fn create_endpoint(
         &self,
         events: mpsc::Sender<EndpointEvent>,
