@@ -155,7 +155,11 @@ pub struct Stack {
 impl Stack {
     /// Starts a default gateway and an HTTPS web bridge (default config) in front of it.
     pub async fn start() -> anyhow::Result<Self> {
-        let gateway = Gateway::start().await?;
+        Self::start_on(Gateway::start().await?).await
+    }
+
+    /// Starts an HTTPS web bridge (default config) in front of `gateway`.
+    pub async fn start_on(gateway: Gateway) -> anyhow::Result<Self> {
         let shutdown = CancellationToken::new();
         let web = TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("https://127.0.0.1:{}/", web.local_addr()?.port());
