@@ -38,6 +38,15 @@ if env -u KMS_EXTERNAL_IPV4 docker-compose -f docker-compose.bridge.yml config -
   echo "docker-compose.bridge.yml must refuse to run without KMS_EXTERNAL_IPV4" >&2
   exit 1
 fi
+MEDIA_SERVER_EXTERNAL_IPV4=192.0.2.10 MEDIA_SERVER_AUTH_SECRET=s3cret \
+  docker-compose -f docker-compose.embedded.yml config -q
+for only in MEDIA_SERVER_EXTERNAL_IPV4=192.0.2.10 MEDIA_SERVER_AUTH_SECRET=s3cret; do
+  if env -u MEDIA_SERVER_EXTERNAL_IPV4 -u MEDIA_SERVER_AUTH_SECRET "$only" \
+    docker-compose -f docker-compose.embedded.yml config -q 2>/dev/null; then
+    echo "docker-compose.embedded.yml must refuse to run with only $only" >&2
+    exit 1
+  fi
+done
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use media_server::{AuthSecret, Config};
 use service_kit::{Flags, LogFormat, secs};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
 
 /// A Kurento-protocol (KMS 7.x JSON-RPC over WebSocket) WebRTC media server.
@@ -26,9 +26,20 @@ struct Args {
         default_value = "127.0.0.1"
     )]
     interfaces: Vec<IpAddr>,
-    /// UDP port range for media, "MIN-MAX" (default: any port the OS gives).
+    /// UDP port range for media, "MIN-MAX" (default: any port the OS gives); one socket per endpoint.
     #[arg(long, env = "MEDIA_SERVER_PORT_RANGE")]
     port_range: Option<String>,
+    /// One-port mode: serve every endpoint on this single UDP port (per interface), demultiplexed by
+    /// ICE credentials; 0 lets the OS pick one. Instead of --port-range.
+    #[arg(long, env = "MEDIA_SERVER_UDP_PORT")]
+    udp_port: Option<String>,
+    /// IPv4 address advertised in host candidates in place of the IPv4 interface's (KMS externalIPv4):
+    /// the public address of a 1:1 NAT or the Docker host. An interface may then be 0.0.0.0.
+    #[arg(long, env = "MEDIA_SERVER_EXTERNAL_IPV4")]
+    external_ipv4: Option<String>,
+    /// IPv6 address advertised in host candidates in place of the IPv6 interface's (KMS externalIPv6).
+    #[arg(long, env = "MEDIA_SERVER_EXTERNAL_IPV6")]
+    external_ipv6: Option<String>,
     /// Garbage-collector period in seconds: sessions whose connection closed are released 1-2 periods later.
     #[arg(long, env = "MEDIA_SERVER_GC_PERIOD_SECS", default_value_t = 240)]
     gc_period_secs: u64,
@@ -97,6 +108,20 @@ fn parse_range(s: &str) -> anyhow::Result<RangeInclusive<u16>> {
     Ok(a..=b)
 }
 
+/// `value` parsed, with an empty one (docker compose's unset `${VAR:-}`) meaning unset.
+fn optional<T: std::str::FromStr>(value: Option<String>, name: &str) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .with_context(|| format!("invalid {name} {v:?}")),
+    }
+}
+
 impl Flags for Args {
     type Config = Config;
 
@@ -142,7 +167,28 @@ impl Flags for Args {
         config.engine.interfaces = self.interfaces;
         config.engine.allow_private_candidates = self.allow_private_candidates;
         config.engine.max_remote_candidates = self.max_remote_candidates;
-        config.engine.port_range = self.port_range.as_deref().map(parse_range).transpose()?;
+        let port_range = self.port_range.filter(|r| !r.trim().is_empty());
+        config.engine.port_range = port_range.as_deref().map(parse_range).transpose()?;
+        config.engine.udp_port = optional::<u16>(self.udp_port, "--udp-port")?;
+        if config.engine.udp_port.is_some() && config.engine.port_range.is_some() {
+            bail!(
+                "--udp-port and --port-range exclude each other: one shared port, or one per endpoint"
+            );
+        }
+        config.engine.external_ipv4 = optional::<Ipv4Addr>(self.external_ipv4, "--external-ipv4")?;
+        config.engine.external_ipv6 = optional::<Ipv6Addr>(self.external_ipv6, "--external-ipv6")?;
+        // A wildcard interface is only reachable through the address announced in its place.
+        for ip in &config.engine.interfaces {
+            let announced = match ip {
+                IpAddr::V4(_) => config.engine.external_ipv4.is_some(),
+                IpAddr::V6(_) => config.engine.external_ipv6.is_some(),
+            };
+            if ip.is_unspecified() && !announced {
+                bail!(
+                    "interface {ip} needs --external-ipv4/--external-ipv6 for its family: its host candidates name that address"
+                );
+            }
+        }
         Ok(config)
     }
 }

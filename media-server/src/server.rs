@@ -246,6 +246,11 @@ impl MediaServer {
         stats_of(&self.core)
     }
 
+    /// The media engine, e.g. to read its counters after [`MediaServer::shutdown`] consumed the handle.
+    pub fn engine(&self) -> Engine {
+        self.core.engine().clone()
+    }
+
     /// Stops accepting, closes connections, releases all media, and waits for all of it.
     pub async fn shutdown(mut self) -> Result<(), Error> {
         self.shutdown.cancel();

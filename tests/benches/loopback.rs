@@ -5,7 +5,8 @@
 //! The media server runs in a child process (this same binary, re-executed with `--serve`), so its CPU time
 //! and memory are read from /proc for it alone; the gateway and the peers run in this process.
 //!
-//! Run: `cargo bench -p e2e-tests --bench loopback` (optionally `-- 1 10 50` and `--window-secs 10`).
+//! Run: `cargo bench -p e2e-tests --bench loopback` (optionally `-- 1 10 50`, `--window-secs 10`, and
+//! `--one-port` for the media server's one-port mode: every endpoint on one UDP socket).
 
 use anyhow::{Context as _, bail};
 use media_probe::{EchoCheckConfig, ProbeConfig, ProbeReport};
@@ -21,8 +22,9 @@ const VIDEO_BYTES: u16 = 1000;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let one_port = args.iter().any(|a| a == "--one-port");
     if args.first().map(String::as_str) == Some("--serve") {
-        return serve();
+        return serve(one_port);
     }
     let window = flag(&args, "--window-secs").unwrap_or(8);
     // Peer counts are the bare numbers, not the value that follows a flag.
@@ -39,7 +41,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(bench(counts, Duration::from_secs(window)))
+    runtime.block_on(bench(counts, Duration::from_secs(window), one_port))
 }
 
 fn flag(args: &[String], name: &str) -> Option<u64> {
@@ -48,7 +50,7 @@ fn flag(args: &[String], name: &str) -> Option<u64> {
 }
 
 /// The child: the embedded media server alone, printing its URL when ready, until stdin closes.
-fn serve() -> anyhow::Result<()> {
+fn serve(one_port: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -62,7 +64,9 @@ fn serve() -> anyhow::Result<()> {
             let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
             stop.cancel();
         });
-        media_server::run(listener, media_server::Config::default(), shutdown).await?;
+        let mut config = media_server::Config::default();
+        config.engine.udp_port = one_port.then_some(0);
+        media_server::run(listener, config, shutdown).await?;
         Ok(())
     })
 }
@@ -73,9 +77,10 @@ struct Server {
 }
 
 impl Server {
-    fn start() -> anyhow::Result<Self> {
+    fn start(one_port: bool) -> anyhow::Result<Self> {
         let mut child = Command::new(std::env::current_exe()?)
             .arg("--serve")
+            .args(one_port.then_some("--one-port"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -145,8 +150,8 @@ struct Row {
     first_echo_max: Duration,
 }
 
-async fn bench(counts: Vec<usize>, window: Duration) -> anyhow::Result<()> {
-    let server = Server::start()?;
+async fn bench(counts: Vec<usize>, window: Duration, one_port: bool) -> anyhow::Result<()> {
+    let server = Server::start(one_port)?;
     let shutdown = CancellationToken::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let grpc = format!("http://{}", listener.local_addr()?);
@@ -156,9 +161,14 @@ async fn bench(counts: Vec<usize>, window: Duration) -> anyhow::Result<()> {
     };
     let gateway = media_gateway::spawn(listener, config, shutdown.clone()).await?;
     println!(
-        "loopback benchmark: media server {} (child pid {}), {RATE} audio + {RATE} video packets/s per peer ({AUDIO_BYTES} / {VIDEO_BYTES} byte payloads), {} s window",
+        "loopback benchmark: media server {} (child pid {}, {}), {RATE} audio + {RATE} video packets/s per peer ({AUDIO_BYTES} / {VIDEO_BYTES} byte payloads), {} s window",
         server.url,
         server.child.id(),
+        if one_port {
+            "one-port mode"
+        } else {
+            "a socket per endpoint"
+        },
         window.as_secs()
     );
     let mut rows = Vec::new();

@@ -53,13 +53,21 @@ impl Gateway {
     /// Starts a media server with a secret of its own and a gateway with `config` in front of it (its
     /// `kms_uris` and `kms_secret` are set here), logging to the test output when RUST_LOG is set.
     pub async fn start_with(config: media_gateway::Config) -> anyhow::Result<Self> {
+        Self::start_with_media(config, media_server::Config::default()).await
+    }
+
+    /// [`Gateway::start_with`], the media server configured with `media` (its secret is set here).
+    pub async fn start_with_media(
+        config: media_gateway::Config,
+        media: media_server::Config,
+    ) -> anyhow::Result<Self> {
         init_tracing();
         let secret = format!("e2e-{}", std::process::id());
         let media_server = media_server::MediaServer::spawn(
             TcpListener::bind("127.0.0.1:0").await?,
             media_server::Config {
                 auth_secret: Some(media_server::AuthSecret::new(secret.clone())),
-                ..media_server::Config::default()
+                ..media
             },
         )?;
         let kms = Kms {
@@ -87,6 +95,11 @@ impl Gateway {
     /// The media server's Kurento JSON-RPC address and secret.
     pub fn kms(&self) -> &Kms {
         &self.kms
+    }
+
+    /// The media server's live counts.
+    pub fn media_stats(&self) -> media_server::ServerStats {
+        self._media_server.stats()
     }
 
     /// A gRPC client for the MediaSession API.
@@ -142,7 +155,11 @@ pub struct Stack {
 impl Stack {
     /// Starts a default gateway and an HTTPS web bridge (default config) in front of it.
     pub async fn start() -> anyhow::Result<Self> {
-        let gateway = Gateway::start().await?;
+        Self::start_on(Gateway::start().await?).await
+    }
+
+    /// Starts an HTTPS web bridge (default config) in front of `gateway`.
+    pub async fn start_on(gateway: Gateway) -> anyhow::Result<Self> {
         let shutdown = CancellationToken::new();
         let web = TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("https://127.0.0.1:{}/", web.local_addr()?.port());

@@ -1,6 +1,6 @@
 //! Engine configuration: where endpoints bind, queue sizes and media timing knobs, each with its default.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -11,8 +11,33 @@ pub struct EngineConfig {
     /// Default: `[127.0.0.1]`.
     pub interfaces: Vec<IpAddr>,
     /// UDP ports endpoints may bind; `None` lets the OS pick. A range bounds what a firewall must open.
-    /// Default: `None`.
+    /// Ignored when [`EngineConfig::udp_port`] is set. Default: `None`.
     pub port_range: Option<RangeInclusive<u16>>,
+    /// One-port mode: every endpoint is served on one UDP socket per interface, bound once on this port
+    /// when the engine starts (0: a port the OS picks, the same for every endpoint). Datagrams are
+    /// demultiplexed by the STUN USERNAME of binding requests, then by the remote address the endpoint
+    /// verified (`engine/demux.rs`). `None`: a socket per endpoint and interface. Default: `None`.
+    pub udp_port: Option<u16>,
+    /// In one-port mode, datagrams waiting for one endpoint's task; a full queue drops that endpoint's
+    /// datagrams (counted in `EngineStats::inbox_drops`) so a stalled endpoint never holds up the shared
+    /// socket or the other endpoints. Default: 256.
+    pub inbox_capacity: usize,
+    /// In one-port mode, most remote addresses one endpoint is routed by at once; a newer one evicts its
+    /// oldest. Each was verified by the endpoint (a STUN check with its ICE password). Default: 16.
+    pub max_routed_addresses: usize,
+    /// In one-port mode, how long a remote address stays routed to the endpoint that last verified
+    /// it before another endpoint may claim it. A caller knows its own endpoint's ICE password, so
+    /// one able to forge source addresses could otherwise take over another peer's route; peers
+    /// repeat their checks every few seconds (consent, RFC 7675) and give up after 30 s, so an
+    /// address quiet that long belongs to nobody. Default: 30 s.
+    pub route_hold: Duration,
+    /// Address advertised in place of an IPv4 interface's own in host candidates (KMS `externalIPv4`):
+    /// the public side of a 1:1 NAT or the Docker host's address, where the port is forwarded unchanged.
+    /// With it, an interface may be `0.0.0.0`. Default: `None`.
+    pub external_ipv4: Option<Ipv4Addr>,
+    /// The same for IPv6 interfaces (KMS `externalIPv6`); with it, an interface may be `::`.
+    /// Default: `None`.
+    pub external_ipv6: Option<Ipv6Addr>,
     /// Capacity suggested for each endpoint's event channel (see [`crate::engine::Engine::event_channel`]).
     /// Events that do not fit are dropped and counted, never waited for. Default: 256.
     pub event_capacity: usize,
@@ -43,11 +68,29 @@ pub struct EngineConfig {
     pub flow_timeout: Duration,
 }
 
+impl EngineConfig {
+    /// The address host candidates advertise for a socket bound on `local`: the external address of
+    /// its family if one is configured (KMS replaces the private address the same way), else `local`.
+    pub(crate) fn advertised(&self, local: SocketAddr) -> SocketAddr {
+        let ip = match local.ip() {
+            IpAddr::V4(_) => self.external_ipv4.map(IpAddr::V4),
+            IpAddr::V6(_) => self.external_ipv6.map(IpAddr::V6),
+        };
+        ip.map_or(local, |ip| SocketAddr::new(ip, local.port()))
+    }
+}
+
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             interfaces: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
             port_range: None,
+            udp_port: None,
+            inbox_capacity: 256,
+            max_routed_addresses: 16,
+            route_hold: Duration::from_secs(30),
+            external_ipv4: None,
+            external_ipv6: None,
             event_capacity: 256,
             command_capacity: 32,
             media_capacity: 512,

@@ -1,16 +1,13 @@
-//! The endpoint's task: owns the UDP sockets and the peer, and moves datagrams, timeouts, commands
-//! and forwarded media into str0m and its output onto the wire. Ends (closing the sockets) on cancel.
+//! The endpoint's task: owns its transport (its UDP sockets, or its inbox and registration on the
+//! shared one-port sockets) and the peer, and moves datagrams, timeouts, commands and forwarded media
+//! into str0m and its output onto the wire. Ends (closing its sockets, or removing its routes) on
+//! cancel.
 
-use std::future::poll_fn;
-use std::io;
 use std::net::SocketAddr;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use str0m::net::{DatagramRecv, Protocol, Receive, Transmit};
 use str0m::{Input, Output};
-use tokio::io::ReadBuf;
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -19,6 +16,8 @@ use super::event::EndpointEvent;
 use super::forward::Forwarded;
 use super::peer::Peer;
 use super::stats::{Counters, LiveGuard};
+use super::stun_peek;
+use super::transport::{Received, Transport};
 
 /// Larger than any datagram a WebRTC peer sends (MTU-sized); a bigger one is truncated and rejected.
 const RECV_BUFFER: usize = 2048;
@@ -31,16 +30,9 @@ const TIMER_SLACK: Duration = Duration::from_millis(10);
 /// Rounds of due timeouts handled in one go before leaving the rest to the timer.
 const MAX_INLINE_TIMEOUTS: usize = 4;
 
-/// A socket with its counted lifetime; dropping it closes the socket and decrements the gauge.
-pub(crate) struct BoundSocket {
-    pub socket: UdpSocket,
-    pub local: SocketAddr,
-    pub _live: LiveGuard,
-}
-
 pub(crate) struct Driver {
     pub peer: Peer,
-    pub sockets: Vec<BoundSocket>,
+    pub transport: Transport,
     pub commands: mpsc::Receiver<Command>,
     pub media: mpsc::Receiver<Forwarded>,
     pub cancel: CancellationToken,
@@ -75,10 +67,10 @@ impl Driver {
                     Some(forwarded) => self.on_forwarded(forwarded),
                     None => break,
                 },
-                (index, received) = recv_any(&self.sockets, &mut buf) => match received {
-                    Ok((len, source)) => {
-                        self.on_datagram(index, &buf[..len], source);
-                        self.recv_ready(index, &mut buf);
+                received = self.transport.recv(&mut buf) => match received {
+                    Ok(Received { socket, len, source }) => {
+                        self.on_datagram(socket, buf.get(..len).unwrap_or_default(), source);
+                        self.recv_ready(socket, &mut buf);
                     }
                     // Unconnected UDP sockets report little; whatever it was concerned one datagram.
                     Err(e) => tracing::debug!(endpoint = %self.peer.id, "udp receive: {e}"),
@@ -100,20 +92,21 @@ impl Driver {
         }
     }
 
-    /// Reads the datagrams already queued on socket `index` (one wakeup for a burst), each handled and
-    /// its output sent before the next, as str0m expects.
+    /// Reads the datagrams already queued on socket `index`, or in the inbox (one wakeup for a burst),
+    /// each handled and its output sent before the next, as str0m expects.
     fn recv_ready(&mut self, index: usize, buf: &mut [u8]) {
         for _ in 0..RECV_BATCH {
-            let Some(bound) = self.sockets.get(index) else {
-                return;
-            };
-            match bound.socket.try_recv_from(buf) {
-                Ok((len, source)) => {
+            match self.transport.try_recv(index, buf) {
+                None => return,
+                Some(Ok(Received {
+                    socket,
+                    len,
+                    source,
+                })) => {
                     self.drain_output(Instant::now());
-                    self.on_datagram(index, &buf[..len], source);
+                    self.on_datagram(socket, buf.get(..len).unwrap_or_default(), source);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) => tracing::debug!(endpoint = %self.peer.id, "udp receive: {e}"),
+                Some(Err(e)) => tracing::debug!(endpoint = %self.peer.id, "udp receive: {e}"),
             }
         }
     }
@@ -154,7 +147,9 @@ impl Driver {
 
     fn on_datagram(&mut self, index: usize, data: &[u8], source: SocketAddr) {
         Counters::add(&self.peer.counters.packets_in, 1);
-        let Some(socket) = self.sockets.get(index) else {
+        // The host candidate's address, which str0m matches the destination against (the external
+        // address when one is configured: the NAT in front rewrote it to the socket's own).
+        let Some(destination) = self.transport.advertised_at(index) else {
             return;
         };
         let Ok(contents) = DatagramRecv::try_from(data) else {
@@ -165,10 +160,11 @@ impl Driver {
         let receive = Receive {
             proto: Protocol::Udp,
             source,
-            destination: socket.local,
+            destination,
             contents,
         };
-        let input = Input::Receive(Instant::now(), receive);
+        let now = Instant::now();
+        let input = Input::Receive(now, receive);
         // Only the ICE peer reaches DTLS and SRTP: STUN must carry our ICE credentials, anything else
         // must come from the nominated pair or a pair whose checks succeeded. Without this a datagram
         // from any address (a spoofed DTLS alert) could end the session during set-up, and str0m's
@@ -177,6 +173,12 @@ impl Driver {
             Counters::add(&self.peer.counters.packets_refused, 1);
             tracing::trace!(endpoint = %self.peer.id, %source, "datagram not from the ICE peer dropped");
             return;
+        }
+        // In one-port mode, the address of a binding request `accepts` took (it carried our ICE
+        // password) is routed here from now on; claimed before str0m answers it, so the peer's next
+        // datagram, sent once it has the answer, finds the route.
+        if stun_peek::binding_request_ufrag(data).is_some() {
+            self.transport.claim(source, now);
         }
         self.input(input);
     }
@@ -213,14 +215,10 @@ impl Driver {
 
     fn send(&mut self, transmit: &Transmit) {
         self.peer.note_transmit(transmit);
-        let Some(socket) = self.sockets.iter().find(|s| s.local == transmit.source) else {
-            tracing::debug!(endpoint = %self.peer.id, "no socket for source {}", transmit.source);
-            return;
-        };
         // UDP may drop anyway; a full send buffer must not stall the loop.
-        match socket
-            .socket
-            .try_send_to(&transmit.contents, transmit.destination)
+        match self
+            .transport
+            .send(transmit.source, &transmit.contents, transmit.destination)
         {
             Ok(_) => Counters::add(&self.peer.counters.packets_out, 1),
             Err(e) => {
@@ -228,22 +226,4 @@ impl Driver {
             }
         }
     }
-}
-
-/// Receives from whichever socket has a datagram: `(socket index, (length, source))`.
-async fn recv_any(
-    sockets: &[BoundSocket],
-    buf: &mut [u8],
-) -> (usize, io::Result<(usize, SocketAddr)>) {
-    poll_fn(|cx| {
-        for (index, bound) in sockets.iter().enumerate() {
-            let mut read = ReadBuf::new(buf);
-            if let Poll::Ready(result) = bound.socket.poll_recv_from(cx, &mut read) {
-                let len = read.filled().len();
-                return Poll::Ready((index, result.map(|source| (len, source))));
-            }
-        }
-        Poll::Pending
-    })
-    .await
 }

@@ -27,6 +27,10 @@ pub enum EngineError {
         #[source]
         source: io::Error,
     },
+    /// One-port mode drew ICE credentials whose ufrag another endpoint has, several times over (random
+    /// 16-character ufrags: not expected to happen). Kurento: 40009 NOT_ENOUGH_RESOURCES.
+    #[error("no free ICE ufrag for a new endpoint")]
+    UfragCollision,
     /// The engine could not start its media threads.
     #[error("cannot start the media threads: {0}")]
     Threads(#[source] io::Error),

@@ -10,11 +10,17 @@
 //!
 //! Sockets are bound when the endpoint is created (one per configured interface), so a port shortage
 //! is reported by `create_endpoint`, and `stats()` counts them from then until the endpoint ends.
+//! In one-port mode (`EngineConfig::udp_port`) the engine binds one socket per interface at start
+//! instead, shared by every endpoint: `shared_socket.rs` receives and routes by `demux.rs`'s table,
+//! each endpoint's registration removes its routes when it ends.
+//! Host candidates name the interface's address, or the external one of its family when configured
+//! (`EngineConfig::external_ipv4`/`external_ipv6`, in place of it, as KMS does).
 //! Media uses str0m's frame API (depacketise, then packetise again per peer): it is the mode the str0m
 //! examples and Chromium interop are proven with, and it keeps SSRCs, payload types, RTX and NACK per
 //! peer correct without hand-written mapping.
 
 mod config;
+mod demux;
 mod driver;
 mod endpoint;
 mod error;
@@ -24,10 +30,12 @@ mod peer;
 mod remote_candidates;
 mod rtc_events;
 mod sdp_text;
+mod shared_socket;
 mod stats;
+mod stun_peek;
 mod threads;
+mod transport;
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -44,12 +52,14 @@ pub use error::EngineError;
 pub use event::{EndpointEvent, IceComponentState, MediaType};
 pub use stats::EngineStats;
 
-use driver::{BoundSocket, Driver};
+use driver::Driver;
 use forward::Link;
 use peer::{Peer, Timing};
 use remote_candidates::RemotePolicy;
+use shared_socket::SharedSockets;
 use stats::{Counters, Live, LiveGuard};
 use threads::MediaThreads;
+use transport::Transport;
 
 /// Cloneable handle to the engine; endpoints created from it share its certificate and counters.
 #[derive(Clone)]
@@ -66,6 +76,8 @@ struct EngineInner {
     cert: DtlsCert,
     next_id: AtomicU64,
     threads: MediaThreads,
+    /// One-port mode's sockets and routing table; `None` in port-range mode.
+    shared: Option<SharedSockets>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -77,7 +89,8 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Creates the engine: its DTLS certificate and media threads. No sockets are opened until endpoints
+    /// Creates the engine: its DTLS certificate and media threads, and in one-port mode its shared
+    /// sockets (a busy port fails here, not per endpoint). Otherwise no socket is opened until endpoints
     /// are created. The threads stop once the engine and all its endpoints are dropped.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         let crypto = from_feature_flags();
@@ -86,22 +99,40 @@ impl Engine {
             .generate_certificate()
             .ok_or(EngineError::Certificate)?;
         let threads = MediaThreads::start(config.media_threads).map_err(EngineError::Threads)?;
+        let counters = Arc::new(Counters::default());
+        let shared = match config.udp_port {
+            Some(port) => Some(SharedSockets::bind(
+                port,
+                &config,
+                &counters,
+                &threads.pick(),
+            )?),
+            None => None,
+        };
         let inner = EngineInner {
             config,
-            counters: Arc::new(Counters::default()),
+            counters,
             crypto: Arc::new(crypto),
             cert,
             next_id: AtomicU64::new(1),
             threads,
+            shared,
         };
         Ok(Engine {
             inner: Arc::new(inner),
         })
     }
 
-    /// Live counters: running endpoints, open sockets, datagrams in/out, dropped events and media.
+    /// Live counters: running endpoints, open sockets, datagrams in/out, dropped events and media, and
+    /// in one-port mode the routing table's size.
     pub fn stats(&self) -> EngineStats {
-        self.inner.counters.snapshot()
+        let mut stats = self.inner.counters.snapshot();
+        if let Some(shared) = &self.inner.shared {
+            let size = shared.size();
+            stats.routed_ufrags = size.ufrags;
+            stats.routed_addresses = size.addrs;
+        }
+        stats
     }
 
     /// An event channel with the configured capacity, for [`Engine::create_endpoint`].
@@ -109,8 +140,9 @@ impl Engine {
         mpsc::channel(self.inner.config.event_capacity.max(1))
     }
 
-    /// Creates an endpoint: binds its UDP socket(s) and spawns its driver task on one of the engine's
-    /// media threads. Its events go to `events`, never waited for.
+    /// Creates an endpoint: binds its UDP socket(s), or in one-port mode registers its ufrag on the
+    /// shared ones, and spawns its driver task on one of the engine's media threads. Its events go to
+    /// `events`, never waited for.
     pub fn create_endpoint(
         &self,
         events: mpsc::Sender<EndpointEvent>,
@@ -118,28 +150,42 @@ impl Engine {
         let config = &self.inner.config;
         let counters = &self.inner.counters;
         let thread = self.inner.threads.pick();
-        // Sockets register with the runtime current at their creation: the media thread's.
-        let _runtime = thread.handle().enter();
-        let mut sockets = Vec::with_capacity(config.interfaces.len());
-        for ip in &config.interfaces {
-            sockets.push(bind(*ip, config, counters)?);
-        }
-        let candidates = sockets
-            .iter()
-            .filter_map(|s| match Candidate::host(s.local, "udp") {
+        let id = EndpointId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let (transport, creds) = match &self.inner.shared {
+            Some(shared) => {
+                let (port, creds) = shared.attach(id)?;
+                (Transport::Shared(port), Some(creds))
+            }
+            None => {
+                // Sockets register with the runtime current at their creation: the media thread's.
+                let _runtime = thread.handle().enter();
+                let mut sockets = Vec::with_capacity(config.interfaces.len());
+                for ip in &config.interfaces {
+                    sockets.push(transport::bind_own(*ip, config, counters)?);
+                }
+                (Transport::Own(sockets), None)
+            }
+        };
+        let candidates = transport
+            .advertised()
+            .into_iter()
+            .filter_map(|addr| match Candidate::host(addr, "udp") {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    tracing::warn!("no host candidate for {}: {e}", s.local);
+                    tracing::warn!("no host candidate for {addr}: {e}");
                     None
                 }
             })
             .collect();
 
-        let rtc = RtcConfig::new()
+        let mut rtc = RtcConfig::new()
             .set_crypto_provider(Arc::clone(&self.inner.crypto))
-            .set_dtls_cert(self.inner.cert.clone())
-            .build(Instant::now());
-        let id = EndpointId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+            .set_dtls_cert(self.inner.cert.clone());
+        if let Some(creds) = creds {
+            // One-port mode routes binding requests by this ufrag, registered before the task starts.
+            rtc = rtc.set_local_ice_credentials(creds);
+        }
+        let rtc = rtc.build(Instant::now());
         let timing = Timing {
             keyframe_min_interval: config.keyframe_min_interval,
             flow_timeout: config.flow_timeout,
@@ -163,7 +209,7 @@ impl Engine {
         let cancel = CancellationToken::new();
         let driver = Driver {
             peer,
-            sockets,
+            transport,
             commands: command_rx,
             media: media_rx,
             cancel: cancel.clone(),
@@ -179,49 +225,4 @@ impl Engine {
             thread,
         ))
     }
-}
-
-/// Binds one UDP socket on `ip`, inside the configured port range if there is one.
-fn bind(
-    ip: IpAddr,
-    config: &EngineConfig,
-    counters: &Arc<Counters>,
-) -> Result<BoundSocket, EngineError> {
-    let bind_one = |port: u16| -> std::io::Result<BoundSocket> {
-        let std_socket = std::net::UdpSocket::bind(SocketAddr::new(ip, port))?;
-        std_socket.set_nonblocking(true)?;
-        let local = std_socket.local_addr()?;
-        let socket = tokio::net::UdpSocket::from_std(std_socket)?;
-        Ok(BoundSocket {
-            socket,
-            local,
-            _live: LiveGuard::new(Arc::clone(counters), Live::Socket),
-        })
-    };
-    let Some(range) = config.port_range.clone() else {
-        return bind_one(0).map_err(|source| EngineError::Bind {
-            addr: ip.to_string(),
-            source,
-        });
-    };
-    let (first, last) = (*range.start(), *range.end());
-    let span = u32::from(last.saturating_sub(first)) + 1;
-    // Start at a random port so concurrent endpoints do not all probe the same busy ones first.
-    let offset = rand::random::<u32>() % span;
-    let mut last_error =
-        std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "empty port range");
-    for step in 0..span {
-        let port = u32::from(first) + (offset + step) % span;
-        let Ok(port) = u16::try_from(port) else {
-            continue;
-        };
-        match bind_one(port) {
-            Ok(bound) => return Ok(bound),
-            Err(e) => last_error = e,
-        }
-    }
-    Err(EngineError::Bind {
-        addr: format!("{ip}:{first}-{last}"),
-        source: last_error,
-    })
 }

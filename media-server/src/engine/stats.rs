@@ -25,6 +25,17 @@ pub struct EngineStats {
     pub events_dropped: u64,
     /// Forwarded media units dropped (sink queue full, sink gone, or no matching codec).
     pub media_dropped: u64,
+    /// One-port mode: datagrams the shared sockets dropped for naming no endpoint (neither a binding
+    /// request with a live endpoint's ufrag nor from an address an endpoint verified). Not in
+    /// `packets_in`, which counts what reached an endpoint.
+    pub packets_unrouted: u64,
+    /// One-port mode: datagrams dropped because their endpoint's inbox was full (that endpoint is
+    /// behind; the others are not held up). Not in `packets_in`.
+    pub inbox_drops: u64,
+    /// One-port mode: ufrags in the routing table (one per live endpoint).
+    pub routed_ufrags: usize,
+    /// One-port mode: remote addresses in the routing table (verified by their endpoint).
+    pub routed_addresses: usize,
 }
 
 /// Shared atomic counters; relaxed ordering is enough because they are only ever read as a snapshot.
@@ -38,6 +49,8 @@ pub(crate) struct Counters {
     pub candidates_ignored: AtomicU64,
     pub events_dropped: AtomicU64,
     pub media_dropped: AtomicU64,
+    pub packets_unrouted: AtomicU64,
+    pub inbox_drops: AtomicU64,
 }
 
 impl Counters {
@@ -51,6 +64,10 @@ impl Counters {
             candidates_ignored: self.candidates_ignored.load(Ordering::Relaxed),
             events_dropped: self.events_dropped.load(Ordering::Relaxed),
             media_dropped: self.media_dropped.load(Ordering::Relaxed),
+            packets_unrouted: self.packets_unrouted.load(Ordering::Relaxed),
+            inbox_drops: self.inbox_drops.load(Ordering::Relaxed),
+            routed_ufrags: 0,
+            routed_addresses: 0,
         }
     }
 

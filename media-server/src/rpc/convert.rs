@@ -27,7 +27,9 @@ pub(crate) fn engine_error(e: EngineError, object: &ObjectId, fallback: ErrorCod
             "Endpoint already negotiated",
         ),
         EngineError::Released => not_found(object),
-        e @ EngineError::Bind { .. } => RpcError::new(ErrorCode::NotEnoughResources, e.to_string()),
+        e @ (EngineError::Bind { .. } | EngineError::UfragCollision) => {
+            RpcError::new(ErrorCode::NotEnoughResources, e.to_string())
+        }
         e => RpcError::new(fallback, e.to_string()),
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::engine_support::{engine, gathered};
+use crate::engine_support::{candidate_addr, engine, gathered};
 use anyhow::Context;
 use media_probe::{EchoCheckConfig, Peer, PeerConfig};
 use media_server::engine::EndpointEvent;
@@ -25,7 +25,7 @@ fn dtls_record(content_type: u8, seq: u16, body: &[u8]) -> Vec<u8> {
 
 /// What the attacker sends, in turn: fatal alerts (close_notify, handshake_failure, bad_certificate),
 /// a handshake record, a STUN binding request with a made-up username and integrity, and junk.
-fn hostile(seq: u16, rng: &mut rand::rngs::StdRng) -> Vec<u8> {
+pub(crate) fn hostile(seq: u16, rng: &mut rand::rngs::StdRng) -> Vec<u8> {
     match seq % 6 {
         0 => dtls_record(21, seq, &[2, 0]),
         1 => dtls_record(21, seq, &[2, 40]),
@@ -73,13 +73,6 @@ async fn spray(targets: Vec<SocketAddr>, stop: Arc<AtomicBool>, sent: Arc<Atomic
     }
 }
 
-fn port_of(candidate: &str) -> Option<SocketAddr> {
-    let fields: Vec<&str> = candidate.split_whitespace().collect();
-    format!("{}:{}", fields.get(4)?, fields.get(5)?)
-        .parse()
-        .ok()
-}
-
 #[tokio::test]
 async fn spoofed_dtls_alerts_and_junk_do_not_kill_the_session() -> anyhow::Result<()> {
     let engine = engine();
@@ -92,7 +85,10 @@ async fn spoofed_dtls_alerts_and_junk_do_not_kill_the_session() -> anyhow::Resul
     peer.set_answer(&answer).await?;
     endpoint.gather_candidates().await?;
     let found = gathered(&mut rx).await?;
-    let targets: Vec<SocketAddr> = found.iter().filter_map(|(c, _, _)| port_of(c)).collect();
+    let targets: Vec<SocketAddr> = found
+        .iter()
+        .filter_map(|(c, _, _)| candidate_addr(c))
+        .collect();
     anyhow::ensure!(!targets.is_empty(), "no endpoint address in {found:?}");
 
     // The attack starts before the real peer knows where the endpoint is, and goes on throughout.

@@ -6,7 +6,7 @@ use crate::common;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn create(
+pub(crate) async fn create(
     ws: &mut common::Ws,
     id: u64,
     ty: &str,

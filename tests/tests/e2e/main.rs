@@ -8,10 +8,12 @@
 mod bridge_abrupt_close_during_start_leaks_no_pipeline;
 mod bridge_drain_releases_pipelines;
 mod browser_loopback_plays_back;
+mod browser_tabs_share_one_port;
 mod browser_two_tabs_are_independent;
 mod browser_whip_client_gets_its_echo;
 mod concurrent_peers_are_isolated;
 mod faults;
+mod one_port_peers_are_isolated;
 mod probe_media_comes_back;
 mod probe_without_trickle;
 mod whip_delete_releases_the_pipeline;

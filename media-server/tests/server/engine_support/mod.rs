@@ -14,6 +14,23 @@ pub(crate) fn engine() -> Engine {
     Engine::new(EngineConfig::default()).expect("engine")
 }
 
+/// An engine in one-port mode: every endpoint on one UDP port of 127.0.0.1 the OS picks.
+pub(crate) fn one_port_engine() -> Engine {
+    Engine::new(EngineConfig {
+        udp_port: Some(0),
+        ..EngineConfig::default()
+    })
+    .expect("engine")
+}
+
+/// The `ip:port` a candidate line names.
+pub(crate) fn candidate_addr(candidate: &str) -> Option<std::net::SocketAddr> {
+    let fields: Vec<&str> = candidate.split_whitespace().collect();
+    format!("{}:{}", fields.get(4)?, fields.get(5)?)
+        .parse()
+        .ok()
+}
+
 /// Waits for the first event matching `pick`, collecting the ones before it.
 pub(crate) async fn wait_for<T>(
     events: &mut mpsc::Receiver<EndpointEvent>,
