@@ -91,6 +91,8 @@ impl Actor {
             // future, and a task keeps its whole allocation for the session's life.
             r = Box::pin(setup.run(&offer)) => r,
         };
+        // The offer (several KiB) is not needed once negotiated, and this future lives as long as the session.
+        drop(offer);
         let (objects, answer) = match outcome {
             Ok(ok) => ok,
             Err(error) => {
@@ -287,7 +289,7 @@ impl Actor {
         self.last_touch = Instant::now();
         match c {
             Command::AddCandidate { candidate, reply } => {
-                let r = self.accept_candidate(candidate, objects).await;
+                let r = self.accept_candidate(*candidate, objects).await;
                 let _ = reply.send(r);
                 None
             }

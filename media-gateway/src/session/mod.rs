@@ -29,7 +29,9 @@ const COMMAND_QUEUE: usize = 64;
 /// What callers ask of a running session.
 pub(crate) enum Command {
     AddCandidate {
-        candidate: pb::IceCandidate,
+        /// Boxed: the queue allocates its slots in blocks of 32 for the session's life, and a candidate is
+        /// the largest command by far.
+        candidate: Box<pb::IceCandidate>,
         reply: oneshot::Sender<Result<(), Error>>,
     },
     Watch {
@@ -72,7 +74,10 @@ impl SessionHandle {
     pub(crate) async fn add_candidate(&self, candidate: pb::IceCandidate) -> Result<(), Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Command::AddCandidate { candidate, reply })
+            .send(Command::AddCandidate {
+                candidate: Box::new(candidate),
+                reply,
+            })
             .await
             .map_err(|_| self.gone())?;
         rx.await.map_err(|_| self.gone())?

@@ -69,7 +69,8 @@ pub(crate) fn spawn_start(
 pub(crate) struct Call {
     id: String,
     gateway: Gateway,
-    candidates: mpsc::Sender<Candidate>,
+    /// Boxed: the queue allocates its slots in blocks of 32 for the call's life.
+    candidates: mpsc::Sender<Box<Candidate>>,
     tasks: Vec<JoinHandle<()>>,
     _guard: Guard,
 }
@@ -89,7 +90,8 @@ impl Call {
             guard,
             ..
         } = started;
-        let (candidates, mut queue) = mpsc::channel::<Candidate>(max_pending_candidates.max(1));
+        let (candidates, mut queue) =
+            mpsc::channel::<Box<Candidate>>(max_pending_candidates.max(1));
         // One feeder keeps the browser's candidate order, which ICE does not need but logs and tests do.
         let feeder = {
             let gateway = gateway.clone();
@@ -100,7 +102,7 @@ impl Call {
                     while let Some(candidate) = queue.recv().await {
                         // Boxed: a gRPC call's state is most of this task's size, and the task is held
                         // for the whole session while calls are rare.
-                        let added = Box::pin(gateway.add_ice_candidate(&id, candidate.into()));
+                        let added = Box::pin(gateway.add_ice_candidate(&id, (*candidate).into()));
                         if let Err(text) = added.await {
                             let _ = outgoing
                                 .send(ServerMessage::Error(
@@ -130,14 +132,16 @@ impl Call {
 
     /// Queues a browser candidate for the gateway; `Err` when the browser sends faster than the gateway takes.
     pub(crate) fn add_candidate(&self, candidate: Candidate) -> Result<(), String> {
-        self.candidates.try_send(candidate).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                "too many ICE candidates waiting for the media gateway".to_owned()
-            }
-            mpsc::error::TrySendError::Closed(_) => {
-                "the media session is no longer taking candidates".to_owned()
-            }
-        })
+        self.candidates
+            .try_send(Box::new(candidate))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    "too many ICE candidates waiting for the media gateway".to_owned()
+                }
+                mpsc::error::TrySendError::Closed(_) => {
+                    "the media session is no longer taking candidates".to_owned()
+                }
+            })
     }
 
     /// Stops the forwarding tasks and the MediaSession session; errors are logged, since the browser is leaving.
