@@ -10,6 +10,7 @@ pub mod flags;
 pub mod http1;
 pub mod logging;
 pub mod ops;
+pub mod secret;
 pub mod signal;
 
 pub use flags::{Flags, bind, say, secs};

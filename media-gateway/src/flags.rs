@@ -411,6 +411,11 @@ mod tests {
         );
         let bad = parse(&["--stun-url", "http://x"]).unwrap();
         assert!(bad.config().is_err());
+        // docker compose passes unset variables as empty strings.
+        let empty = parse(&["--stun-url", "", "--turn-url", "", "--turn-secret", ""]).unwrap();
+        let ice = empty.config().unwrap().ice_servers;
+        assert!(ice.stun_urls.is_empty() && ice.turn_urls.is_empty());
+        assert_eq!(ice.turn_auth, TurnAuth::None);
     }
 
     #[test]

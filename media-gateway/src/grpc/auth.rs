@@ -54,15 +54,6 @@ impl Auth {
     }
 }
 
-/// Equal or not, in time that depends only on the lengths: no early exit at the first differing byte, so
-/// response times do not reveal how much of a guess was right.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The token of an `authorization: Bearer <token>` value (the scheme is case-insensitive, RFC 6750).
 fn bearer(value: &[u8]) -> Option<&[u8]> {
     const SCHEME: &[u8] = b"bearer ";
@@ -84,7 +75,7 @@ impl Interceptor for Auth {
             .get("authorization")
             .and_then(|v| bearer(v.as_bytes()));
         match given {
-            Some(token) if same(token, expected) => Ok(request),
+            Some(token) if service_kit::secret::constant_time_eq(token, expected) => Ok(request),
             Some(_) => Err(Status::unauthenticated("the bearer token is not valid")),
             None => Err(Status::unauthenticated(
                 "send `authorization: Bearer <token>` with the gateway's token",

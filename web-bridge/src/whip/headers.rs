@@ -77,15 +77,8 @@ pub(crate) fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
     let Some((scheme, given)) = value.split_at_checked(7) else {
         return false;
     };
-    scheme.eq_ignore_ascii_case(b"bearer ") && same(given, token.as_bytes())
-}
-
-/// Constant-time equality: the time taken does not depend on where the first difference is.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    scheme.eq_ignore_ascii_case(b"bearer ")
+        && service_kit::secret::constant_time_eq(given, token.as_bytes())
 }
 
 /// Whether the request's `Content-Type` is `wanted` (parameters such as `charset` allowed, case ignored).
