@@ -4,6 +4,7 @@
 //! and then stays open, answering pings as a browser would; then it reads each process's resident memory
 //! and prints KiB per held session for web-bridge, the gateway, both together, and the media server.
 //! Every socket is closed at the end and the time until the media server holds no pipeline is printed.
+//! First it times `start` → `startResponse` through the bridge for 100 browsers one after another.
 //! It asserts nothing; `scripts/held.sh` builds the binaries and runs it.
 
 use e2e_tests::procs::{BridgeProc, GatewayProc, MediaServerProc};
@@ -61,6 +62,28 @@ async fn main() -> anyhow::Result<()> {
         ("media-gateway", gateway.process.pid()),
         ("media-server", server.process.pid()),
     ];
+    // Signaling through the bridge, one browser at a time, each closing as the next opens (so every Start
+    // overlaps the previous session's Stop, as on a busy server).
+    let mut starts = Vec::new();
+    for _ in 0..100 {
+        let t = Instant::now();
+        let mut ws = e2e_tests::open_and_start(bridge.addr, CHROMIUM_OFFER).await?;
+        loop {
+            let m = test_support::ws::recv_json(&mut ws, Duration::from_secs(20)).await?;
+            if m["id"] == "startResponse" {
+                break;
+            }
+            anyhow::ensure!(m["id"] != "error", "refused: {m}");
+        }
+        starts.push(t.elapsed());
+    }
+    starts.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "start → startResponse through web-bridge, one at a time (100): p50 {:.1} ms, p99 {:.1} ms",
+        ms(starts[49]),
+        ms(starts[98])
+    );
     // Warm up (lazy statics, the gRPC channel, allocator arenas), then take the baseline.
     let warm_stop = tokio_util::sync::CancellationToken::new();
     let warm: Vec<_> = stream::iter(0..32)
