@@ -8,7 +8,7 @@
 //! | feature  | modules                                         |
 //! |----------|-------------------------------------------------|
 //! | `mutate` | [`mutate`]                                      |
-//! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`], [`proxy`], [`coturn`] |
+//! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`], [`proxy`], [`coturn`], [`elsewhere`] |
 //! | `webrtc` | [`echo_peer`] (and `net`)                       |
 //! | `grpc`   | [`fake_gateway`] (and `webrtc`)                 |
 //!
@@ -24,6 +24,8 @@
 pub mod coturn;
 #[cfg(feature = "webrtc")]
 pub mod echo_peer;
+#[cfg(feature = "net")]
+pub mod elsewhere;
 #[cfg(feature = "grpc")]
 pub mod fake_gateway;
 #[cfg(feature = "net")]

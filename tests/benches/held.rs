@@ -7,21 +7,10 @@
 //! First it times `start` → `startResponse` through the bridge for 100 browsers one after another.
 //! It asserts nothing; `scripts/held.sh` builds the binaries and runs it.
 
-use e2e_tests::procs::{BridgeProc, GatewayProc, MediaServerProc};
+use e2e_tests::procs::{BridgeProc, GatewayProc, MediaServerProc, rss_kib};
 use futures_util::{StreamExt as _, stream};
 use std::time::{Duration, Instant};
 use test_support::CHROMIUM_OFFER;
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 /// One browser: opens the socket, starts, waits for `startResponse`, then hands the socket to a task that
 /// keeps reading (tungstenite answers the bridge's pings while it reads) until `stop` is cancelled.

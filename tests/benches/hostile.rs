@@ -3,7 +3,7 @@
 //! sent, what the service did, and whether the well-behaved client got through. It asserts nothing; the
 //! crates' hostile tests do, at small sizes. `scripts/hostile.sh` builds the binaries and runs it.
 
-use e2e_tests::procs::{BridgeProc, GatewayProc, MediaServerProc};
+use e2e_tests::procs::{BridgeProc, GatewayProc, MediaServerProc, rss_kib};
 use futures_util::{StreamExt as _, stream};
 use media_proto::v1::{AddIceCandidateRequest, IceCandidate, ListSessionsRequest, StartRequest};
 use std::time::{Duration, Instant};
@@ -250,17 +250,6 @@ async fn idle_grpc_connections(server: &MediaServerProc) -> anyhow::Result<()> {
     );
     drop(still_open);
     Ok(())
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// A candidate flood on one session, and candidates aimed at the operator's own networks.

@@ -218,3 +218,15 @@ async fn kill(process: &mut Binary) -> anyhow::Result<()> {
         .context("still running 5 s after SIGKILL")?;
     Ok(())
 }
+
+/// Resident memory of process `pid` in KiB (`VmRSS` of `/proc/PID/status`); 0 if it cannot be read.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -8,6 +8,7 @@ use crate::common::{self, OFFER, Script, on_peer_with, what};
 use crate::support::{eventually, eventually_async, http::get};
 use media_gateway::CandidateNetworks;
 use std::time::Duration;
+use test_support::elsewhere::{closed_by_server, connect_from_elsewhere};
 
 fn added(peer: &crate::support::peer::Peer) -> Vec<String> {
     peer.received()
@@ -157,29 +158,6 @@ async fn a_media_server_spewing_garbage_does_not_take_the_link_down() {
     );
 }
 
-/// A TCP connection to `to` from 127.0.0.2, so it counts against another address than the test's own
-/// client (Linux answers the whole 127/8 on loopback).
-async fn connect_from_elsewhere(to: std::net::SocketAddr) -> tokio::net::TcpStream {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
-    socket.connect(to).await.expect("TCP connect")
-}
-
-/// Whether the gateway closes `tcp` within `within` without having been sent anything.
-async fn closed_by_server(tcp: &mut tokio::net::TcpStream, within: Duration) -> bool {
-    use tokio::io::AsyncReadExt;
-    let mut buf = [0u8; 256];
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        match tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await {
-            Err(_) => return false,
-            Ok(Ok(0) | Err(_)) => return true,
-            // An HTTP/2 SETTINGS frame or a 503: keep reading until the close.
-            Ok(Ok(_)) => {}
-        }
-    }
-}
-
 fn metric(text: &str, name_and_labels: &str) -> Option<u64> {
     text.lines()
         .find(|l| l.starts_with(name_and_labels))
@@ -205,7 +183,7 @@ async fn an_address_at_its_connection_cap_locks_out_only_itself() {
     // Four idle connections from 127.0.0.2 are its share; the fifth is closed on accept.
     let mut idle = Vec::new();
     for _ in 0..4 {
-        idle.push(connect_from_elsewhere(grpc).await);
+        idle.push(connect_from_elsewhere(grpc).await.expect("TCP connect"));
     }
     let open = eventually_async(Duration::from_secs(5), || async move {
         metric(
@@ -215,7 +193,7 @@ async fn an_address_at_its_connection_cap_locks_out_only_itself() {
     })
     .await;
     assert!(open, "the test's client, four idle ones and this GET");
-    let mut surplus = connect_from_elsewhere(grpc).await;
+    let mut surplus = connect_from_elsewhere(grpc).await.expect("TCP connect");
     assert!(closed_by_server(&mut surplus, Duration::from_secs(2)).await);
     let text = get(metrics, "/metrics").await.1;
     assert_eq!(
@@ -246,7 +224,7 @@ async fn an_address_at_its_connection_cap_locks_out_only_itself() {
     })
     .await;
     assert!(given_back, "the two clients and this GET are left");
-    let mut again = connect_from_elsewhere(grpc).await;
+    let mut again = connect_from_elsewhere(grpc).await.expect("TCP connect");
     assert!(
         !closed_by_server(&mut again, Duration::from_millis(300)).await,
         "127.0.0.2 is admitted again"
