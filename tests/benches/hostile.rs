@@ -195,10 +195,7 @@ async fn idle_grpc_connections(server: &MediaServerProc) -> anyhow::Result<()> {
     use tokio::io::AsyncReadExt as _;
     let gateway = GatewayProc::start(&server.uri, "hostile-grpc", &[])?;
     gateway.link_up().await?;
-    let grpc: std::net::SocketAddr = gateway
-        .grpc
-        .trim_start_matches("http://")
-        .parse()?;
+    let grpc: std::net::SocketAddr = gateway.grpc.trim_start_matches("http://").parse()?;
     let n = 2000;
     let held: Vec<_> = stream::iter(0..n)
         .map(|_| async move {
