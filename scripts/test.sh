@@ -58,5 +58,5 @@ fi
 cargo test -p media-gateway --no-default-features --lib --quiet
 echo "== cargo clippy + cargo test"
 # The benchmarks are built (and so linted) but not run: they are not tests.
-cargo test -p e2e-tests --bench loopback --bench chaos --bench hostile --no-run --quiet
+cargo test -p e2e-tests --bench loopback --bench chaos --bench hostile --bench janus --no-run --quiet
 cargo test --workspace --no-fail-fast
