@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing what the tests need on a fresh Debian machine first:
-# Chromium (browser tests), grpcurl (reflection test), docker-compose (compose file validation), and the
-# browser driver's npm packages. Safe to run again: installed things are skipped.
+# Chromium (browser tests), Janus (the probe's Janus test), grpcurl (reflection test), docker-compose
+# (compose file validation), and the browser driver's npm packages. Safe to run again: installed things are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A one-off build gains nothing from incremental caches, which cost gigabytes even with one test binary per
@@ -13,6 +13,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+# Janus's echotest is the probe's second signaling backend (probe/tests/probe/probe_against_janus.rs).
+command -v janus >/dev/null 2>&1 || missing+=(janus)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

@@ -100,14 +100,25 @@ async fn bench(options: Options) -> anyhow::Result<()> {
         options.setup.netns,
         options.setup.log_dir.display()
     );
+    // This machine may be shared: the load says what else ran alongside.
+    println!("load average at start: {}", load_average());
     let mut rows = Vec::new();
     for &n in &options.counts {
         let ours = measure(Which::Ours, n, &options).await?;
         let janus = measure(Which::Janus, n, &options).await?;
+        println!("{n} peers measured; load average now: {}", load_average());
         rows.push((ours, janus));
     }
     print_tables(&rows);
     Ok(())
+}
+
+/// The 1, 5 and 15 minute load averages.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }
 
 /// One stack, fresh, with `n` concurrent peers.
