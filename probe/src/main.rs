@@ -34,6 +34,9 @@ struct Args {
     /// (wait_for_candidates) instead of trickling them.
     #[arg(long, env = "MEDIA_PROBE_NO_TRICKLE")]
     no_trickle: bool,
+    /// Check ICE pairs as soon as they form, as browsers do, instead of at str0m's paced wake-ups.
+    #[arg(long, env = "MEDIA_PROBE_EAGER_CHECKS")]
+    eager_checks: bool,
     /// The IP the probe's UDP socket binds to (its only candidate).
     #[arg(long, env = "MEDIA_PROBE_BIND_IP", default_value = "127.0.0.1")]
     bind_ip: IpAddr,
@@ -66,6 +69,7 @@ async fn main() -> ExitCode {
     let config = ProbeConfig {
         bind_ip: args.bind_ip,
         trickle: !args.no_trickle,
+        eager_checks: args.eager_checks,
         min_echo_ratio: args.min_echo_ratio,
         echo: EchoCheckConfig {
             duration,

@@ -30,6 +30,8 @@ pub struct ProbeConfig {
     /// Trickle ICE both ways. Without it Start asks for an answer that already holds the server's
     /// candidates (`wait_for_candidates`), the offer holds the probe's, and no AddIceCandidate is sent.
     pub trickle: bool,
+    /// Check ICE pairs as soon as they form, as browsers do ([`PeerConfig::eager_checks`]).
+    pub eager_checks: bool,
     /// The settings of the echo check run once the session is up.
     pub echo: EchoCheckConfig,
     /// Limit for connecting and for each unary call (Start waits for gathering without trickle).
@@ -48,6 +50,7 @@ impl Default for ProbeConfig {
             audio: true,
             video: true,
             trickle: true,
+            eager_checks: false,
             echo: EchoCheckConfig::default(),
             rpc_timeout: Duration::from_secs(10),
             end_timeout: Duration::from_secs(5),
@@ -102,6 +105,7 @@ async fn drive<S: Signaling>(
         audio: config.audio,
         video: config.video,
         trickle: config.trickle,
+        eager_checks: config.eager_checks,
     })
     .await
     .map_err(peer_error)?;

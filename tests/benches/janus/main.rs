@@ -12,7 +12,8 @@
 //! The servers run in a network namespace behind a veth pair, because Janus does not gather on loopback
 //! interfaces; `scripts/janus-bench.sh` sets that up, writes Janus's config, and runs this with
 //! `--netns kbench --client-ip 10.77.0.1 --server-ip 10.77.0.2 --janus-config DIR --bin-dir DIR`, then
-//! any of: peer counts (default 1 25 50), `--window-secs S` (default 10).
+//! any of: peer counts (default 1 25 50), `--window-secs S` (default 10), `--eager-checks` (the probe
+//! checks ICE pairs as soon as they form, as browsers do).
 
 mod procs;
 mod report;
@@ -42,6 +43,8 @@ struct Options {
     client_ip: IpAddr,
     window: Duration,
     counts: Vec<usize>,
+    /// `--eager-checks`: the probe checks ICE pairs as soon as they form, as browsers do.
+    eager_checks: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -87,6 +90,7 @@ fn parse(args: Vec<String>) -> anyhow::Result<Options> {
         client_ip: required("--client-ip")?.parse()?,
         window: Duration::from_secs(window),
         counts,
+        eager_checks: args.iter().any(|a| a == "--eager-checks"),
     })
 }
 
@@ -101,6 +105,14 @@ async fn bench(options: Options) -> anyhow::Result<()> {
         options.setup.log_dir.display()
     );
     // This machine may be shared: the load says what else ran alongside.
+    println!(
+        "probe ICE checks: {}",
+        if options.eager_checks {
+            "as soon as a pair forms (--eager-checks, as browsers do)"
+        } else {
+            "at str0m's paced wake-ups (Ta = 50 ms; --eager-checks checks at once)"
+        }
+    );
     println!("load average at start: {}", load_average());
     let mut rows = Vec::new();
     for &n in &options.counts {
@@ -131,6 +143,7 @@ async fn measure(which: Which, n: usize, options: &Options) -> anyhow::Result<Me
 
     let config = ProbeConfig {
         bind_ip: options.client_ip,
+        eager_checks: options.eager_checks,
         echo: EchoCheckConfig {
             duration: options.window,
             packets_per_second: RATE,
