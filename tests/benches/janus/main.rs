@@ -12,8 +12,9 @@
 //! The servers run in a network namespace behind a veth pair, because Janus does not gather on loopback
 //! interfaces; `scripts/janus-bench.sh` sets that up, writes Janus's config, and runs this with
 //! `--netns kbench --client-ip 10.77.0.1 --server-ip 10.77.0.2 --janus-config DIR --bin-dir DIR`, then
-//! any of: peer counts (default 1 25 50), `--window-secs S` (default 10), `--eager-checks` (the probe
-//! checks ICE pairs as soon as they form, as browsers do).
+//! any of: peer counts (default 1 25 50), `--window-secs S` (default 10), `--rounds R` (each peer count
+//! R times on the same server, samples pooled; default 1), `--eager-checks` (the probe checks ICE pairs
+//! as soon as they form, as browsers do).
 
 mod procs;
 mod report;
@@ -38,6 +39,17 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(200);
 /// Kept off each end of the steady window: peers start and stop sending within it.
 const MARGIN: Duration = Duration::from_millis(500);
 
+/// The flags followed by a value (every other bare number is a peer count).
+const VALUE_FLAGS: [&str; 7] = [
+    "--netns",
+    "--client-ip",
+    "--server-ip",
+    "--janus-config",
+    "--bin-dir",
+    "--window-secs",
+    "--rounds",
+];
+
 struct Options {
     setup: Setup,
     client_ip: IpAddr,
@@ -45,6 +57,8 @@ struct Options {
     counts: Vec<usize>,
     /// `--eager-checks`: the probe checks ICE pairs as soon as they form, as browsers do.
     eager_checks: bool,
+    /// `--rounds R`: each peer count runs R times on the same server, samples pooled (default 1).
+    rounds: usize,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,7 +83,7 @@ fn parse(args: Vec<String>) -> anyhow::Result<Options> {
     let mut counts: Vec<usize> = args
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i == 0 || !args[i - 1].starts_with("--"))
+        .filter(|(i, _)| *i == 0 || !VALUE_FLAGS.contains(&args[i - 1].as_str()))
         .filter_map(|(_, a)| a.parse().ok())
         .filter(|n| *n > 0)
         .collect();
@@ -91,14 +105,17 @@ fn parse(args: Vec<String>) -> anyhow::Result<Options> {
         window: Duration::from_secs(window),
         counts,
         eager_checks: args.iter().any(|a| a == "--eager-checks"),
+        rounds: value("--rounds").map_or(Ok(1), |s| s.parse())?.max(1),
     })
 }
 
 async fn bench(options: Options) -> anyhow::Result<()> {
     println!(
         "janus benchmark: {RATE} audio + {RATE} video frames/s per peer ({AUDIO_BYTES} / {VIDEO_BYTES} byte \
-         payloads), {} s of media per peer, peers on {} and servers on {} in netns {}; server logs in {}",
+         payloads), {} s of media per peer, {} round(s) per peer count, peers on {} and servers on {} in netns \
+         {}; server logs in {}",
         options.window.as_secs(),
+        options.rounds,
         options.client_ip,
         options.setup.server_ip,
         options.setup.netns,
@@ -155,6 +172,82 @@ async fn measure(which: Which, n: usize, options: &Options) -> anyhow::Result<Me
         rpc_timeout: Duration::from_secs(30),
         ..ProbeConfig::default()
     };
+    // Rounds run one after another on the same server; their samples are pooled.
+    let mut pooled = Round::default();
+    for _ in 0..options.rounds {
+        let round = round(which, n, &stack, &config, options.window).await?;
+        pooled.add(round);
+    }
+    let Round {
+        reports,
+        failures,
+        echoed,
+        sent,
+        steady_cpu,
+        steady_packets,
+        steady_secs,
+        rss_peak,
+    } = pooled;
+    for f in failures.iter().take(3) {
+        eprintln!("{which:?} with {n} peers: a peer failed: {f}");
+    }
+    let cpu_per_packet = steady_cpu.as_secs_f64() / steady_packets.max(f64::MIN_POSITIVE);
+    let rss_peak = rss_peak.max(rss_idle);
+
+    let gateway = match (&stack.gateway, gateway_cpu_before) {
+        (Some(g), Some(before)) => Some((g.cpu()?.saturating_sub(before), g.rss_bytes()?)),
+        _ => None,
+    };
+    Ok(Measured::new(
+        n,
+        &reports,
+        failures.len(),
+        echoed,
+        sent,
+        cpu_per_packet,
+        steady_secs,
+        rss_idle,
+        rss_peak,
+        gateway,
+    ))
+}
+
+/// What one or more rounds of `n` concurrent peers measured.
+#[derive(Default)]
+struct Round {
+    reports: Vec<ProbeReport>,
+    failures: Vec<String>,
+    echoed: u64,
+    sent: u64,
+    /// Media-process CPU inside the steady windows.
+    steady_cpu: Duration,
+    /// Packets echoed inside the steady windows (estimated, see `round`).
+    steady_packets: f64,
+    steady_secs: f64,
+    rss_peak: u64,
+}
+
+impl Round {
+    fn add(&mut self, other: Round) {
+        self.reports.extend(other.reports);
+        self.failures.extend(other.failures);
+        self.echoed += other.echoed;
+        self.sent += other.sent;
+        self.steady_cpu += other.steady_cpu;
+        self.steady_packets += other.steady_packets;
+        self.steady_secs += other.steady_secs;
+        self.rss_peak = self.rss_peak.max(other.rss_peak);
+    }
+}
+
+/// `n` concurrent peers against `stack`, sampling its media process as they run.
+async fn round(
+    which: Which,
+    n: usize,
+    stack: &Stack,
+    config: &ProbeConfig,
+    window: Duration,
+) -> anyhow::Result<Round> {
     let started = Instant::now();
     let peers = futures_util::future::join_all((0..n).map(|_| {
         let config = config.clone();
@@ -195,9 +288,6 @@ async fn measure(which: Which, n: usize, options: &Options) -> anyhow::Result<Me
             failures.first()
         );
     }
-    for f in failures.iter().take(3) {
-        eprintln!("{which:?} with {n} peers: a peer failed: {f}");
-    }
 
     // The steady window: after the last peer began sending, before the first stopped.
     let began: Vec<Duration> = reports
@@ -205,8 +295,7 @@ async fn measure(which: Which, n: usize, options: &Options) -> anyhow::Result<Me
         .map(|r| r.echo_started_after + r.echo.connected_after)
         .collect();
     let from = began.iter().max().copied().unwrap_or_default() + MARGIN;
-    let to =
-        (began.iter().min().copied().unwrap_or_default() + options.window).saturating_sub(MARGIN);
+    let to = (began.iter().min().copied().unwrap_or_default() + window).saturating_sub(MARGIN);
     let inside: Vec<_> = samples
         .iter()
         .filter(|(t, _, _)| *t >= from && *t <= to)
@@ -229,23 +318,14 @@ async fn measure(which: Which, n: usize, options: &Options) -> anyhow::Result<Me
     let steady_secs = (b.0 - a.0).as_secs_f64();
     let echo_rate =
         reports.len() as f64 * 2.0 * f64::from(RATE) * (echoed as f64 / sent.max(1) as f64);
-    let cpu_per_packet = (b.1.saturating_sub(a.1)).as_secs_f64() / (steady_secs * echo_rate);
-    let rss_peak = samples.iter().map(|s| s.2).max().unwrap_or(rss_idle);
-
-    let gateway = match (&stack.gateway, gateway_cpu_before) {
-        (Some(g), Some(before)) => Some((g.cpu()?.saturating_sub(before), g.rss_bytes()?)),
-        _ => None,
-    };
-    Ok(Measured::new(
-        n,
-        &reports,
-        failures.len(),
+    Ok(Round {
+        reports,
+        failures,
         echoed,
         sent,
-        cpu_per_packet,
+        steady_cpu: b.1.saturating_sub(a.1),
+        steady_packets: steady_secs * echo_rate,
         steady_secs,
-        rss_idle,
-        rss_peak,
-        gateway,
-    ))
+        rss_peak: samples.iter().map(|s| s.2).max().unwrap_or(0),
+    })
 }

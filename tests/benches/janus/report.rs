@@ -98,8 +98,8 @@ pub(crate) fn print_tables(rows: &[(Measured, Measured)]) {
          message POST until the answer event on the long poll. First echo: from sending the offer (Start / \
          message) to the first frame that came back intact. CPU: utime+stime of the media process \
          (ours: media-server; Janus: janus) over the steady window, per echoed packet (/proc counts in 10 ms \
-         ticks: at 1 peer one tick is about 11 µs per packet). RSS: peak of the media process. With one peer, \
-         each percentile is that peer's one sample."
+         ticks: at 1 peer one tick is about 11 µs per packet). RSS: peak of the media process. With one peer and \
+         one round, each percentile is that peer's one sample."
     );
     println!();
     println!(
