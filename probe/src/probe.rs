@@ -65,6 +65,7 @@ impl Default for ProbeConfig {
 pub async fn run(gateway: &str, config: ProbeConfig) -> Result<ProbeReport, ProbeError> {
     drive(
         Backend::Gateway,
+        gateway,
         Gateway::connect(gateway, config.rpc_timeout),
         config,
     )
@@ -78,6 +79,7 @@ pub async fn run(gateway: &str, config: ProbeConfig) -> Result<ProbeReport, Prob
 pub async fn run_janus(url: &str, config: ProbeConfig) -> Result<ProbeReport, ProbeError> {
     drive(
         Backend::Janus,
+        url,
         Janus::connect(url, config.audio, config.video, config.rpc_timeout),
         config,
     )
@@ -88,18 +90,11 @@ pub async fn run_janus(url: &str, config: ProbeConfig) -> Result<ProbeReport, Pr
 /// `start.setup`. From the offer on, every path reaches [`Signaling::close`].
 async fn drive<S: Signaling>(
     backend: Backend,
+    addr: &str,
     connect: impl Future<Output = Result<S, ProbeError>>,
     config: ProbeConfig,
 ) -> Result<ProbeReport, ProbeError> {
-    let connecting = Instant::now();
-    let mut signaling = connect.await?;
-    let setup = connecting.elapsed();
-    let addr = signaling.addr().to_owned();
-    let peer_error = |source| ProbeError::Peer {
-        addr: addr.clone(),
-        source,
-    };
-
+    // The peer first: nothing exists on the server yet if it fails.
     let (peer, offer) = Peer::start(PeerConfig {
         bind_ip: config.bind_ip,
         audio: config.audio,
@@ -108,7 +103,14 @@ async fn drive<S: Signaling>(
         eager_checks: config.eager_checks,
     })
     .await
-    .map_err(peer_error)?;
+    .map_err(|source| ProbeError::Peer {
+        addr: addr.to_owned(),
+        source,
+    })?;
+    let connecting = Instant::now();
+    let mut signaling = connect.await?;
+    let setup = connecting.elapsed();
+    let addr = signaling.addr().to_owned();
 
     let started = Instant::now();
     let answer = signaling.offer(offer, config.trickle).await?;

@@ -21,7 +21,8 @@ pub(crate) trait Signaling {
 
     /// Sends `sdp` and returns the server's answer. Without `trickle` the offer already holds the
     /// peer's candidates and the answer should hold the server's. The time this takes is the report's
-    /// signaling latency.
+    /// signaling latency. A backend whose session exists before the offer (Janus) ends it when the
+    /// offer fails; from the answer on, the flow closes the session on every path.
     async fn offer(&mut self, sdp: String, trickle: bool) -> Result<String, ProbeError>;
 
     /// Opens the session's event feed, right after the answer was applied.

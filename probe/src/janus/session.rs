@@ -214,13 +214,21 @@ impl Signaling for Janus {
         // Janus answers with its candidates in the SDP (half-trickle) whether or not the offer trickles.
         let path = format!("/{}/{}", self.session, self.handle);
         let (audio, video) = (self.audio, self.video);
-        let (tx, reply) = self
+        let answer = match self
             .post("message", &path, |t| messages::offer(t, audio, video, &sdp))
-            .await?;
-        match reply {
-            Reply::Ack { .. } => self.answer_to(&tx).await,
-            other => Err(self.fail("message", format!("expected an ack, got {other:?}"))),
+            .await
+        {
+            Ok((tx, Reply::Ack { .. })) => self.answer_to(&tx).await,
+            Ok((_, other)) => Err(self.fail("message", format!("expected an ack, got {other:?}"))),
+            Err(e) => Err(e),
+        };
+        // The session exists already: a failed offer must not leave it to Janus's session timeout.
+        if answer.is_err()
+            && let Err(e) = self.destroy().await
+        {
+            tracing::debug!(error = %e, "destroying the session after a failed offer");
         }
+        answer
     }
 
     async fn events(&mut self) -> Result<JanusEvents, ProbeError> {
