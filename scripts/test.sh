@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing what the tests need on a fresh Debian machine first:
-# Chromium (browser tests), grpcurl (reflection test), docker-compose (compose file validation), coturn
-# (TURN credential tests), and the browser driver's npm packages. Safe to run again: installed things are
-# skipped.
+# Chromium (browser tests), Janus (the probe's Janus test), grpcurl (reflection test), docker-compose
+# (compose file validation), coturn (TURN credential tests), and the browser driver's npm packages. Safe to
+# run again: installed things are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A one-off build gains nothing from incremental caches, which cost gigabytes even with one test binary per
@@ -15,6 +15,8 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
+# Janus's echotest is the probe's second signaling backend (probe/tests/probe/probe_against_janus.rs).
+command -v janus >/dev/null 2>&1 || missing+=(janus)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
@@ -69,5 +71,5 @@ fi
 cargo test -p media-gateway --no-default-features --lib --quiet
 echo "== cargo clippy + cargo test"
 # The benchmarks are built (and so linted) but not run: they are not tests.
-cargo test -p e2e-tests --bench loopback --bench chaos --bench hostile --bench held --no-run --quiet
+cargo test -p e2e-tests --bench loopback --bench chaos --bench hostile --bench held --bench janus --no-run --quiet
 cargo test --workspace --no-fail-fast

@@ -45,6 +45,8 @@ pub(crate) struct Driver {
     check: Option<(Check, CheckReply)>,
     /// Set when str0m failed; from then on the driver only answers commands, with this reason.
     failure: Option<String>,
+    /// See [`PeerConfig::eager_checks`](crate::PeerConfig::eager_checks).
+    eager_checks: bool,
 }
 
 impl Driver {
@@ -54,8 +56,10 @@ impl Driver {
         local_addr: SocketAddr,
         pending: SdpPendingOffer,
         kinds: Vec<(MediaKind, Mid)>,
+        eager_checks: bool,
     ) -> Self {
         Driver {
+            eager_checks,
             rtc,
             socket,
             local_addr,
@@ -186,6 +190,7 @@ impl Driver {
                     Some(reason) => Err(PeerError::Stopped(reason.clone())),
                     None => {
                         self.rtc.add_remote_candidate(candidate);
+                        self.check_new_pairs_now();
                         Ok(())
                     }
                 };
@@ -225,7 +230,22 @@ impl Driver {
             .accept_answer(pending, answer)
             .map_err(|e| PeerError::BadAnswer(e.to_string()))?;
         self.answered = true;
+        // An answer with candidates in it (Janus's, or any without trickle) forms pairs too.
+        self.check_new_pairs_now();
         Ok(())
+    }
+
+    /// With `eager_checks`, lets str0m check a pair it has just formed at once, as browsers do. Its ICE
+    /// agent paces wake-ups at least Ta (50 ms) after the previous one, so a pair formed between two
+    /// wake-ups waits up to 50 ms for its first check; on a timeout input it checks a never-tried pair
+    /// immediately.
+    fn check_new_pairs_now(&mut self) {
+        if !self.eager_checks {
+            return;
+        }
+        if let Err(e) = self.rtc.handle_input(Input::Timeout(Instant::now())) {
+            self.fail(format!("str0m failed on a timeout: {e}"));
+        }
     }
 
     fn poll_check(&mut self, now: Instant) {

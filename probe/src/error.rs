@@ -101,6 +101,17 @@ pub enum ProbeError {
         #[source]
         source: PeerError,
     },
+    /// A Janus API call failed: the HTTP exchange, a timeout, an error reply, or a reply the probe
+    /// could not read.
+    #[error("Janus at {addr} failed {call}: {what}")]
+    Janus {
+        /// The Janus API URL.
+        addr: String,
+        /// The request that failed, e.g. "attach".
+        call: &'static str,
+        /// What went wrong, for a person to read.
+        what: String,
+    },
     /// The gateway sent something the MediaSession protocol does not allow.
     #[error("gateway at {addr} broke the protocol: {what}")]
     Protocol {

@@ -46,6 +46,11 @@
 //! echo check, Stop, and check the stream ends with `END_REASON_STOPPED`. It returns a [`ProbeReport`]
 //! whose `Display` is a short table and whose [`ProbeReport::passed`] is the verdict. The binary
 //! `media-probe` is a thin CLI around it.
+//!
+//! [`run_janus`] runs the same check against Janus's echotest over the Janus HTTP API (create, attach
+//! `janus.plugin.echotest`, the offer in a message, the answer from the long poll, trickle, destroy), so
+//! one client measures both servers the same way. Both go through one flow, generic over the signaling
+//! backend (`signaling.rs`); the peer and its echo check are the same code.
 #![forbid(unsafe_code)]
 
 mod check;
@@ -55,15 +60,18 @@ mod echo_config;
 mod echo_report;
 mod error;
 mod events;
+mod gateway;
+mod janus;
 mod payload;
 mod peer;
 mod probe;
 mod report;
+mod signaling;
 
 pub use echo_config::{EchoCheckConfig, MAX_PAYLOAD_BYTES};
 pub use echo_report::{EchoReport, KindCounts, RttStats};
 pub use error::{PeerError, ProbeError};
 pub use payload::MediaKind;
 pub use peer::{IceCandidate, Peer, PeerConfig};
-pub use probe::{ProbeConfig, run};
-pub use report::ProbeReport;
+pub use probe::{ProbeConfig, run, run_janus};
+pub use report::{Backend, ProbeReport, StartFacts};

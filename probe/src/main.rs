@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::Parser;
 use media_probe::{EchoCheckConfig, ProbeConfig};
 
-/// Check a MediaSession gateway end to end: Start, trickle ICE, echo audio and video, Stop.
+/// Check a MediaSession gateway end to end: Start, trickle ICE, echo audio and video, Stop. With
+/// `--janus`, the same check against Janus's echotest over its HTTP API.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -19,6 +20,10 @@ struct Args {
         default_value = "http://127.0.0.1:50051"
     )]
     gateway: String,
+    /// Probe Janus's echotest at this HTTP API URL (e.g. http://10.77.0.2:8088/janus) instead of a
+    /// gateway.
+    #[arg(long, env = "MEDIA_PROBE_JANUS", conflicts_with = "gateway")]
+    janus: Option<String>,
     /// How long to send media once connected, in seconds.
     #[arg(long, env = "MEDIA_PROBE_DURATION", default_value_t = 3.0)]
     duration: f64,
@@ -29,6 +34,9 @@ struct Args {
     /// (wait_for_candidates) instead of trickling them.
     #[arg(long, env = "MEDIA_PROBE_NO_TRICKLE")]
     no_trickle: bool,
+    /// Check ICE pairs as soon as they form, as browsers do, instead of at str0m's paced wake-ups.
+    #[arg(long, env = "MEDIA_PROBE_EAGER_CHECKS")]
+    eager_checks: bool,
     /// The IP the probe's UDP socket binds to (its only candidate).
     #[arg(long, env = "MEDIA_PROBE_BIND_IP", default_value = "127.0.0.1")]
     bind_ip: IpAddr,
@@ -61,6 +69,7 @@ async fn main() -> ExitCode {
     let config = ProbeConfig {
         bind_ip: args.bind_ip,
         trickle: !args.no_trickle,
+        eager_checks: args.eager_checks,
         min_echo_ratio: args.min_echo_ratio,
         echo: EchoCheckConfig {
             duration,
@@ -70,7 +79,11 @@ async fn main() -> ExitCode {
         ..ProbeConfig::default()
     };
 
-    match media_probe::run(&args.gateway, config).await {
+    let result = match &args.janus {
+        Some(url) => media_probe::run_janus(url, config).await,
+        None => media_probe::run(&args.gateway, config).await,
+    };
+    match result {
         Ok(report) => {
             println!("{report}");
             if report.passed() {

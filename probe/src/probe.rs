@@ -1,24 +1,22 @@
-//! The end-to-end check of a gateway over the public gRPC API, done the way any backend would do it:
-//! Start, StreamCandidates, AddIceCandidate, media, Stop, and the stream's final SessionEnded.
+//! The end-to-end check, done the way any backend would do it, once for every signaling backend: offer,
+//! answer, trickle, media, close, and what the server said meanwhile. [`run`] drives the gateway's
+//! public gRPC API (Start, StreamCandidates, AddIceCandidate, Stop, the stream's final SessionEnded),
+//! [`run_janus`] Janus's echotest over its HTTP API, both through [`drive`].
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use media_proto::v1::media_session_client::MediaSessionClient;
-use media_proto::v1::{
-    AddIceCandidateRequest, IceCandidate, SessionEvent, StartRequest, StopRequest,
-    StreamCandidatesRequest,
-};
 use tokio::sync::oneshot;
-use tonic::Streaming;
-use tonic::transport::{Channel, Endpoint};
 
 use crate::echo_config::EchoCheckConfig;
 use crate::error::ProbeError;
-use crate::events::{self, EventLog};
+use crate::events::EventLog;
+use crate::gateway::Gateway;
+use crate::janus::Janus;
 use crate::peer::{Peer, PeerConfig};
-use crate::report::{ProbeReport, StartFacts};
+use crate::report::{Backend, ProbeReport, StartFacts};
+use crate::signaling::{ServerEvents as _, Signaling};
 
 /// How the probe runs. `Default`: audio + video, trickle, 127.0.0.1, the default echo check.
 #[derive(Debug, Clone)]
@@ -32,6 +30,8 @@ pub struct ProbeConfig {
     /// Trickle ICE both ways. Without it Start asks for an answer that already holds the server's
     /// candidates (`wait_for_candidates`), the offer holds the probe's, and no AddIceCandidate is sent.
     pub trickle: bool,
+    /// Check ICE pairs as soon as they form, as browsers do ([`PeerConfig::eager_checks`]).
+    pub eager_checks: bool,
     /// The settings of the echo check run once the session is up.
     pub echo: EchoCheckConfig,
     /// Limit for connecting and for each unary call (Start waits for gathering without trickle).
@@ -50,6 +50,7 @@ impl Default for ProbeConfig {
             audio: true,
             video: true,
             trickle: true,
+            eager_checks: false,
             echo: EchoCheckConfig::default(),
             rpc_timeout: Duration::from_secs(10),
             end_timeout: Duration::from_secs(5),
@@ -62,92 +63,102 @@ impl Default for ProbeConfig {
 /// whether the deployment passed is [`ProbeReport::passed`]. The session is stopped on every path after
 /// Start succeeded.
 pub async fn run(gateway: &str, config: ProbeConfig) -> Result<ProbeReport, ProbeError> {
-    let addr = gateway.to_owned();
-    let endpoint = Endpoint::from_shared(addr.clone())
-        .map_err(|e| ProbeError::BadAddress {
-            addr: addr.clone(),
-            reason: e.to_string(),
-        })?
-        .connect_timeout(config.rpc_timeout);
-    let channel = endpoint
-        .connect()
-        .await
-        .map_err(|source| ProbeError::Connect {
-            addr: addr.clone(),
-            source,
-        })?;
-    let mut client = MediaSessionClient::new(channel);
-    let peer_error = |source| ProbeError::Peer {
-        addr: addr.clone(),
-        source,
-    };
+    drive(
+        Backend::Gateway,
+        gateway,
+        Gateway::connect(gateway, config.rpc_timeout),
+        config,
+    )
+    .await
+}
 
+/// Probes Janus's echotest at `url` (its HTTP API, e.g. "http://10.77.0.2:8088/janus"): create a
+/// session, attach `janus.plugin.echotest`, send the offer in a message, take the answer from the long
+/// poll, trickle, check the echo, destroy. The report's signaling latency runs from sending the message
+/// to the answer event; creating the session and attaching is `start.setup`.
+pub async fn run_janus(url: &str, config: ProbeConfig) -> Result<ProbeReport, ProbeError> {
+    drive(
+        Backend::Janus,
+        url,
+        Janus::connect(url, config.audio, config.video, config.rpc_timeout),
+        config,
+    )
+    .await
+}
+
+/// The one flow for every backend. `connect` makes the backend's session ready for an offer; its time is
+/// `start.setup`. From the offer on, every path reaches [`Signaling::close`].
+async fn drive<S: Signaling>(
+    backend: Backend,
+    addr: &str,
+    connect: impl Future<Output = Result<S, ProbeError>>,
+    config: ProbeConfig,
+) -> Result<ProbeReport, ProbeError> {
+    // The peer first: nothing exists on the server yet if it fails.
     let (peer, offer) = Peer::start(PeerConfig {
         bind_ip: config.bind_ip,
         audio: config.audio,
         video: config.video,
         trickle: config.trickle,
+        eager_checks: config.eager_checks,
     })
     .await
-    .map_err(peer_error)?;
+    .map_err(|source| ProbeError::Peer {
+        addr: addr.to_owned(),
+        source,
+    })?;
+    let connecting = Instant::now();
+    let mut signaling = connect.await?;
+    let setup = connecting.elapsed();
+    let addr = signaling.addr().to_owned();
 
     let started = Instant::now();
-    let start = StartRequest {
-        sdp_offer: offer,
-        wait_for_candidates: !config.trickle,
-    };
-    let reply = call(&addr, "Start", config.rpc_timeout, client.start(start)).await?;
+    let answer = signaling.offer(offer, config.trickle).await?;
     let start_latency = started.elapsed();
-    let session_id = reply.session_id;
-    let answer = reply.sdp_answer;
+    let session_id = signaling.session_id();
     tracing::info!(%session_id, ?start_latency, "session started");
 
-    // From here on the session exists: every path must reach Stop.
-    let stop_request = StopRequest {
-        session_id: session_id.clone(),
-    };
-    let (stream, sent_candidates) =
-        match prepare(&addr, &mut client, &peer, &session_id, &answer, &config).await {
-            Ok(prepared) => prepared,
-            Err(e) => {
-                if let Err(stop_error) =
-                    call(&addr, "Stop", config.rpc_timeout, client.stop(stop_request)).await
-                {
-                    tracing::warn!(error = %stop_error, "Stop after a failed setup failed too");
-                }
-                return Err(e);
+    // From here on the session exists: every path must reach close.
+    let (events, sent_candidates) = match prepare(&mut signaling, &peer, &answer, &config).await {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            if let Err(close_error) = signaling.close().await {
+                tracing::warn!(error = %close_error, "closing after a failed setup failed too");
             }
-        };
+            return Err(e);
+        }
+    };
 
-    // The watcher must outlive Stop to see the SessionEnded it causes, but not by more than end_timeout.
+    // The watcher must outlive the close to see the end it causes, but not by more than end_timeout.
     let mut log = EventLog::default();
     let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
     let watcher = async {
-        let watching = events::watch(stream, &peer, config.trickle, started, &mut log);
+        let watching = events.watch(&peer, config.trickle, started, &mut log);
         let deadline = async {
             let _ = stopped_rx.await;
             tokio::time::sleep(config.end_timeout).await;
         };
         tokio::select! {
             () = watching => {}
-            () = deadline => tracing::warn!("the session's stream did not end after Stop"),
+            () = deadline => tracing::warn!("the session's events did not end after the close"),
         }
     };
     let main = async {
         let echo_started_after = started.elapsed();
         let echo = peer.echo_check(config.echo.clone()).await;
-        let stop = call(&addr, "Stop", config.rpc_timeout, client.stop(stop_request)).await;
+        let closed = signaling.close().await;
         let _ = stopped_tx.send(());
-        (echo, echo_started_after, stop)
+        (echo, echo_started_after, closed)
     };
-    let ((), (echo, echo_started_after, stop)) = tokio::join!(watcher, main);
+    let ((), (echo, echo_started_after, closed)) = tokio::join!(watcher, main);
     let echo = echo.map_err(|source| ProbeError::Peer {
         addr: addr.clone(),
         source,
     })?;
-    let released = stop?.released;
+    let released = closed?;
 
     Ok(ProbeReport {
+        backend,
         gateway: addr,
         session_id,
         trickle: config.trickle,
@@ -155,6 +166,7 @@ pub async fn run(gateway: &str, config: ProbeConfig) -> Result<ProbeReport, Prob
         video: config.video,
         min_echo_ratio: config.min_echo_ratio,
         start: StartFacts {
+            setup,
             latency: start_latency,
             answer_candidates: count_candidates(&answer),
         },
@@ -171,80 +183,30 @@ pub async fn run(gateway: &str, config: ProbeConfig) -> Result<ProbeReport, Prob
     })
 }
 
-/// Applies the answer, opens the event stream and sends the peer's candidates (trickle only, then an
-/// end-of-candidates). Returns the stream and how many real candidates were sent.
-async fn prepare(
-    addr: &str,
-    client: &mut MediaSessionClient<Channel>,
+/// Applies the answer, opens the event feed and sends the peer's candidates (trickle only, then an
+/// end-of-candidates). Returns the feed and how many real candidates were sent.
+async fn prepare<S: Signaling>(
+    signaling: &mut S,
     peer: &Peer,
-    session_id: &str,
     answer: &str,
     config: &ProbeConfig,
-) -> Result<(Streaming<SessionEvent>, usize), ProbeError> {
+) -> Result<(S::Events, usize), ProbeError> {
     peer.set_answer(answer)
         .await
         .map_err(|source| ProbeError::Peer {
-            addr: addr.to_owned(),
+            addr: signaling.addr().to_owned(),
             source,
         })?;
-    let request = StreamCandidatesRequest {
-        session_id: session_id.to_owned(),
-    };
-    let stream = call(
-        addr,
-        "StreamCandidates",
-        config.rpc_timeout,
-        client.stream_candidates(request),
-    )
-    .await?;
-
+    let events = signaling.events().await?;
     let mut sent = 0;
     if config.trickle {
-        let ours = peer.local_candidates().iter().map(|c| IceCandidate {
-            candidate: c.candidate.clone(),
-            sdp_mid: c.sdp_mid.clone(),
-            sdp_m_line_index: c.sdp_m_line_index,
-        });
-        let end = IceCandidate::default();
-        for candidate in ours.chain([end]) {
-            let real = !candidate.candidate.is_empty();
-            let request = AddIceCandidateRequest {
-                session_id: session_id.to_owned(),
-                candidate: Some(candidate),
-            };
-            call(
-                addr,
-                "AddIceCandidate",
-                config.rpc_timeout,
-                client.add_ice_candidate(request),
-            )
-            .await?;
-            sent += usize::from(real);
+        for candidate in peer.local_candidates() {
+            signaling.candidate(Some(candidate)).await?;
+            sent += 1;
         }
+        signaling.candidate(None).await?;
     }
-    Ok((stream, sent))
-}
-
-/// One unary call with a deadline; the error names the gateway and the call.
-async fn call<T>(
-    addr: &str,
-    name: &'static str,
-    timeout: Duration,
-    fut: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
-) -> Result<T, ProbeError> {
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(Ok(response)) => Ok(response.into_inner()),
-        Ok(Err(status)) => Err(ProbeError::Rpc {
-            addr: addr.to_owned(),
-            call: name,
-            status: Box::new(status),
-        }),
-        Err(_) => Err(ProbeError::Timeout {
-            addr: addr.to_owned(),
-            call: name,
-            timeout,
-        }),
-    }
+    Ok((events, sent))
 }
 
 fn count_candidates(sdp: &str) -> usize {

@@ -7,10 +7,32 @@ use media_proto::v1::EndReason;
 
 use crate::echo_report::{EchoReport, KindCounts};
 
-/// Facts about the Start call.
+/// Which signaling API a probe ran against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A MediaSession gateway over gRPC ([`run`](crate::run)).
+    Gateway,
+    /// Janus's echotest over its HTTP API ([`run_janus`](crate::run_janus)).
+    Janus,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Gateway => "gateway",
+            Backend::Janus => "Janus echotest",
+        })
+    }
+}
+
+/// Facts about the offer and its answer (the gateway's Start; Janus's message and its answer event).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartFacts {
-    /// From sending Start to its reply.
+    /// Before the offer: connecting the gRPC channel, or creating the Janus session and attaching the
+    /// echotest handle.
+    pub setup: Duration,
+    /// From sending the offer to its answer (gateway: the Start call; Janus: the message POST until the
+    /// answer event arrives on the long poll).
     pub latency: Duration,
     /// Candidates already in the answer (expected without trickle).
     pub answer_candidates: usize,
@@ -19,7 +41,9 @@ pub struct StartFacts {
 /// The result of [`run`](crate::run).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbeReport {
-    /// The gateway address the probe ran against, as given to [`run`](crate::run).
+    /// Which API the probe spoke.
+    pub backend: Backend,
+    /// The server address the probe ran against, as given to [`run`](crate::run).
     pub gateway: String,
     /// The session id the gateway returned from Start.
     pub session_id: String,
@@ -91,7 +115,20 @@ impl ProbeReport {
             ));
         }
         if !self.released {
-            out.push("Stop reported the session as already ended (released = false)".into());
+            out.push(match self.backend {
+                Backend::Gateway => {
+                    "Stop reported the session as already ended (released = false)".into()
+                }
+                Backend::Janus => "destroy did not succeed".into(),
+            });
+        }
+        if self.backend == Backend::Janus {
+            // Janus has no SessionEnded: destroy's success is the end, and a long poll that failed
+            // before it is the stream failing.
+            if let Some(e) = &self.stream_error {
+                out.push(format!("the long poll failed: {e}"));
+            }
+            return out;
         }
         match &self.ended {
             Some((EndReason::Stopped, _)) => {}
@@ -107,12 +144,13 @@ impl ProbeReport {
         out
     }
 
-    /// True when media came back intact and the session ended cleanly with END_REASON_STOPPED.
+    /// True when media came back intact and the session ended cleanly (the gateway's stream with
+    /// END_REASON_STOPPED; Janus's destroy with success).
     pub fn passed(&self) -> bool {
         self.failures().is_empty()
     }
 
-    /// From sending Start to the first intact echo.
+    /// From sending the offer (Start; Janus's message) to the first intact echo.
     pub fn first_echo_since_start(&self) -> Option<Duration> {
         self.echo
             .first_echo_after
@@ -129,15 +167,16 @@ impl fmt::Display for ProbeReport {
         let e = &self.echo;
         writeln!(
             f,
-            "media-probe against {}  (session {})",
-            self.gateway, self.session_id
+            "media-probe against {} {}  (session {})",
+            self.backend, self.gateway, self.session_id
         )?;
         writeln!(
             f,
             "  trickle ICE              {}",
             if self.trickle { "yes" } else { "no" }
         )?;
-        writeln!(f, "  Start latency            {}", ms(self.start.latency))?;
+        writeln!(f, "  setup                    {}", ms(self.start.setup))?;
+        writeln!(f, "  offer to answer          {}", ms(self.start.latency))?;
         writeln!(
             f,
             "  candidates               sent {}, received {} on the stream, {} in the answer{}",
@@ -158,7 +197,7 @@ impl fmt::Display for ProbeReport {
         let first = self
             .first_echo_since_start()
             .map_or_else(|| "never".to_owned(), ms);
-        writeln!(f, "  first echo after Start   {first}")?;
+        writeln!(f, "  first echo after offer   {first}")?;
         for (wanted, name, c) in [
             (self.audio, "audio", &e.audio),
             (self.video, "video", &e.video),
@@ -187,15 +226,27 @@ impl fmt::Display for ProbeReport {
             None => writeln!(f, "  RTT                      no echo")?,
         }
         writeln!(f, "  keyframe requests        {}", e.keyframe_requests)?;
-        let ended = self
-            .ended
-            .as_ref()
-            .map_or("no SessionEnded", |(r, _)| r.as_str_name());
-        writeln!(
-            f,
-            "  Stop                     released {}, stream ended with {ended}",
-            self.released
-        )?;
+        match self.backend {
+            Backend::Gateway => {
+                let ended = self
+                    .ended
+                    .as_ref()
+                    .map_or("no SessionEnded", |(r, _)| r.as_str_name());
+                writeln!(
+                    f,
+                    "  Stop                     released {}, stream ended with {ended}",
+                    self.released
+                )?;
+            }
+            Backend::Janus => writeln!(
+                f,
+                "  destroy                  {}",
+                if self.released { "success" } else { "failed" }
+            )?,
+        }
+        for state in &self.states {
+            writeln!(f, "    {state}")?;
+        }
         let failures = self.failures();
         if failures.is_empty() {
             write!(f, "  verdict                  PASS")
