@@ -18,6 +18,7 @@ use super::peer::Peer;
 use super::stats::{Counters, LiveGuard};
 use super::stun_peek;
 use super::transport::{Received, Transport};
+use super::verified::Verified;
 
 /// Larger than any datagram a WebRTC peer sends (MTU-sized); a bigger one is truncated and rejected.
 const RECV_BUFFER: usize = 2048;
@@ -37,6 +38,8 @@ pub(crate) struct Driver {
     pub media: mpsc::Receiver<Forwarded>,
     pub cancel: CancellationToken,
     pub _live: LiveGuard,
+    /// Peer addresses that proved the ICE password (see `verified.rs`).
+    pub verified: Verified,
 }
 
 impl Driver {
@@ -60,7 +63,21 @@ impl Driver {
                 biased;
                 _ = self.cancel.cancelled() => break,
                 command = self.commands.recv() => match command {
-                    Some(command) => self.peer.handle_command(command, Instant::now()),
+                    Some(command) => {
+                        let may_pair = matches!(
+                            command,
+                            Command::ProcessOffer { .. }
+                                | Command::AddIceCandidate { .. }
+                                | Command::GatherCandidates { .. }
+                        );
+                        self.peer.handle_command(command, Instant::now());
+                        // The command may have formed candidate pairs: str0m checks a never-tried pair
+                        // at once on a timeout, where its own pacing would leave it waiting up to 50 ms
+                        // for the next wake-up. Not before the offer, when there is nothing to check.
+                        if may_pair && self.peer.negotiated() {
+                            self.input(Input::Timeout(Instant::now()));
+                        }
+                    }
                     None => break,
                 },
                 forwarded = self.media.recv() => match forwarded {
@@ -169,15 +186,20 @@ impl Driver {
         // must come from the nominated pair or a pair whose checks succeeded. Without this a datagram
         // from any address (a spoofed DTLS alert) could end the session during set-up, and str0m's
         // `accepts` is exactly the demultiplexing check it documents for this.
-        if !self.peer.rtc.accepts(&input) {
+        let stun = stun_peek::binding_request_ufrag(data).is_some();
+        // A peer address that proved our ICE password may send DTLS before our own check on its pair
+        // has succeeded (see `verified.rs`); STUN is always judged by `accepts` alone.
+        let verified = !stun && self.verified.contains(source);
+        if !verified && !self.peer.rtc.accepts(&input) {
             Counters::add(&self.peer.counters.packets_refused, 1);
             tracing::trace!(endpoint = %self.peer.id, %source, "datagram not from the ICE peer dropped");
             return;
         }
-        // In one-port mode, the address of a binding request `accepts` took (it carried our ICE
-        // password) is routed here from now on; claimed before str0m answers it, so the peer's next
-        // datagram, sent once it has the answer, finds the route.
-        if stun_peek::binding_request_ufrag(data).is_some() {
+        // The address of a binding request `accepts` took (it carried our ICE password) is verified; in
+        // one-port mode it is also routed here from now on, claimed before str0m answers it, so the
+        // peer's next datagram, sent once it has the answer, finds the route.
+        if stun {
+            self.verified.insert(source);
             self.transport.claim(source, now);
         }
         self.input(input);

@@ -35,6 +35,7 @@ mod stats;
 mod stun_peek;
 mod threads;
 mod transport;
+mod verified;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -214,6 +215,7 @@ impl Engine {
             media: media_rx,
             cancel: cancel.clone(),
             _live: LiveGuard::new(Arc::clone(counters), Live::Endpoint),
+            verified: verified::Verified::default(),
         };
         let task = thread.handle().spawn(driver.run());
         Ok(Endpoint::new(

@@ -104,6 +104,11 @@ impl Peer {
             .map(Candidate::to_sdp_string)
     }
 
+    /// Whether the offer has been negotiated, so candidate pairs can exist.
+    pub(super) fn negotiated(&self) -> bool {
+        self.remote_sdp.is_some()
+    }
+
     pub(super) fn handle_command(&mut self, command: Command, now: Instant) {
         // A dropped reply means the caller gave up waiting; the state change stands regardless.
         match command {

@@ -58,9 +58,10 @@ async fn gathering_before_the_offer_reports_after_it() -> anyhow::Result<()> {
     let (tx, mut rx) = engine.event_channel();
     let endpoint = engine.create_endpoint(tx)?;
     endpoint.gather_candidates().await?;
+    let early = rx.try_recv();
     assert!(
-        rx.try_recv().is_err(),
-        "no m-lines yet, so nothing to report"
+        early.is_err(),
+        "no m-lines yet, so nothing to report: {early:?}"
     );
 
     let answer = endpoint.process_offer(CHROMIUM_OFFER).await?;

@@ -12,6 +12,7 @@ mod browser_tabs_share_one_port;
 mod browser_two_tabs_are_independent;
 mod browser_whip_client_gets_its_echo;
 mod concurrent_peers_are_isolated;
+mod eager_peer_reaches_dtls_at_once;
 mod faults;
 mod one_port_peers_are_isolated;
 mod probe_media_comes_back;
