@@ -86,8 +86,8 @@ const DIRECTIONS: [&str; 4] = ["a=sendrecv", "a=sendonly", "a=recvonly", "a=inac
 
 /// `offer` with `a=sendrecv` added to each media section that has no direction attribute.
 ///
-/// RFC 3264 (and KMS, which reads only the media level) take such a section as sendrecv; str0m takes it
-/// as inactive and would answer `a=inactive`. Browsers always write one, so this is for other offerers.
+/// RFC 3264 (and KMS, which reads only the media level) take such a section as sendrecv; str0m refuses the
+/// whole offer ("Expected exactly one of a=sendrecv, …"). Browsers always write one; other offerers may not.
 pub(crate) fn with_default_direction(offer: &str) -> String {
     let eol = if offer.contains("\r\n") { "\r\n" } else { "\n" };
     let mut out = String::with_capacity(offer.len() + 64);
