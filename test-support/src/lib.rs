@@ -1,6 +1,7 @@
 //! Helpers the workspace's integration tests share, each written once: waits that poll an observable
-//! condition, WebSocket frame readers, a raw HTTP GET, a fault-injecting TCP proxy, the scripted Kurento peer, the str0m echo peer, the
-//! fake MediaSession gRPC server, seeded frame mutations and the real Chromium offer.
+//! condition, WebSocket frame readers, a raw HTTP GET, a fault-injecting TCP proxy, the scripted Kurento
+//! peer, the str0m echo peer and sendonly publisher, the fake MediaSession gRPC server, seeded frame
+//! mutations and the real Chromium offer.
 //!
 //! A dev-dependency only (`publish = false`). It uses only the public API of the product crates, and
 //! each module sits behind a feature so a crate's tests build only what they use:
@@ -9,7 +10,7 @@
 //! |----------|-------------------------------------------------|
 //! | `mutate` | [`mutate`]                                      |
 //! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`], [`proxy`], [`coturn`], [`elsewhere`] |
-//! | `webrtc` | [`echo_peer`] (and `net`)                       |
+//! | `webrtc` | [`echo_peer`], [`publisher`] (and `net`)        |
 //! | `grpc`   | [`fake_gateway`] (and `webrtc`)                 |
 //!
 //! # Time
@@ -38,6 +39,8 @@ pub mod mutate;
 pub mod process;
 #[cfg(feature = "net")]
 pub mod proxy;
+#[cfg(feature = "webrtc")]
+pub mod publisher;
 #[cfg(feature = "net")]
 pub mod wait;
 #[cfg(feature = "net")]
@@ -51,4 +54,26 @@ pub const CHROMIUM_OFFER: &str = include_str!("../data/chromium-offer-trickle.sd
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.local_addr().expect("local addr").port()
+}
+
+/// The direction attribute of each media section of `sdp`, in order (`"sendrecv"`, `"recvonly"`, …);
+/// `"none"` for a section without one.
+pub fn media_directions(sdp: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for line in sdp.lines() {
+        if line.starts_with("m=") {
+            out.push("none");
+        } else if let Some(dir) = line.strip_prefix("a=")
+            && ["sendrecv", "sendonly", "recvonly", "inactive"].contains(&dir.trim_end())
+            && let Some(last) = out.last_mut()
+        {
+            *last = dir.trim_end();
+        }
+    }
+    out
+}
+
+/// [`CHROMIUM_OFFER`] with every media section's direction set to `direction`.
+pub fn chromium_offer_with(direction: &str) -> String {
+    CHROMIUM_OFFER.replace("a=sendrecv", &format!("a={direction}"))
 }

@@ -1,10 +1,14 @@
 // Publishes from Debian's headless Chromium to a WHIP endpoint with a third-party client, medooze's
 // whip-whep (`WHIPClient`, installed from npm into node_modules), and prints ONE JSON line: whether the
 // media service's echo came back (the remote video plays and inbound-rtp framesDecoded grows), the
-// client's stats, and whether its stop() (which sends DELETE) finished.
+// client's stats, the answer's directions, and whether its stop() (which sends DELETE) finished.
+// With `--direction sendonly` the transceivers only send, as a camera or OBS publishes: the checks are
+// then that the answer is recvonly, that the media goes out (outbound-rtp grows) and that nothing comes
+// back; the caller checks at the server that it arrived.
 //
 //   node whip.mjs --endpoint http://127.0.0.1:8080/whip --page-port 41000 [--token T] [--publish-ms 4000]
-//                 [--timeout-ms 30000] [--chromium /usr/bin/chromium] [--screenshot out.png]
+//                 [--direction sendrecv|sendonly] [--timeout-ms 30000] [--chromium /usr/bin/chromium]
+//                 [--screenshot out.png]
 //
 // The page and the client's module are served by this script's own HTTP server on 127.0.0.1:--page-port,
 // another origin than the endpoint's, so the browser's CORS rules apply to every WHIP request as they would
@@ -19,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
-  const args = { publishMs: 4000, timeoutMs: 30000, chromium: '/usr/bin/chromium' };
+  const args = { publishMs: 4000, timeoutMs: 30000, chromium: '/usr/bin/chromium', direction: 'sendrecv' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -30,6 +34,7 @@ function parseArgs(argv) {
     else if (flag === '--page-port') args.pagePort = Number(value());
     else if (flag === '--token') args.token = value();
     else if (flag === '--publish-ms') args.publishMs = Number(value());
+    else if (flag === '--direction') args.direction = value();
     else if (flag === '--timeout-ms') args.timeoutMs = Number(value());
     else if (flag === '--chromium') args.chromium = value();
     else if (flag === '--screenshot') args.screenshot = value();
@@ -37,6 +42,7 @@ function parseArgs(argv) {
   }
   if (!args.endpoint) usage('--endpoint is required');
   if (!(args.pagePort > 0)) usage('--page-port must be a port number');
+  if (!['sendrecv', 'sendonly'].includes(args.direction)) usage('--direction must be sendrecv or sendonly');
   return args;
 }
 
@@ -45,8 +51,8 @@ function usage(problem) {
   process.exit(2);
 }
 
-// The publisher page: a fake camera and microphone, sendrecv transceivers (the media service echoes), the
-// echo shown in a <video>, and the client's numbers in window.__whip.
+// The publisher page: a fake camera and microphone, transceivers of the chosen direction (sendrecv: the
+// media service echoes), the echo shown in a <video>, and the client's numbers in window.__whip.
 const PAGE = `<!doctype html>
 <meta charset="utf-8"><title>WHIP publisher</title>
 <video id="echo" autoplay playsinline muted width="320" height="240"></video>
@@ -54,13 +60,13 @@ const PAGE = `<!doctype html>
 import { WHIPClient } from '/whip.js';
 const state = { phase: 'idle', error: null };
 window.__whip = state;
-window.publish = async (endpoint, token) => {
+window.publish = async (endpoint, token, direction) => {
   try {
     state.phase = 'camera';
     const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
     const pc = new RTCPeerConnection();
     state.pc = pc;
-    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction, streams: [stream] });
     const echo = new MediaStream();
     pc.ontrack = (e) => { echo.addTrack(e.track); document.getElementById('echo').srcObject = echo; };
     const client = new WHIPClient();
@@ -70,6 +76,9 @@ window.publish = async (endpoint, token) => {
     state.phase = 'published';
     state.location = client.resourceURL ? client.resourceURL.toString() : null;
     state.etag = client.etag;
+    const answer = pc.currentRemoteDescription ? pc.currentRemoteDescription.sdp : '';
+    state.answerDirections = answer.split(/\\r?\\n/).filter((l) => /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(l))
+      .map((l) => l.slice(2));
     // Sampled here so the driver can wait on a plain value (waitForFunction does not await promises).
     state.sampler = setInterval(async () => { state.stats = await window.stats(); }, 100);
   } catch (e) {
@@ -87,6 +96,7 @@ window.stats = async () => {
       }
       if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPacketsReceived = s.packetsReceived;
       if (s.type === 'outbound-rtp' && s.kind === 'video') Object.assign(out, { framesEncoded: s.framesEncoded, bytesSent: s.bytesSent });
+      if (s.type === 'outbound-rtp' && s.kind === 'audio') out.audioPacketsSent = s.packetsSent;
     });
   }
   const v = document.getElementById('echo');
@@ -155,18 +165,32 @@ async function run(context, args, log) {
   await page.goto(`http://127.0.0.1:${args.pagePort}/`, { timeout: args.timeoutMs });
   await page.waitForFunction(() => typeof window.publish === 'function', null, { timeout: args.timeoutMs });
   const started = Date.now();
-  await page.evaluate(({ endpoint, token }) => window.publish(endpoint, token), { endpoint: args.endpoint, token: args.token });
+  await page.evaluate(({ endpoint, token, direction }) => window.publish(endpoint, token, direction),
+    { endpoint: args.endpoint, token: args.token, direction: args.direction });
   const failures = [];
-  const published = await page.evaluate(() => ({ phase: window.__whip.phase, error: window.__whip.error, location: window.__whip.location, etag: window.__whip.etag }));
+  const published = await page.evaluate(() => ({ phase: window.__whip.phase, error: window.__whip.error, location: window.__whip.location,
+    etag: window.__whip.etag, answerDirections: window.__whip.answerDirections }));
   if (published.error) throw new Error(`publish failed: ${published.error}`);
-  await page.waitForFunction(() => (window.__whip.stats || {}).framesDecoded > 0, null, { timeout: args.timeoutMs, polling: 100 });
+  const echo = args.direction === 'sendrecv';
+  // With an echo, the first decoded frame; without, the first bytes out on a connected transport.
+  const firstFrame = echo
+    ? () => (window.__whip.stats || {}).framesDecoded > 0
+    : () => { const s = window.__whip.stats || {}; return s.connectionState === 'connected' && s.bytesSent > 0; };
+  await page.waitForFunction(firstFrame, null, { timeout: args.timeoutMs, polling: 100 });
   const firstFrameMs = Date.now() - started;
   const before = await page.evaluate(() => window.stats());
   await sleep(args.publishMs);
   const after = await page.evaluate(() => window.stats());
   if (args.screenshot) await page.screenshot({ path: args.screenshot });
-  if (!(after.framesDecoded > before.framesDecoded)) failures.push(`framesDecoded did not grow (${before.framesDecoded} -> ${after.framesDecoded})`);
-  if (!(after.videoWidth > 0 && after.currentTime > before.currentTime)) failures.push(`the echo video does not play (${JSON.stringify(after)})`);
+  if (echo) {
+    if (!(after.framesDecoded > before.framesDecoded)) failures.push(`framesDecoded did not grow (${before.framesDecoded} -> ${after.framesDecoded})`);
+    if (!(after.videoWidth > 0 && after.currentTime > before.currentTime)) failures.push(`the echo video does not play (${JSON.stringify(after)})`);
+  } else {
+    if (!(after.framesEncoded > before.framesEncoded && after.bytesSent > before.bytesSent)) failures.push(`video did not keep going out (${JSON.stringify(before)} -> ${JSON.stringify(after)})`);
+    if (!(after.audioPacketsSent > before.audioPacketsSent)) failures.push(`audio did not keep going out (${before.audioPacketsSent} -> ${after.audioPacketsSent})`);
+    if (after.framesDecoded > 0 || after.audioPacketsReceived > 0) failures.push(`media came back to a sendonly publisher (${JSON.stringify(after)})`);
+    if (!(published.answerDirections || []).every((d) => d === 'recvonly')) failures.push(`the answer is not recvonly: ${published.answerDirections}`);
+  }
   if (!(after.framesEncoded > 0)) failures.push('nothing was encoded');
   await page.evaluate(() => window.unpublish());
   const stopped = await page.evaluate(() => ({ phase: window.__whip.phase, error: window.__whip.error }));
@@ -200,7 +224,7 @@ async function main() {
     rmSync(profile, { recursive: true, force: true });
   }
   const ok = result.failures.length === 0;
-  console.log(JSON.stringify({ ok, endpoint: args.endpoint, ...result, log }));
+  console.log(JSON.stringify({ ok, endpoint: args.endpoint, direction: args.direction, ...result, log }));
   process.exit(ok ? 0 : 1);
 }
 

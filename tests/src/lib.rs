@@ -282,12 +282,14 @@ pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Resu
 }
 
 /// Runs the WHIP driver (tests/browser/whip.mjs: medooze's whip-whep `WHIPClient` in Chromium, on a page
-/// it serves itself on 127.0.0.1:`page_port`) against `endpoint`, publishing for `publish_ms`; returns its
+/// it serves itself on 127.0.0.1:`page_port`) against `endpoint`, publishing for `publish_ms` with
+/// transceivers of `direction` (`sendrecv`: the echo is checked; `sendonly`: only sending); returns its
 /// JSON result (whatever its `ok` says).
 pub async fn run_whip_driver(
     endpoint: &str,
     page_port: u16,
     publish_ms: u64,
+    direction: &str,
     screenshot: &str,
 ) -> anyhow::Result<Value> {
     let screenshot = artifact(screenshot)?;
@@ -298,6 +300,8 @@ pub async fn run_whip_driver(
         page_port.to_string().into(),
         "--publish-ms".into(),
         publish_ms.to_string().into(),
+        "--direction".into(),
+        direction.into(),
         "--screenshot".into(),
     ];
     args.push(screenshot.into());

@@ -224,6 +224,11 @@ impl Peer {
     }
 
     fn write_out(&mut self, media: ForwardedMedia, now: Instant) {
+        if !self.peer_receives(media.kind) {
+            // The peer answered sendonly or inactive for this kind (a publisher looped back to itself,
+            // say): it wants none of it, so nothing is lost and nothing is counted.
+            return;
+        }
         let Some(out_mid) = self.route(media.source, media.source_mid, media.kind) else {
             Counters::add(&self.counters.media_dropped, 1);
             return;
@@ -241,6 +246,14 @@ impl Peer {
             Ok(()) => self.note_flow_out(MediaType::from_kind(media.kind), now),
             Err(e) => tracing::debug!(endpoint = %self.id, "write on {out_mid} failed: {e}"),
         }
+    }
+
+    /// Whether some negotiated m-line of `kind` lets us send to the peer.
+    fn peer_receives(&self, kind: MediaKind) -> bool {
+        self.media
+            .medias
+            .iter()
+            .any(|(_, k, d)| *k == kind && d.is_sending())
     }
 
     /// The outgoing m-line for a stream: the same one for loopback, else the first sending m-line of that

@@ -172,7 +172,10 @@ impl Peer {
             .max
             .saturating_sub(self.remote_candidates.len());
         let (filtered, _) = self.remote_policy.filter_offer(&sdp, room);
-        let offer = SdpOffer::from_sdp_string(&filtered)
+        // Each answered m-line mirrors the offer's direction (str0m does RFC 3264's inversion, as KMS
+        // does): sendonly gets recvonly, recvonly sendonly, inactive inactive.
+        let directed = sdp_text::with_default_direction(&filtered);
+        let offer = SdpOffer::from_sdp_string(&directed)
             .map_err(|e| EngineError::InvalidSdp(e.to_string()))?;
         let answer = self
             .rtc

@@ -1,6 +1,8 @@
-//! Small SDP text helpers: which m-lines of our answer are active, and putting candidates into it.
+//! Small SDP text helpers: which m-lines of our answer are active, putting candidates into it, and
+//! giving an offer's media sections the direction RFC 3264 implies when they name none.
 //!
-//! str0m owns real SDP parsing; these only read the text str0m itself wrote, so a line scan suffices.
+//! str0m owns real SDP parsing; these read the text str0m itself wrote, or only look for whole
+//! attribute lines in an offer, so a line scan suffices.
 
 /// One m-line of a local description.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +81,37 @@ enum Section {
     Media { active: bool, has_candidates: bool },
 }
 
+/// The media direction attributes (RFC 8866 section 6.7).
+const DIRECTIONS: [&str; 4] = ["a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"];
+
+/// `offer` with `a=sendrecv` added to each media section that has no direction attribute.
+///
+/// RFC 3264 (and KMS, which reads only the media level) take such a section as sendrecv; str0m refuses the
+/// whole offer ("Expected exactly one of a=sendrecv, …"). Browsers always write one; other offerers may not.
+pub(crate) fn with_default_direction(offer: &str) -> String {
+    let eol = if offer.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(offer.len() + 64);
+    let mut section_lacks_direction = false;
+    let close = |out: &mut String, lacks: bool| {
+        if lacks {
+            out.push_str("a=sendrecv");
+            out.push_str(eol);
+        }
+    };
+    for line in offer.lines() {
+        if line.starts_with("m=") {
+            close(&mut out, section_lacks_direction);
+            section_lacks_direction = true;
+        } else if DIRECTIONS.contains(&line.trim_end()) {
+            section_lacks_direction = false;
+        }
+        out.push_str(line);
+        out.push_str(eol);
+    }
+    close(&mut out, section_lacks_direction);
+    out
+}
+
 /// The `candidate:` attribute values found in `sdp` (to recognise the remote end of the selected pair).
 pub(crate) fn candidates(sdp: &str) -> impl Iterator<Item = &str> {
     sdp.lines()
@@ -108,6 +141,26 @@ mod tests {
             ("1", 1, false)
         );
         assert_eq!((m[2].mid.as_str(), m[2].index, m[2].active), ("v", 2, true));
+    }
+
+    #[test]
+    fn media_sections_without_a_direction_become_sendrecv() {
+        let offer = "v=0\r\na=sendonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=recvonly\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n";
+        let fixed = with_default_direction(offer);
+        assert_eq!(
+            fixed,
+            "v=0\r\na=sendonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=sendrecv\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=recvonly\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n\
+            a=sendrecv\r\n",
+            "the session-level attribute is ignored, as KMS does"
+        );
+        assert_eq!(with_default_direction(&fixed), fixed, "idempotent");
+        assert_eq!(
+            with_default_direction("v=0\n"),
+            "v=0\n",
+            "no media, nothing added"
+        );
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub struct EngineStats {
     pub candidates_ignored: u64,
     /// Events dropped because the owner's channel was full or closed.
     pub events_dropped: u64,
-    /// Forwarded media units dropped (sink queue full, sink gone, or no matching codec).
+    /// Forwarded media units dropped (sink queue full, sink gone, or no matching codec). Media for a
+    /// peer that receives none of its kind (its m-lines of that kind are sendonly or inactive, or not
+    /// negotiated yet) is not sent and not counted.
     pub media_dropped: u64,
     /// One-port mode: datagrams the shared sockets dropped for naming no endpoint (neither a binding
     /// request with a live endpoint's ufrag nor from an address an endpoint verified). Not in

@@ -22,15 +22,14 @@ impl Core {
         mut cp: Map<String, Value>,
         ctx: Ctx,
     ) -> Result<ObjectId, RpcError> {
-        let flags = [
-            ("recvonly", params.recvonly),
-            ("sendonly", params.sendonly),
-            ("useDataChannels", params.use_data_channels),
-        ];
-        if let Some((flag, _)) = flags.iter().find(|(_, on)| *on == Some(true)) {
+        // `recvonly` and `sendonly` are taken and kept with the constructor parameters, and change
+        // nothing here: in KMS 7.2 they only set the direction of offers the endpoint *generates*
+        // (`offer-dir`, read by `generateOffer`, which this server does not implement), while
+        // `processOffer` answers every m-line by RFC 3264's rule whatever they say.
+        if params.use_data_channels == Some(true) {
             return Err(RpcError::new(
                 ErrorCode::MediaObjectOperationNotSupported,
-                format!("'{flag}' is not supported by this media server"),
+                "'useDataChannels' is not supported by this media server",
             ));
         }
         // A `newref:` left over here was used outside a transaction: not found, as KMS says.

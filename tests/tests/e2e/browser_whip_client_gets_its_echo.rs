@@ -15,7 +15,8 @@ async fn browser_whip_client_gets_its_echo() -> anyhow::Result<()> {
     })
     .await?;
     let endpoint = format!("http://{}/whip", web.addr);
-    let result = run_whip_driver(&endpoint, page_port, 4000, "browser-whip.png").await?;
+    let result =
+        run_whip_driver(&endpoint, page_port, 4000, "sendrecv", "browser-whip.png").await?;
     assert_eq!(result["ok"], true, "{result}");
     assert!(
         result["after"]["framesDecoded"].as_u64().unwrap_or(0) > 0,

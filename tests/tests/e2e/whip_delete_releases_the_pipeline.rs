@@ -1,8 +1,8 @@
 //! WHIP on the real stack (gateway, embedded media server, plain-HTTP bridge): POST with Chromium's offer
 //! answers 201 with an answer that already holds the media server's candidates (WHIP cannot trickle them)
 //! and one pipeline exists; PATCH feeds a candidate and end-of-candidates (204); DELETE releases the
-//! pipeline and the gateway session (200), a second DELETE gets 404. A sendonly offer gets 422 and creates
-//! nothing.
+//! pipeline and the gateway session (200), a second DELETE gets 404. A sendonly offer (a publisher's) is
+//! created too (201, every m-line of the answer recvonly), and its DELETE releases everything as well.
 use e2e_tests::Gateway;
 use test_support::CHROMIUM_OFFER;
 use test_support::http::request;
@@ -53,11 +53,21 @@ async fn whip_delete_releases_the_pipeline() -> anyhow::Result<()> {
     assert_eq!(web.counters.whip_resources(), 0);
     assert_eq!(web.counters.live_sessions(), 0);
 
-    let sendonly = CHROMIUM_OFFER.replace("a=sendrecv", "a=sendonly");
-    let refused = request(web.addr, "POST", "/whip", &sdp, sendonly.as_bytes()).await?;
-    assert_eq!(refused.status, 422, "{}", refused.text());
-    assert!(refused.text().contains("sendrecv"), "{}", refused.text());
+    let sendonly = test_support::chromium_offer_with("sendonly");
+    let published = request(web.addr, "POST", "/whip", &sdp, sendonly.as_bytes()).await?;
+    assert_eq!(published.status, 201, "{}", published.text());
+    assert_eq!(
+        test_support::media_directions(&published.text()),
+        ["recvonly", "recvonly"],
+        "{}",
+        published.text()
+    );
+    assert_eq!(e2e_tests::pipelines(gateway.kms()).await?, 1);
+    let location = published.header("location").unwrap_or_default().to_owned();
+    let deleted = request(web.addr, "DELETE", &location, &[], b"").await?;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
     gateway.assert_released().await?;
+    assert_eq!(web.counters.whip_resources(), 0);
 
     web.shutdown.cancel();
     web.task.await??;

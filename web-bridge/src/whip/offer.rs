@@ -1,9 +1,11 @@
 //! What the bridge reads from a WHIP offer before handing it to the gateway: that it is SDP at all (else 400,
 //! while an SDP the media server will not negotiate is its 422), the mids of its m-lines in order (a PATCH's
 //! candidates name their m-line by mid, AddIceCandidate wants its index too) and its ICE ufrag (a PATCH with
-//! another one is an ICE restart), and that every audio and video m-line is sendrecv: MediaSession is a
-//! loopback that sends the peer its own media back (the proto's StartRequest says so), so an offer that only
-//! publishes is refused here with a clear 422 rather than answered with a session that could never echo.
+//! another one is an ICE restart), and that it publishes something: at least one audio or video m-line that
+//! sends (sendrecv or sendonly). A sendrecv client gets its media echoed back (MediaSession is a loopback);
+//! a sendonly publisher (OBS, GStreamer's `whipsink`) gets a recvonly answer and the media server receives
+//! its media and sends nothing back. An offer with no audio or video, or only recvonly or inactive ones,
+//! would make a session with nothing to publish, so it gets a clear 422.
 //! Pure parsing: no I/O, no panics.
 
 /// The parts of an offer the WHIP resource keeps.
@@ -26,12 +28,15 @@ pub(crate) enum OfferError {
     NotSdp(usize),
     #[error("the offer has no m= line")]
     NoMedia,
-    /// An audio or video m-line that is not sendrecv (sendonly publishing is not supported yet).
+    /// No audio or video m-line (only data channels, say): nothing to publish.
+    #[error("the offer has no audio or video m-line: there is nothing to publish")]
+    NoAudioVideo,
+    /// Audio or video m-lines, but none that sends: WHIP publishes, it does not play.
     #[error(
-        "m-line {0} is {1}: this service sends your media back to you, so only sendrecv offers are \
-         supported (sendonly publishing is not yet)"
+        "no audio or video m-line of the offer sends media (they are recvonly or inactive): \
+         WHIP publishes media, offer sendonly or sendrecv"
     )]
-    NotSendRecv(usize, &'static str),
+    NothingSent,
 }
 
 /// The SDP direction attributes (RFC 8866 §6.7).
@@ -93,11 +98,17 @@ impl Offer {
         if offer.mids.is_empty() {
             return Err(OfferError::NoMedia);
         }
-        for (index, (is_media, direction)) in media.iter().enumerate() {
-            let direction = direction.unwrap_or(session_direction);
-            if *is_media && direction != "sendrecv" {
-                return Err(OfferError::NotSendRecv(index, direction));
-            }
+        // A media-level direction wins over the session's (RFC 8866 §6.7).
+        let mut directions = media
+            .iter()
+            .filter(|(is_media, _)| *is_media)
+            .map(|(_, direction)| direction.unwrap_or(session_direction))
+            .peekable();
+        if directions.peek().is_none() {
+            return Err(OfferError::NoAudioVideo);
+        }
+        if !directions.any(|d| matches!(d, "sendrecv" | "sendonly")) {
+            return Err(OfferError::NothingSent);
         }
         offer.ufrag = session_ufrag.or(media_ufrag);
         Ok(offer)
@@ -140,25 +151,39 @@ mod tests {
     }
 
     #[test]
-    fn only_sendrecv_media_passes() {
+    fn an_offer_must_send_audio_or_video() {
         let sendonly = OFFER.replace("a=mid:1\r\n", "a=mid:1\r\na=sendonly\r\n");
-        assert_eq!(
-            Offer::parse(&sendonly),
-            Err(OfferError::NotSendRecv(1, "sendonly"))
-        );
-        let session_level = OFFER.replace("t=0 0\r\n", "t=0 0\r\na=recvonly\r\n");
-        assert_eq!(
-            Offer::parse(&session_level),
-            Err(OfferError::NotSendRecv(0, "recvonly"))
-        );
-        let data =
-            format!("{OFFER}m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n");
+        assert!(Offer::parse(&sendonly).is_ok(), "sendonly publishing");
+        let all_sendonly = OFFER.replace("t=0 0\r\n", "t=0 0\r\na=sendonly\r\n");
         assert!(
-            Offer::parse(&data).is_ok(),
-            "a data m-line has no direction"
+            Offer::parse(&all_sendonly).is_ok(),
+            "session-level sendonly"
         );
         let explicit = OFFER.replace("a=mid:0\r\n", "a=mid:0\r\na=sendrecv\r\n");
         assert!(Offer::parse(&explicit).is_ok());
+        let one_sends = OFFER
+            .replace("a=mid:0\r\n", "a=mid:0\r\na=recvonly\r\n")
+            .replace("a=mid:1\r\n", "a=mid:1\r\na=sendonly\r\n");
+        assert!(Offer::parse(&one_sends).is_ok(), "one m-line publishes");
+
+        let viewer = OFFER.replace("t=0 0\r\n", "t=0 0\r\na=recvonly\r\n");
+        assert_eq!(Offer::parse(&viewer), Err(OfferError::NothingSent));
+        let silent = OFFER
+            .replace("a=mid:0\r\n", "a=mid:0\r\na=inactive\r\n")
+            .replace("a=mid:1\r\n", "a=mid:1\r\na=recvonly\r\n");
+        assert_eq!(Offer::parse(&silent), Err(OfferError::NothingSent));
+        let media_wins = viewer.replace("a=mid:1\r\n", "a=mid:1\r\na=sendonly\r\n");
+        assert!(
+            Offer::parse(&media_wins).is_ok(),
+            "the m-line's own direction wins"
+        );
+
+        let data_only =
+            "v=0\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n";
+        assert_eq!(Offer::parse(data_only), Err(OfferError::NoAudioVideo));
+        let data =
+            format!("{OFFER}m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n");
+        assert!(Offer::parse(&data).is_ok(), "a data m-line beside media");
     }
 
     #[test]

@@ -114,12 +114,14 @@ impl Failure {
     }
 }
 
-/// An offer that is not SDP is the client's mistake (400); a sendrecv-less one is SDP this service refuses
-/// (422), as the media server would refuse an offer it cannot negotiate.
+/// An offer that is not SDP is the client's mistake (400); one that publishes no audio or video is SDP this
+/// service refuses (422), as the media server would refuse an offer it cannot negotiate.
 impl From<&OfferError> for Failure {
     fn from(e: &OfferError) -> Self {
         match e {
-            OfferError::NotSendRecv(..) => Self::Unprocessable(e.to_string()),
+            OfferError::NoAudioVideo | OfferError::NothingSent => {
+                Self::Unprocessable(e.to_string())
+            }
             _ => Self::BadRequest(e.to_string()),
         }
     }

@@ -2,8 +2,8 @@
 //! body, and a refused request changes nothing at the gateway: 401 without the bearer token (OPTIONS needs
 //! none), 403 from a foreign page, 405 for other methods, 415 for another body type, 400 for a body that is
 //! not SDP or not a trickle fragment (or names an unknown mid), 413 past the body limit, 422 for an offer
-//! the media server refuses, a sendonly offer and an ICE restart, 428 without If-Match, 412 with another
-//! ETag, 404 for an unknown resource.
+//! the media server refuses, an offer that publishes nothing (only recvonly media, or no audio or video)
+//! and an ICE restart, 428 without If-Match, 412 with another ETag, 404 for an unknown resource.
 use crate::support::Bridge;
 use crate::support::fake_gateway::{Call, FakeGateway, REJECTED_OFFER_MARK};
 use crate::support::whip::{self, WHIP_OFFER};
@@ -51,10 +51,19 @@ async fn whip_refusals_get_rfc_9725_statuses() -> anyhow::Result<()> {
     let huge = format!("{WHIP_OFFER}a=x-pad:{}\r\n", "x".repeat(70_000));
     let too_big = whip::post(addr, &huge, &[AUTH]).await?;
     assert_eq!(too_big.status, 413, "{}", too_big.text());
-    let sendonly = WHIP_OFFER.replace("a=mid:1\r\na=sendrecv", "a=mid:1\r\na=sendonly");
-    let refused = whip::post(addr, &sendonly, &[AUTH]).await?;
+    let viewer = WHIP_OFFER.replace("a=sendrecv", "a=recvonly");
+    let refused = whip::post(addr, &viewer, &[AUTH]).await?;
     assert_eq!(refused.status, 422);
-    assert!(refused.text().contains("sendrecv"), "{}", refused.text());
+    assert!(refused.text().contains("recvonly"), "{}", refused.text());
+    let data_only =
+        "v=0\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n";
+    let refused = whip::post(addr, data_only, &[AUTH]).await?;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.text().contains("no audio or video"),
+        "{}",
+        refused.text()
+    );
     assert!(
         !gateway.calls().contains(&Call::Start),
         "nothing refused so far reached the gateway"

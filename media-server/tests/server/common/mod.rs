@@ -5,7 +5,8 @@
 //! - a `C>` line whose JSON is a *string* is sent as that raw text (for malformed frames);
 //! - consecutive `K>` lines form a group matched in any order, because events may overtake responses;
 //! - a comment line `#@ reconnect` closes the connection and opens a new one (bindings are kept);
-//! - `$OFFER` is bound beforehand to the real Chromium offer, [`test_support::CHROMIUM_OFFER`].
+//! - `$OFFER` is bound beforehand to the real Chromium offer, [`test_support::CHROMIUM_OFFER`], and
+//!   `$SENDONLY_OFFER` / `$RECVONLY_OFFER` to it with every m-line sendonly / recvonly.
 //!
 //! After the last line, any further frame within a short quiet period fails the test.
 use anyhow::{Context, bail};
@@ -55,6 +56,10 @@ pub(crate) async fn call(ws: &mut Ws, request: Value) -> anyhow::Result<Value> {
 
 fn offer_binding(b: &mut Bindings) -> anyhow::Result<()> {
     b.bind("OFFER", test_support::CHROMIUM_OFFER.into());
+    for direction in ["sendonly", "recvonly"] {
+        let name = format!("{}_OFFER", direction.to_uppercase());
+        b.bind(&name, test_support::chromium_offer_with(direction).into());
+    }
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! WHIP requests against a bridge over raw HTTP/1.1 (`test_support::http::request`), and an offer with
-//! the parts the bridge reads (mids, ufrag, sendrecv).
+//! the parts the bridge reads (mids, ufrag, directions).
 
 use std::net::SocketAddr;
 
