@@ -169,3 +169,61 @@ pub(crate) fn endpoint_event(ev: EndpointEvent, w: &mut WebRtcState) -> EventDat
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn stream(kind: engine::MediaType, direction: engine::StreamDirection) -> engine::StreamStats {
+        engine::StreamStats {
+            mid: "0".into(),
+            kind,
+            direction,
+            packets: 7,
+            bytes: 700,
+            packets_lost: Some(1),
+            fraction_lost: None,
+            jitter_seconds: Some(0.002),
+            round_trip_time: Some(Duration::from_millis(30)),
+            bitrate_bps: 64_000,
+            codec: Some("audio/opus".into()),
+            firs: 0,
+            plis: 0,
+            nacks: 0,
+        }
+    }
+
+    #[test]
+    fn stats_report_is_kms_shaped_and_filtered_by_media_type() {
+        use engine::StreamDirection::{Inbound, Outbound};
+        let streams = [
+            stream(engine::MediaType::Audio, Inbound),
+            stream(engine::MediaType::Audio, Outbound),
+            stream(engine::MediaType::Video, Inbound),
+        ];
+        let v = stats_report(&streams, Some(MediaType::Audio), 1_700_000_000_000).to_value();
+        let o = v.as_object().unwrap();
+        assert_eq!(o.len(), 2, "{v}");
+        let inbound = &v["inboundrtp-0"];
+        assert_eq!(inbound["__type__"], "RTCInboundRTPStreamStats");
+        assert_eq!(inbound["type"], "inboundrtp");
+        assert_eq!(inbound["packetsReceived"], 7);
+        assert_eq!(inbound["bytesReceived"], 700);
+        assert_eq!(inbound["jitter"], 0.002);
+        assert_eq!(inbound["codecId"], "audio/opus");
+        assert_eq!(inbound["timestampMillis"], 1_700_000_000_000_i64);
+        let outbound = &v["outboundrtp-0"];
+        assert_eq!(outbound["packetsSent"], 7);
+        assert_eq!(outbound["roundTripTime"], 0.03);
+        assert_eq!(outbound["targetBitrate"], 64_000.0);
+        assert_eq!(outbound["packetsLost"], 1);
+        // DATA has no RTP streams; no filter gives all of them.
+        assert!(
+            stats_report(&streams, Some(MediaType::Data), 0)
+                .rtp
+                .is_empty()
+        );
+        assert_eq!(stats_report(&streams, None, 0).rtp.len(), 3);
+    }
+}
