@@ -18,6 +18,7 @@ pub mod jsonrpc;
 pub mod operation;
 mod params;
 pub mod request;
+pub mod stats;
 pub mod transcript;
 pub mod types;
 
@@ -38,4 +39,5 @@ pub use error::{ErrorCode, RpcError};
 pub use event::{Event, EventData};
 pub use jsonrpc::{DecodeError, Id, Message, RawRequest, Response};
 pub use request::{Method, Request, SERVER_MANAGER};
+pub use stats::{RtpDirection, RtpStreamStats, StatsReport};
 pub use types::{IceCandidate, IceCandidatePair, IceComponentState, MediaType, ServerInfo};

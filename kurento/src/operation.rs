@@ -344,6 +344,12 @@ pub enum WebRtcEndpointOp {
     },
     /// `kurento.ElementConnectionData` for every sink and media type.
     GetSinkConnections,
+    /// `getStats`: the element's stats report (a [`crate::stats::StatsReport`] when read), of one
+    /// media type or, when left out, of all.
+    GetStats {
+        /// `mediaType`: only this kind's streams (KMS accepts AUDIO and VIDEO).
+        media_type: Option<MediaType>,
+    },
     /// `getX`: reads property `x`.
     GetProperty(WebRtcProperty),
     /// The value is type-checked against the property's declared type.
@@ -386,6 +392,10 @@ impl WebRtcEndpointOp {
                 encode([("mediaType", media_type.as_str().into())]),
             ),
             WebRtcEndpointOp::GetSinkConnections => none("getSinkConnections"),
+            WebRtcEndpointOp::GetStats { media_type } => (
+                "getStats",
+                encode(media_type.map(|m| ("mediaType", m.as_str().into()))),
+            ),
             WebRtcEndpointOp::GetProperty(p) => none(p.getter()),
             WebRtcEndpointOp::SetProperty(p, v) => (p.setter(), encode([(p.name(), v.clone())])),
         }
@@ -398,14 +408,14 @@ impl WebRtcEndpointOp {
             let sink = ObjectRef::parse(p.str("sink")?);
             Ok((sink, p.opt_str("mediaType")?.map(str::to_owned)))
         };
-        let media_type = || -> Result<MediaType, RpcError> {
-            let kind = p.str("mediaType")?;
+        let kind = |kind: &str| {
             MediaType::parse(kind).ok_or_else(|| {
                 marshall(format!(
                     "'mediaType' parameter should be AUDIO, VIDEO or DATA, not '{kind}'"
                 ))
             })
         };
+        let media_type = || -> Result<MediaType, RpcError> { kind(p.str("mediaType")?) };
         Ok(Some(match name {
             "processOffer" => WebRtcEndpointOp::ProcessOffer {
                 offer: p.str("offer")?.to_owned(),
@@ -434,6 +444,9 @@ impl WebRtcEndpointOp {
                 media_type: media_type()?,
             },
             "getSinkConnections" => WebRtcEndpointOp::GetSinkConnections,
+            "getStats" => WebRtcEndpointOp::GetStats {
+                media_type: p.opt_str("mediaType")?.map(kind).transpose()?,
+            },
             _ => return WebRtcProperty::parse_op(name, p),
         }))
     }
@@ -689,6 +702,10 @@ mod tests {
                 media_type: MediaType::Audio,
             },
             WebRtcEndpointOp::SetProperty(WebRtcProperty::Mtu, json!(1000)),
+            WebRtcEndpointOp::GetStats { media_type: None },
+            WebRtcEndpointOp::GetStats {
+                media_type: Some(MediaType::Video),
+            },
             WebRtcEndpointOp::GetProperty(WebRtcProperty::ExternalIPv4),
         ];
         for op in webrtc {
@@ -717,6 +734,16 @@ mod tests {
         assert_eq!(
             WebRtcEndpointOp::GatherCandidates.to_params(),
             ("gatherCandidates", None)
+        );
+        assert_eq!(
+            WebRtcEndpointOp::GetStats {
+                media_type: Some(MediaType::Audio)
+            }
+            .to_params(),
+            (
+                "getStats",
+                json!({"mediaType": "AUDIO"}).as_object().cloned()
+            )
         );
     }
 

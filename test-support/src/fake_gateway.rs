@@ -17,8 +17,9 @@ use media_proto::v1::media_session_server::{MediaSession, MediaSessionServer};
 use media_proto::v1::session_event::Event;
 use media_proto::v1::{
     AddIceCandidateRequest, AddIceCandidateResponse, EndReason, GatheringDone,
-    GetIceServersRequest, GetIceServersResponse, IceCandidate, SessionEnded, SessionEvent,
-    StartRequest, StartResponse, StopRequest, StopResponse, StreamCandidatesRequest,
+    GetIceServersRequest, GetIceServersResponse, GetSessionStatsRequest, GetSessionStatsResponse,
+    IceCandidate, SessionEnded, SessionEvent, StartRequest, StartResponse, StopRequest,
+    StopResponse, StreamCandidatesRequest,
 };
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
@@ -53,6 +54,11 @@ pub enum Call {
     },
     /// A GetIceServers.
     GetIceServers,
+    /// A GetSessionStats, recorded even when the session is unknown.
+    GetSessionStats {
+        /// The session id the caller named.
+        session: String,
+    },
 }
 
 /// The server candidate every session of a recording fake streams.
@@ -391,5 +397,15 @@ impl MediaSession for Service {
     ) -> Result<Response<GetIceServersResponse>, Status> {
         self.shared.record(Call::GetIceServers);
         Ok(Response::new(self.ice_servers.clone()))
+    }
+
+    /// Always empty: the fake's sessions have no media server to ask.
+    async fn get_session_stats(
+        &self,
+        request: Request<GetSessionStatsRequest>,
+    ) -> Result<Response<GetSessionStatsResponse>, Status> {
+        let session = request.into_inner().session_id;
+        self.shared.record(Call::GetSessionStats { session });
+        Ok(Response::new(GetSessionStatsResponse::default()))
     }
 }

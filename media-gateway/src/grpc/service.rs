@@ -7,7 +7,8 @@ use crate::session::{self, SessionHandle, Shared, watchers::WatchStream};
 use media_proto::v1::media_session_server::MediaSession;
 use media_proto::v1::{
     AddIceCandidateRequest, AddIceCandidateResponse, GetIceServersRequest, GetIceServersResponse,
-    IceCandidate, StartRequest, StartResponse, StopRequest, StopResponse, StreamCandidatesRequest,
+    GetSessionStatsRequest, GetSessionStatsResponse, IceCandidate, StartRequest, StartResponse,
+    StopRequest, StopResponse, StreamCandidatesRequest,
 };
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -173,6 +174,19 @@ impl MediaSession for Service {
         let name = session::ids::random_hex();
         let minted = self.shared.config.ice_servers.mint(now, &name[..16]);
         Ok(Response::new(minted.into()))
+    }
+
+    async fn get_session_stats(
+        &self,
+        request: Request<GetSessionStatsRequest>,
+    ) -> Result<Response<GetSessionStatsResponse>, Status> {
+        let id = request.into_inner().session_id;
+        async {
+            let streams = self.live(&id)?.stats().await?;
+            Ok(Response::new(GetSessionStatsResponse { streams }))
+        }
+        .instrument(span("GetSessionStats", &id))
+        .await
     }
 }
 

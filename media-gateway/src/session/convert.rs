@@ -1,8 +1,8 @@
 //! The one conversion between the public API (`media_proto`) and Kurento (`kurento` types): candidates
 //! both ways, the media server's `onEvent` notifications into public `SessionEvent`s, and the final
-//! `SessionEnded` event with its end reason.
+//! `SessionEnded` event with its end reason, and `getStats` reports into `MediaStats`.
 
-use kurento::{EventData, IceComponentState, MediaType};
+use kurento::{EventData, IceComponentState, MediaType, RtpDirection, StatsReport};
 use media_proto::v1::{
     self as pb, CandidatePairSelected, ConnectionChanged, GatheringDone, IceStateChanged,
     MediaFlowChanged, SessionEnded, SessionEvent, connection_changed::Layer, session_event::Event,
@@ -124,6 +124,42 @@ pub(crate) fn interpret(data: &EventData) -> Meaning {
     }
 }
 
+/// The public stats of a report asked for with `mediaType: asked`: inbound first, then outbound, so
+/// the order does not depend on the media server's map order. An entry that names another kind than
+/// the one asked for is the server's word and kept as it says.
+pub(crate) fn stats_to_pb(report: &StatsReport, asked: MediaType) -> Vec<pb::MediaStats> {
+    let mut out: Vec<(RtpDirection, pb::MediaStats)> = report
+        .rtp
+        .iter()
+        .filter_map(|s| {
+            let direction = s.direction?;
+            let pb_direction = match direction {
+                RtpDirection::Inbound => pb::FlowDirection::In,
+                RtpDirection::Outbound => pb::FlowDirection::Out,
+            };
+            // Negative or non-finite values from a broken server read as 0, never as a wrapped count.
+            let finite = |x: f64| if x.is_finite() && x > 0.0 { x } else { 0.0 };
+            Some((
+                direction,
+                pb::MediaStats {
+                    kind: kind(s.kind.unwrap_or(asked)) as i32,
+                    direction: pb_direction as i32,
+                    packets: s.packets,
+                    bytes: s.bytes,
+                    packets_lost: s.packets_lost,
+                    jitter_seconds: finite(s.jitter_seconds),
+                    round_trip_time_seconds: finite(s.round_trip_time_seconds),
+                    // `as` saturates, which is right for a rate.
+                    bitrate_bps: finite(s.bitrate_bps) as u64,
+                    codec: s.codec_id.clone(),
+                },
+            ))
+        })
+        .collect();
+    out.sort_by_key(|(d, _)| matches!(d, RtpDirection::Outbound));
+    out.into_iter().map(|(_, s)| s).collect()
+}
+
 /// The stream's last event.
 pub(crate) fn ended(reason: pb::EndReason, message: impl Into<String>) -> SessionEvent {
     SessionEvent {
@@ -172,5 +208,45 @@ mod tests {
             Meaning::Failed("STREAM_ERROR_FAILED (6): boom".into())
         );
         assert_eq!(candidate_from_pb(&candidate_to_pb(&c)), c);
+    }
+
+    #[test]
+    fn stats_reports_map_onto_media_stats() {
+        let v = serde_json::json!({
+            "out": {"type": "outboundrtp", "packetsSent": 9, "bytesSent": 900,
+                "roundTripTime": 0.02, "targetBitrate": 300000.0, "packetsLost": 1},
+            "in": {"type": "inboundrtp", "packetsReceived": 10, "bytesReceived": 1000,
+                "jitter": -1.0, "codecId": "video/VP8"},
+            "t": {"type": "transport", "bytesSent": 5}
+        });
+        let report = StatsReport::from_value(&v, Some(MediaType::Video)).unwrap();
+        let pb = stats_to_pb(&report, MediaType::Video);
+        assert_eq!(
+            pb,
+            vec![
+                pb::MediaStats {
+                    kind: pb::MediaKind::Video as i32,
+                    direction: pb::FlowDirection::In as i32,
+                    packets: 10,
+                    bytes: 1000,
+                    packets_lost: 0,
+                    jitter_seconds: 0.0,
+                    round_trip_time_seconds: 0.0,
+                    bitrate_bps: 0,
+                    codec: "video/VP8".into(),
+                },
+                pb::MediaStats {
+                    kind: pb::MediaKind::Video as i32,
+                    direction: pb::FlowDirection::Out as i32,
+                    packets: 9,
+                    bytes: 900,
+                    packets_lost: 1,
+                    jitter_seconds: 0.0,
+                    round_trip_time_seconds: 0.02,
+                    bitrate_bps: 300_000,
+                    codec: String::new(),
+                },
+            ]
+        );
     }
 }

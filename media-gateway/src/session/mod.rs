@@ -39,6 +39,10 @@ pub(crate) enum Command {
     },
     /// Answered with whether this call ended the session.
     Stop { reply: oneshot::Sender<bool> },
+    /// Asks the media server for the endpoint's stats.
+    Stats {
+        reply: oneshot::Sender<Result<Vec<pb::MediaStats>, Error>>,
+    },
 }
 
 /// A cloneable handle on one session's actor.
@@ -88,6 +92,16 @@ impl SessionHandle {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Watch { reply })
+            .await
+            .map_err(|_| self.gone())?;
+        rx.await.map_err(|_| self.gone())?
+    }
+
+    /// The media server's stats of the session's streams (KMS `getStats`), asked for now.
+    pub(crate) async fn stats(&self) -> Result<Vec<pb::MediaStats>, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Stats { reply })
             .await
             .map_err(|_| self.gone())?;
         rx.await.map_err(|_| self.gone())?

@@ -39,6 +39,8 @@ mod ownership;
 mod readyz_follows_the_media_server_links;
 mod session_admin_lists_sessions;
 mod session_limit_is_resource_exhausted;
+mod session_stats_come_from_get_stats;
+mod session_stats_count_real_media;
 mod sessions_go_to_the_least_loaded_media_server;
 mod shutdown_ends_streams_and_releases;
 mod sigterm_drains_the_binary;

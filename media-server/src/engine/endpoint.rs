@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::EngineError;
 use super::forward::Link;
+use super::media_stats::StreamStats;
 use super::threads::MediaThread;
 
 /// Identifies an endpoint within its engine (unique for the engine's lifetime).
@@ -35,6 +36,7 @@ pub(crate) enum Command {
     RequestKeyframe { reply: Reply<()> },
     LocalSdp { reply: Reply<Option<String>> },
     RemoteSdp { reply: Reply<Option<String>> },
+    Stats { reply: Reply<Vec<StreamStats>> },
 }
 
 /// Handle to one WebRTC endpoint. Clones share the endpoint; it is released by [`Endpoint::release`] or
@@ -167,6 +169,12 @@ impl Endpoint {
     /// The remote description (the peer's offer); `None` before negotiation.
     pub async fn remote_sdp(&self) -> Result<Option<String>, EngineError> {
         self.call(|reply| Command::RemoteSdp { reply }).await
+    }
+
+    /// Every stream's counters as of the last stats report (KMS `getStats`): one entry per m-line and
+    /// direction that has carried media; empty before any did.
+    pub async fn stats(&self) -> Result<Vec<StreamStats>, EngineError> {
+        self.call(|reply| Command::Stats { reply }).await
     }
 
     /// Stops the endpoint's task and closes its sockets before returning. Idempotent; later calls on

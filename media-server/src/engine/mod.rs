@@ -26,6 +26,7 @@ mod endpoint;
 mod error;
 mod event;
 mod forward;
+mod media_stats;
 mod peer;
 mod remote_candidates;
 mod rtc_events;
@@ -51,6 +52,7 @@ pub use config::EngineConfig;
 pub use endpoint::{Endpoint, EndpointId};
 pub use error::EngineError;
 pub use event::{EndpointEvent, IceComponentState, MediaType};
+pub use media_stats::{StreamDirection, StreamStats};
 pub use stats::EngineStats;
 
 use driver::Driver;
@@ -181,7 +183,8 @@ impl Engine {
 
         let mut rtc = RtcConfig::new()
             .set_crypto_provider(Arc::clone(&self.inner.crypto))
-            .set_dtls_cert(self.inner.cert.clone());
+            .set_dtls_cert(self.inner.cert.clone())
+            .set_stats_interval(Some(media_stats::STATS_INTERVAL));
         if let Some(creds) = creds {
             // One-port mode routes binding requests by this ufrag, registered before the task starts.
             rtc = rtc.set_local_ice_credentials(creds);

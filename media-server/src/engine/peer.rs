@@ -14,6 +14,7 @@ use super::endpoint::{Command, EndpointId};
 use super::error::EngineError;
 use super::event::{EndpointEvent, IceComponentState};
 use super::forward::MediaState;
+use super::media_stats::MediaStats;
 use super::remote_candidates::{RemotePolicy, Verdict};
 use super::rtc_events::Status;
 use super::sdp_text::{self, MLine};
@@ -58,6 +59,7 @@ pub(crate) struct Peer {
     pub remote_candidates: Vec<(SocketAddr, String)>,
     pub media: MediaState,
     pub status: Status,
+    pub media_stats: MediaStats,
 }
 
 impl Peer {
@@ -87,6 +89,7 @@ impl Peer {
             remote_candidates: Vec::new(),
             media: MediaState::default(),
             status: Status::default(),
+            media_stats: MediaStats::default(),
         }
     }
 
@@ -151,6 +154,9 @@ impl Peer {
             }
             Command::RemoteSdp { reply } => {
                 let _ = reply.send(Ok(self.remote_sdp.clone()));
+            }
+            Command::Stats { reply } => {
+                let _ = reply.send(Ok(self.media_stats.snapshot(&self.rtc)));
             }
         }
     }

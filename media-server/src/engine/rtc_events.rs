@@ -16,6 +16,7 @@
 //!   `flow_timeout` without media -> NOT_FLOWING.
 //! - `MediaAdded`/`MediaChanged` -> no event; they record the m-lines media is routed over.
 //! - `KeyframeRequest` -> forwarded to the media's source (see `forward.rs`).
+//! - `MediaIngressStats`/`MediaEgressStats` -> no event; kept for `getStats` (see `media_stats.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -77,6 +78,8 @@ impl Peer {
                 }
             }
             Event::Closed => self.lost_connection(),
+            Event::MediaIngressStats(stats) => self.media_stats.on_ingress(&stats),
+            Event::MediaEgressStats(stats) => self.media_stats.on_egress(&stats),
             _ => {}
         }
     }

@@ -1,7 +1,7 @@
 //! WebRtcEndpoint: its constructor and its operations (SDP, ICE, connect, states, stored properties),
 //! mapped onto the engine. Engine calls run without the state lock held.
 
-use super::convert::{engine_error, remote_candidate};
+use super::convert::{engine_error, remote_candidate, stats_report};
 use super::methods::not_found;
 use super::objects::{Class, MediaObject, WebRtcState, new_object_id};
 use super::{Core, Ctx, MAX_CANDIDATE_BYTES, MAX_OFFER_BYTES, MAX_SDP_MID_BYTES, properties};
@@ -92,7 +92,7 @@ impl Core {
         self: &Arc<Self>,
         object: &ObjectId,
         op: WebRtcEndpointOp,
-        _ctx: Ctx,
+        ctx: Ctx,
     ) -> Result<Value, RpcError> {
         let void = |r: Result<(), EngineError>, code| {
             r.map(|()| Value::Null)
@@ -162,6 +162,14 @@ impl Core {
             WebRtcEndpointOp::RequestKeyframe => {
                 let ep = self.endpoint_of(object)?;
                 void(ep.request_keyframe().await, ErrorCode::UnexpectedError)
+            }
+            WebRtcEndpointOp::GetStats { media_type } => {
+                let ep = self.endpoint_of(object)?;
+                let streams = ep
+                    .stats()
+                    .await
+                    .map_err(|e| engine_error(e, object, ErrorCode::UnexpectedError))?;
+                Ok(stats_report(&streams, media_type, ctx.now_ms).to_value())
             }
             WebRtcEndpointOp::GetMediaState => {
                 self.with_state(object, |w| state(w.media_connected).into())

@@ -19,6 +19,9 @@ pub(crate) const OFFER: &str =
 pub(crate) const ANSWER: &str =
     "v=0\r\no=- 3 3 IN IP4 0.0.0.0\r\ns=Kurento Media Server\r\nt=0 0\r\n";
 
+/// A scripted `getStats` answer, given the `mediaType` asked for.
+pub(crate) type StatsReply = Arc<dyn Fn(&str) -> Value + Send + Sync>;
+
 /// How the scripted media server behaves beyond plain KMS answers.
 #[derive(Clone, Default)]
 pub(crate) struct Script {
@@ -28,6 +31,8 @@ pub(crate) struct Script {
     pub fail: Option<(&'static str, i64, &'static str)>,
     /// Never answer these operations (the test may answer later with [`Peer::push`]).
     pub silent: Vec<&'static str>,
+    /// What `getStats` answers, given the `mediaType` asked for (else `null`).
+    pub stats: Option<StatsReply>,
 }
 
 /// The operation name of an invoke, else the method name.
@@ -65,6 +70,10 @@ fn value_of(
         }
         "subscribe" => json!(format!("sub-{n}")),
         "processOffer" | "getLocalSessionDescriptor" => json!(ANSWER),
+        "getStats" => match &script.stats {
+            Some(report) => report(p["operationParams"]["mediaType"].as_str().unwrap_or("")),
+            None => Value::Null,
+        },
         _ => Value::Null,
     })
 }
