@@ -249,12 +249,7 @@ async fn run(server: &Server, grpc: &str, n: usize, window: Duration) -> anyhow:
     first.sort();
     began.sort();
     let margin = Duration::from_millis(500);
-    let from = *began.last().context("no peers")? + margin;
-    let to = (began[0] + window).saturating_sub(margin);
-    let inside: Vec<_> = samples
-        .iter()
-        .filter(|(t, _, _)| *t >= from && *t <= to)
-        .collect();
+    let inside = e2e_tests::window::steady(&samples, &began, window, margin);
     let (Some(a), Some(b)) = (inside.first(), inside.last()) else {
         bail!(
             "the window is too short for a steady measurement with {n} peers (use --window-secs)"

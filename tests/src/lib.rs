@@ -6,6 +6,7 @@
 
 pub mod faults;
 pub mod procs;
+pub mod window;
 
 use anyhow::{Context as _, bail};
 use futures_util::{SinkExt as _, StreamExt as _};

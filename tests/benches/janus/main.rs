@@ -294,12 +294,7 @@ async fn round(
         .iter()
         .map(|r| r.echo_started_after + r.echo.connected_after)
         .collect();
-    let from = began.iter().max().copied().unwrap_or_default() + MARGIN;
-    let to = (began.iter().min().copied().unwrap_or_default() + window).saturating_sub(MARGIN);
-    let inside: Vec<_> = samples
-        .iter()
-        .filter(|(t, _, _)| *t >= from && *t <= to)
-        .collect();
+    let inside = e2e_tests::window::steady(&samples, &began, window, MARGIN);
     let (Some(a), Some(b)) = (inside.first(), inside.last()) else {
         bail!(
             "{which:?} with {n} peers: the window is too short for a steady measurement (use --window-secs)"
