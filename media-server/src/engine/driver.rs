@@ -188,9 +188,10 @@ impl Driver {
         // `accepts` is exactly the demultiplexing check it documents for this.
         let stun = stun_peek::binding_request_ufrag(data).is_some();
         // A peer address that proved our ICE password may send DTLS before our own check on its pair
-        // has succeeded (see `verified.rs`); STUN is always judged by `accepts` alone.
-        let verified = !stun && self.verified.contains(source);
-        if !verified && !self.peer.rtc.accepts(&input) {
+        // has succeeded (see `verified.rs`); STUN is always judged by `accepts` alone. `accepts` goes
+        // first: it takes the media of the nominated pair at once, so the list is only read during
+        // set-up.
+        if !self.peer.rtc.accepts(&input) && (stun || !self.verified.contains(source)) {
             Counters::add(&self.peer.counters.packets_refused, 1);
             tracing::trace!(endpoint = %self.peer.id, %source, "datagram not from the ICE peer dropped");
             return;
