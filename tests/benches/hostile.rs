@@ -192,17 +192,13 @@ async fn admin_with_session_token(server: &MediaServerProc) -> anyhow::Result<()
 /// Idle TCP connections to the gateway's gRPC port from one address (127.0.0.2: Linux answers the whole
 /// 127/8 on loopback), while a backend on 127.0.0.1 keeps starting sessions.
 async fn idle_grpc_connections(server: &MediaServerProc) -> anyhow::Result<()> {
-    use tokio::io::AsyncReadExt as _;
+    use test_support::elsewhere::{closed_by_server, connect_from_elsewhere};
     let gateway = GatewayProc::start(&server.uri, "hostile-grpc", &[])?;
     gateway.link_up().await?;
     let grpc: std::net::SocketAddr = gateway.grpc.trim_start_matches("http://").parse()?;
     let n = 2000;
     let held: Vec<_> = stream::iter(0..n)
-        .map(|_| async move {
-            let socket = tokio::net::TcpSocket::new_v4()?;
-            socket.bind("127.0.0.2:0".parse()?)?;
-            anyhow::Ok(socket.connect(grpc).await?)
-        })
+        .map(|_| connect_from_elsewhere(grpc))
         .buffer_unordered(64)
         .collect()
         .await;
@@ -210,10 +206,7 @@ async fn idle_grpc_connections(server: &MediaServerProc) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let mut still_open = Vec::new();
     for mut tcp in held.into_iter().flatten() {
-        let mut buf = [0u8; 64];
-        if let Err(_) | Ok(Ok(1..)) =
-            tokio::time::timeout(Duration::from_millis(5), tcp.read(&mut buf)).await
-        {
+        if !closed_by_server(&mut tcp, Duration::from_millis(5)).await {
             still_open.push(tcp);
         }
     }
