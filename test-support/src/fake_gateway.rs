@@ -217,6 +217,21 @@ impl FakeGateway {
         lock(&self.shared.calls).clone()
     }
 
+    /// Streams one more server candidate to `session`'s watchers (as the media server trickling late);
+    /// false when no such session is live.
+    pub fn push_candidate(&self, session: &str, line: &str) -> bool {
+        let mut sessions = lock(&self.shared.sessions);
+        let Some(session) = sessions.get_mut(session) else {
+            return false;
+        };
+        let event = candidate(line);
+        for watcher in &session.watchers {
+            let _ = watcher.try_send(Ok(event.clone()));
+        }
+        session.events.push(event);
+        true
+    }
+
     /// Lets one held Start go on.
     pub fn release_start(&self) {
         if let Some(gate) = &self.gate {

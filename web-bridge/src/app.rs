@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::browser::origin::Allowed;
+use crate::browser::resume::Resumption;
 use crate::config::Config;
 use crate::gateway::client::Gateway;
 use crate::gateway::health::Readiness;
@@ -24,9 +25,11 @@ pub(crate) struct App {
     pub(crate) origins: Allowed,
     /// The live WHIP resources, at most `limits.whip_max_resources`.
     pub(crate) whip: Arc<Resources>,
+    /// The calls a page can resume from another socket: attached to theirs, or parked after it dropped.
+    pub(crate) resumption: Arc<Resumption>,
     /// Caps open WebSockets at `limits.max_sockets`.
     pub(crate) sockets: Arc<Semaphore>,
-    /// Every WebSocket, Start and WHIP resource task, so the drain can wait until they have stopped their calls.
+    /// Every WebSocket, Start, WHIP resource and parked-call expiry task, so the drain can wait until they have stopped their calls.
     pub(crate) tasks: TaskTracker,
     /// Cancelled when the drain begins: sockets close, upgrades and `/readyz` answer 503.
     pub(crate) shutdown: CancellationToken,

@@ -212,6 +212,13 @@ pub struct Limits {
     pub send_timeout: Duration,
     /// How long `run` waits, after shutdown, for sockets to stop their calls.
     pub shutdown_grace: Duration,
+    /// How long a call whose WebSocket dropped without `stop` waits for its page to reconnect and resume it
+    /// (with the token its `startResponse` carried) before it is stopped. Zero turns re-attach off: calls stop
+    /// when their socket closes, and no token is handed out.
+    pub resume_grace: Duration,
+    /// Calls waiting to be resumed at once; a socket that drops while this many wait has its call stopped at
+    /// once, so pages that start and drop in a loop cannot hold sessions past their sockets.
+    pub max_parked_calls: usize,
     /// WHIP resources (each one gateway session) held at once, Starts in flight included; more POSTs get
     /// 503 with Retry-After. Must not be zero.
     pub whip_max_resources: usize,
@@ -280,6 +287,8 @@ impl Default for Limits {
             pong_timeout: Duration::from_secs(20),
             send_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(15),
+            resume_grace: Duration::from_secs(30),
+            max_parked_calls: 256,
             whip_max_resources: 256,
             whip_idle_timeout: Duration::from_secs(30),
             whip_max_body_bytes: 64 * 1024,

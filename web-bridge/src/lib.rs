@@ -90,6 +90,11 @@ pub async fn run_with(
     let app = Arc::new(app::App {
         sockets: Arc::new(Semaphore::new(limits.max_sockets)),
         whip: whip::resources::Resources::new(limits.whip_max_resources, config.counters.clone()),
+        resumption: browser::resume::Resumption::new(
+            limits.resume_grace,
+            limits.max_parked_calls,
+            config.counters.clone(),
+        ),
         config,
         gateway,
         readiness,

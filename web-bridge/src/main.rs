@@ -109,6 +109,13 @@ struct Args {
     /// load the page can read. Off: only entries without credentials are served.
     #[arg(long, env = "WEB_BRIDGE_EXPOSE_TURN_CREDENTIALS")]
     expose_turn_credentials: bool,
+    /// Seconds a call whose WebSocket dropped waits for its page to reconnect and resume it before it is
+    /// stopped; 0 turns re-attach off (calls stop when their socket closes).
+    #[arg(long, env = "WEB_BRIDGE_RESUME_GRACE_SECS", default_value_t = Limits::default().resume_grace.as_secs())]
+    resume_grace_secs: u64,
+    /// Calls waiting to be resumed at once; past this, a dropped socket's call is stopped at once.
+    #[arg(long, env = "WEB_BRIDGE_MAX_PARKED_CALLS", default_value_t = Limits::default().max_parked_calls)]
+    max_parked_calls: usize,
     /// Seconds to finish open sockets (stop their sessions) after SIGTERM before exiting.
     #[arg(long, env = "WEB_BRIDGE_SHUTDOWN_GRACE_SECS", default_value_t = Limits::default().shutdown_grace.as_secs())]
     shutdown_grace_secs: u64,
@@ -181,6 +188,8 @@ impl Flags for Args {
                 idle_socket_timeout: secs(self.idle_socket_timeout_secs),
                 start_timeout: secs(self.start_timeout_secs),
                 shutdown_grace: secs(self.shutdown_grace_secs),
+                resume_grace: secs(self.resume_grace_secs),
+                max_parked_calls: self.max_parked_calls,
                 ping_interval: secs(self.ping_interval_secs),
                 pong_timeout: secs(self.pong_timeout_secs),
                 send_timeout: secs(self.send_timeout_secs),

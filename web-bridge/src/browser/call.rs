@@ -65,31 +65,41 @@ pub(crate) fn spawn_start(
 
 /// The call a browser socket holds: a started MediaSession session and the two tasks that feed it candidates
 /// and forward its events. Dropping it aborts the tasks but does not call Stop: use [`Call::stop`].
+///
+/// What the tasks have for the page waits in the call's own queue, not the socket's, so a call can move to
+/// another socket (re-attach) with what arrived while it had none.
 #[derive(Debug)]
 pub(crate) struct Call {
     id: String,
     gateway: Gateway,
     /// Boxed: the queue allocates its slots in blocks of 32 for the call's life.
     candidates: mpsc::Sender<Box<Candidate>>,
+    /// Messages for the page, from the feeder (errors) and the forwarder (candidates, events).
+    outgoing: mpsc::Receiver<ServerMessage>,
+    /// Whether the page holding the call asked for `sessionEvent`s.
+    subscribed: Arc<AtomicBool>,
     tasks: Vec<JoinHandle<()>>,
     _guard: Guard,
 }
 
 impl Call {
-    /// Takes ownership of a started MediaSession session: spawns the candidate feeder and the event forwarder, which write
-    /// into `outgoing` (bounded; a slow browser slows the gateway stream, it does not grow memory).
+    /// Takes ownership of a started MediaSession session: spawns the candidate feeder and the event forwarder,
+    /// whose messages for the page queue in the call (at most `outgoing_queue`; a slow browser slows the
+    /// gateway stream, it does not grow memory).
     pub(crate) fn open(
         started: Started,
         gateway: Gateway,
-        outgoing: mpsc::Sender<ServerMessage>,
-        subscribed: Arc<AtomicBool>,
+        subscribed: bool,
         max_pending_candidates: usize,
+        outgoing_queue: usize,
     ) -> Self {
         let Started {
             session_id: id,
             guard,
             ..
         } = started;
+        let (outgoing, queued) = mpsc::channel::<ServerMessage>(outgoing_queue.max(1));
+        let subscribed = Arc::new(AtomicBool::new(subscribed));
         let (candidates, mut queue) =
             mpsc::channel::<Box<Candidate>>(max_pending_candidates.max(1));
         // One feeder keeps the browser's candidate order, which ICE does not need but logs and tests do.
@@ -119,15 +129,36 @@ impl Call {
         let forwarder = {
             let gateway = gateway.clone();
             let id = id.clone();
+            let subscribed = subscribed.clone();
             tokio::spawn(forward_events(gateway, id, outgoing, subscribed).in_current_span())
         };
         Self {
             id,
             gateway,
             candidates,
+            outgoing: queued,
+            subscribed,
             tasks: vec![feeder, forwarder],
             _guard: guard,
         }
+    }
+
+    /// The MediaSession session id.
+    pub(crate) fn session_id(&self) -> &str {
+        &self.id
+    }
+
+    /// The next message for the page (cancel-safe); never resolves once the call's tasks are gone.
+    pub(crate) async fn next_message(&mut self) -> ServerMessage {
+        match self.outgoing.recv().await {
+            Some(message) => message,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Whether the page now holding the call gets `sessionEvent`s.
+    pub(crate) fn set_subscribed(&self, on: bool) {
+        self.subscribed.store(on, Ordering::Relaxed);
     }
 
     /// Queues a browser candidate for the gateway; `Err` when the browser sends faster than the gateway takes.

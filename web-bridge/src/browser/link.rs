@@ -95,6 +95,23 @@ impl Link {
     }
 }
 
+/// Whether a read error means the connection is gone (reset, or closed without a close frame: the network
+/// broke, or the browser vanished) rather than that the browser broke the protocol (a frame over the size
+/// limit, a malformed frame). The first lets its call wait to be resumed; the second does not.
+pub(crate) fn connection_lost(err: &axum::Error) -> bool {
+    use tungstenite::error::{Error, ProtocolError};
+    let Some(inner) = std::error::Error::source(err).and_then(|e| e.downcast_ref::<Error>()) else {
+        return false;
+    };
+    matches!(
+        inner,
+        Error::Io(_)
+            | Error::ConnectionClosed
+            | Error::AlreadyClosed
+            | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+    )
+}
+
 /// Resolves at `deadline`; never when there is none (a `select!` branch that is off until a ping goes out).
 pub(crate) async fn until(deadline: Option<Instant>) {
     match deadline {

@@ -6,4 +6,5 @@ pub(crate) mod link;
 pub(crate) mod origin;
 pub mod protocol;
 pub(crate) mod rate;
+pub(crate) mod resume;
 pub(crate) mod socket;

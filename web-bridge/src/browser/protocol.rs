@@ -30,6 +30,12 @@ pub enum ClientMessage {
     Stop,
     /// Our own page's opt-in to the extra `sessionEvent` messages, which the tutorial's page would treat as errors.
     SubscribeEvents,
+    /// `{"id":"resume","token":…}`: our own page, back on a new socket, continuing the call its last
+    /// `startResponse` (or `resumeResponse`) gave it a token for.
+    Resume {
+        /// The resumption token, as the bridge issued it.
+        token: String,
+    },
 }
 
 impl ClientMessage {
@@ -40,6 +46,7 @@ impl ClientMessage {
             Self::OnIceCandidate(_) => "onIceCandidate",
             Self::Stop => "stop",
             Self::SubscribeEvents => "subscribeEvents",
+            Self::Resume { .. } => "resume",
         }
     }
 }
@@ -61,6 +68,8 @@ pub enum ErrorKind {
     SessionEnded,
     /// The bridge is draining.
     ShuttingDown,
+    /// A `resume` found no call to continue.
+    ResumeFailed,
 }
 
 impl ErrorKind {
@@ -74,6 +83,7 @@ impl ErrorKind {
             Self::Gateway => "gateway",
             Self::SessionEnded => "session_ended",
             Self::ShuttingDown => "shutting_down",
+            Self::ResumeFailed => "resume_failed",
         }
     }
 }
@@ -85,7 +95,13 @@ pub enum ServerMessage {
     StartResponse {
         /// The media server's SDP answer.
         sdp_answer: String,
+        /// How to continue the call from another socket, when re-attach is on (extra fields, which the
+        /// tutorial's page ignores).
+        resume: Option<Ticket>,
     },
+    /// `{"id":"resumeResponse","resumeToken":…,"resumeWithinMs":…}`: the call goes on on this socket, with a
+    /// fresh token for the next time.
+    ResumeResponse(Option<Ticket>),
     /// `{"id":"iceCandidate","candidate":{…}}`: one of the media server's candidates.
     IceCandidate(Candidate),
     /// Always a plain sentence (the tutorial's server sometimes sent an object here); the kind is not sent, it
@@ -95,12 +111,34 @@ pub enum ServerMessage {
     SessionEvent(Value),
 }
 
+/// What a page needs to resume its call on another socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// The one-use resumption token.
+    pub token: String,
+    /// How long after its socket drops the call waits for it.
+    pub within_ms: u64,
+}
+
 impl ServerMessage {
     /// The JSON text frame for this message.
     pub fn to_text(&self) -> String {
         let value = match self {
-            Self::StartResponse { sdp_answer } => {
-                json!({"id": "startResponse", "sdpAnswer": sdp_answer})
+            Self::StartResponse { sdp_answer, resume } => {
+                let mut value = json!({"id": "startResponse", "sdpAnswer": sdp_answer});
+                if let Some(ticket) = resume {
+                    value["resumeToken"] = json!(ticket.token);
+                    value["resumeWithinMs"] = json!(ticket.within_ms);
+                }
+                value
+            }
+            Self::ResumeResponse(ticket) => {
+                let mut value = json!({"id": "resumeResponse"});
+                if let Some(ticket) = ticket {
+                    value["resumeToken"] = json!(ticket.token);
+                    value["resumeWithinMs"] = json!(ticket.within_ms);
+                }
+                value
             }
             Self::IceCandidate(c) => json!({
                 "id": "iceCandidate",
@@ -145,6 +183,19 @@ pub fn parse(text: &str) -> Result<ClientMessage, String> {
         "onIceCandidate" => parse_candidate(&object).map(ClientMessage::OnIceCandidate),
         "stop" => Ok(ClientMessage::Stop),
         "subscribeEvents" => Ok(ClientMessage::SubscribeEvents),
+        "resume" => match object.get("token") {
+            // Tokens are 64 hex digits; anything much longer is not one and is not echoed or looked up.
+            Some(Value::String(token)) if !token.is_empty() && token.len() <= 128 => {
+                Ok(ClientMessage::Resume {
+                    token: token.clone(),
+                })
+            }
+            Some(Value::String(_)) => {
+                Err("resume's \"token\" is empty or too long to be a resumption token".to_owned())
+            }
+            Some(_) => Err("resume's \"token\" must be a string".to_owned()),
+            None => Err("resume has no \"token\"".to_owned()),
+        },
         other => Err(format!("unknown message id {:?}", truncate(other, 40))),
     }
 }
@@ -216,6 +267,59 @@ mod tests {
             }))
         );
         assert_eq!(parse(r#"{"id":"stop"}"#), Ok(ClientMessage::Stop));
+        assert_eq!(
+            parse(r#"{"id":"resume","token":"ab12"}"#),
+            Ok(ClientMessage::Resume {
+                token: "ab12".into()
+            })
+        );
+    }
+
+    #[test]
+    fn resume_needs_a_token() {
+        assert!(
+            parse(r#"{"id":"resume"}"#)
+                .unwrap_err()
+                .contains("no \"token\"")
+        );
+        assert!(
+            parse(r#"{"id":"resume","token":7}"#)
+                .unwrap_err()
+                .contains("must be a string")
+        );
+        let long = format!(r#"{{"id":"resume","token":"{}"}}"#, "a".repeat(500));
+        assert!(parse(&long).unwrap_err().contains("too long"));
+    }
+
+    #[test]
+    fn start_response_carries_the_ticket_only_when_resumable() {
+        let plain: Value = serde_json::from_str(
+            &ServerMessage::StartResponse {
+                sdp_answer: "v=0".into(),
+                resume: None,
+            }
+            .to_text(),
+        )
+        .unwrap();
+        assert!(plain.get("resumeToken").is_none());
+        let ticket = Ticket {
+            token: "t".into(),
+            within_ms: 30_000,
+        };
+        let resumable: Value = serde_json::from_str(
+            &ServerMessage::StartResponse {
+                sdp_answer: "v=0".into(),
+                resume: Some(ticket.clone()),
+            }
+            .to_text(),
+        )
+        .unwrap();
+        assert_eq!(resumable["resumeToken"], "t");
+        assert_eq!(resumable["resumeWithinMs"], 30_000);
+        let resumed: Value =
+            serde_json::from_str(&ServerMessage::ResumeResponse(Some(ticket)).to_text()).unwrap();
+        assert_eq!(resumed["id"], "resumeResponse");
+        assert_eq!(resumed["resumeToken"], "t");
     }
 
     #[test]

@@ -4,17 +4,18 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::app::App;
 use crate::browser::call::{self, Call, StartOutcome, Started};
 use crate::browser::link::{self, Gone, Link};
-use crate::browser::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage};
+use crate::browser::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage, Ticket};
 use crate::browser::rate::TokenBucket;
+use crate::browser::resume::{Attached, Handover, Unclaimed};
 use crate::ops::counters::{Counters, Guard};
 
 /// The per-socket state: where the socket's one call is in its life.
@@ -25,24 +26,36 @@ enum State {
         outcome: oneshot::Receiver<StartOutcome>,
         early: VecDeque<Candidate>,
     },
-    Active(Box<Call>),
+    /// The socket holds a call; `resume` lists it for re-attach (none when that is off).
+    Active {
+        call: Box<Call>,
+        resume: Option<Attached>,
+    },
 }
 
-/// Why the loop ended, which decides the close frame.
+/// The close code for a socket whose call another socket resumed (the private-use range).
+const CLOSE_RESUMED_ELSEWHERE: u16 = 4001;
+
+/// Why the loop ended, which decides the close frame, and whether the call may wait to be resumed.
 enum Exit {
+    /// The browser closed the socket (a close frame): the page is gone for good, as when its tab closes.
     ClientLeft,
+    /// The connection broke without a close frame (reset, or a TCP close mid-stream): the page may be back.
+    Dropped,
     Shutdown,
     Violation(&'static str),
     /// The browser stopped answering pings or stopped reading; nothing more is sent to it.
     Unresponsive(Gone),
     /// The socket held no session for `idle_socket_timeout`: closed so idle sockets cannot fill the cap.
     Idle,
+    /// The page resumed the call on another socket, which now owns it.
+    ResumedElsewhere,
 }
 
 impl From<Gone> for Exit {
     fn from(gone: Gone) -> Self {
         match gone {
-            Gone::Closed => Self::ClientLeft,
+            Gone::Closed => Self::Dropped,
             other => Self::Unresponsive(other),
         }
     }
@@ -53,8 +66,7 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
     let counters = &app.config.counters;
     tracing::debug!("WebSocket opened");
     let mut ws = Link::new(ws, limits);
-    let (outgoing, mut queued) = mpsc::channel::<ServerMessage>(limits.outgoing_queue.max(1));
-    let subscribed = Arc::new(AtomicBool::new(false));
+    let mut subscribed = false;
     let mut bucket = TokenBucket::new(limits.messages_per_second, limits.message_burst);
     let mut state = State::Idle;
     // Pings keep proxies (which often cut idle sockets after 60 s) from closing a quiet socket, and find
@@ -85,7 +97,9 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
             }
             frame = ws.recv() => {
                 let text = match frame {
-                    None | Some(Ok(Message::Close(_))) => break Exit::ClientLeft,
+                    Some(Ok(Message::Close(_))) => break Exit::ClientLeft,
+                    None => break Exit::Dropped,
+                    Some(Err(err)) if link::connection_lost(&err) => break Exit::Dropped,
                     Some(Err(err)) => {
                         // Typically a frame over the hard size limit: say why before the socket goes.
                         counters.message_received("invalid");
@@ -116,7 +130,7 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
                         counters.message_received(message.id());
                         // Boxed: handling a message may call the gateway, whose state would otherwise size
                         // this task, held for the socket's life, for a moment that is rare.
-                        Box::pin(handle(message, &mut state, &app, &subscribed)).await
+                        Box::pin(handle(message, &mut state, &app, &mut subscribed)).await
                     }
                 };
                 if let Some(reply) = reply
@@ -125,43 +139,59 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
                     break gone.into();
                 }
             }
-            outcome = start_outcome(&mut state) => {
-                let early = match std::mem::replace(&mut state, State::Idle) {
-                    State::Starting { early, .. } => early,
-                    other => { state = other; continue; }
-                };
-                match outcome {
-                    Ok(started) => {
-                        let answer = ServerMessage::StartResponse { sdp_answer: started.sdp_answer.clone() };
-                        tracing::Span::current().record("session_id", started.session_id.as_str());
-                        tracing::info!("session started");
-                        let call = open(started, &app, &outgoing, &subscribed);
-                        // The answer goes out before any server candidate: the forwarder writes into `queued`,
-                        // which this loop drains only after this branch.
-                        let sent = send(&mut ws, counters, answer).await;
-                        let mut overflow = None;
-                        for candidate in early {
-                            if let Err(e) = call.add_candidate(candidate) {
-                                overflow = Some(e);
+            progress = progress(&mut state) => match progress {
+                Progress::Started(outcome) => {
+                    let early = match std::mem::replace(&mut state, State::Idle) {
+                        State::Starting { early, .. } => early,
+                        other => { state = other; continue; }
+                    };
+                    match outcome {
+                        Ok(started) => {
+                            let resume = app.resumption.attach();
+                            let answer = ServerMessage::StartResponse {
+                                sdp_answer: started.sdp_answer.clone(),
+                                resume: ticket(&app, resume.as_ref()),
+                            };
+                            tracing::Span::current().record("session_id", started.session_id.as_str());
+                            tracing::info!("session started");
+                            let call = open(started, &app, subscribed);
+                            // The answer goes out before any server candidate: the forwarder writes into the call's
+                            // queue, which this loop drains only after this branch.
+                            let sent = send(&mut ws, counters, answer).await;
+                            let mut overflow = None;
+                            for candidate in early {
+                                if let Err(e) = call.add_candidate(candidate) {
+                                    overflow = Some(e);
+                                }
                             }
+                            state = State::Active { call: Box::new(call), resume };
+                            if let Err(gone) = sent { break gone.into(); }
+                            if let Some(e) = overflow
+                                    && let Err(gone) = send(&mut ws, counters, ServerMessage::Error(ErrorKind::TooManyCandidates, e)).await
+                                {
+                                    break gone.into();
+                                }
                         }
-                        state = State::Active(Box::new(call));
-                        if let Err(gone) = sent { break gone.into(); }
-                        if let Some(e) = overflow
-                                && let Err(gone) = send(&mut ws, counters, ServerMessage::Error(ErrorKind::TooManyCandidates, e)).await
-                            {
-                                break gone.into();
-                            }
-                    }
-                    Err(text) => {
-                        tracing::info!("Start failed: {text}");
-                        if let Err(gone) = send(&mut ws, counters, ServerMessage::Error(ErrorKind::Gateway, text)).await { break gone.into(); }
+                        Err(text) => {
+                            tracing::info!("Start failed: {text}");
+                            if let Err(gone) = send(&mut ws, counters, ServerMessage::Error(ErrorKind::Gateway, text)).await { break gone.into(); }
+                        }
                     }
                 }
-            }
-            Some(message) = queued.recv() => {
-                if let Err(gone) = send(&mut ws, counters, message).await { break gone.into(); }
-            }
+                Progress::Message(message) => {
+                    if let Err(gone) = send(&mut ws, counters, message).await { break gone.into(); }
+                }
+                Progress::TakenOver(handover) => {
+                    if let State::Active { call, resume } = std::mem::replace(&mut state, State::Idle) {
+                        drop(resume);
+                        if let Err(call) = handover.send(call) {
+                            // The claim gave up waiting; nobody else will stop this call.
+                            call.stop().await;
+                        }
+                    }
+                    break Exit::ResumedElsewhere;
+                }
+            },
         }
     };
 
@@ -185,15 +215,35 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
             let _ = send(&mut ws, counters, bye).await;
         }
     };
-    // Dropping a pending Start's receiver makes its task stop the session when it returns.
+    // Dropping a pending Start's receiver makes its task stop the session when it returns. A call whose
+    // browser merely went away is parked for its page to resume instead, when re-attach is on.
     let stop = async {
-        if let State::Active(call) = state {
+        if let State::Active { call, resume } = state {
+            let call = match (&exit, resume) {
+                (Exit::Dropped | Exit::Unresponsive(_), Some(attached)) => {
+                    match app
+                        .resumption
+                        .park(attached, call, &app.tasks, &app.shutdown)
+                    {
+                        Ok(()) => {
+                            tracing::info!(grace = ?app.resumption.grace(), "socket gone; the call waits to be resumed");
+                            return;
+                        }
+                        Err(call) => call,
+                    }
+                }
+                _ => call,
+            };
             Box::pin(call.stop()).await;
         }
     };
     tokio::join!(bye, stop);
     let close = match exit {
-        Exit::ClientLeft | Exit::Unresponsive(_) => None,
+        Exit::ClientLeft | Exit::Dropped | Exit::Unresponsive(_) => None,
+        Exit::ResumedElsewhere => Some((
+            CLOSE_RESUMED_ELSEWHERE,
+            "the call was resumed on another connection",
+        )),
         Exit::Shutdown => Some((close_code::AWAY, "server shutting down")),
         Exit::Violation(why) => Some((close_code::POLICY, why)),
         Exit::Idle => Some((
@@ -217,17 +267,21 @@ async fn handle(
     message: ClientMessage,
     state: &mut State,
     app: &App,
-    subscribed: &AtomicBool,
+    subscribed: &mut bool,
 ) -> Option<ServerMessage> {
     match message {
         ClientMessage::SubscribeEvents => {
-            subscribed.store(true, Ordering::Relaxed);
+            *subscribed = true;
+            if let State::Active { call, .. } = state {
+                call.set_subscribed(true);
+            }
             None
         }
+        ClientMessage::Resume { token } => resume(&token, state, app, *subscribed).await,
         ClientMessage::Start { sdp_offer } => {
             // A second start replaces the first call rather than leaking it.
-            if let State::Active(previous) = std::mem::replace(state, State::Idle) {
-                previous.stop().await;
+            if let State::Active { call, .. } = std::mem::replace(state, State::Idle) {
+                call.stop().await;
             }
             let outcome = call::spawn_start(
                 app.gateway.clone(),
@@ -258,13 +312,13 @@ async fn handle(
                 early.push_back(candidate);
                 None
             }
-            State::Active(call) => call
+            State::Active { call, .. } => call
                 .add_candidate(candidate)
                 .err()
                 .map(|e| ServerMessage::Error(ErrorKind::TooManyCandidates, e)),
         },
         ClientMessage::Stop => {
-            if let State::Active(call) = std::mem::replace(state, State::Idle) {
+            if let State::Active { call, .. } = std::mem::replace(state, State::Idle) {
                 call.stop().await;
             }
             None
@@ -272,30 +326,98 @@ async fn handle(
     }
 }
 
-fn open(
-    started: Started,
+/// Takes over the call `token` names, parked or still held by another socket of the same page.
+async fn resume(
+    token: &str,
+    state: &mut State,
     app: &App,
-    outgoing: &mpsc::Sender<ServerMessage>,
-    subscribed: &Arc<AtomicBool>,
-) -> Call {
-    let max = app.config.limits.max_pending_candidates;
+    subscribed: bool,
+) -> Option<ServerMessage> {
+    if !matches!(state, State::Idle) {
+        return Some(ServerMessage::Error(
+            ErrorKind::BadMessage,
+            "resume on a socket that already has a call: resume on a fresh connection".to_owned(),
+        ));
+    }
+    // The holder may be in the middle of a send to its browser, which the send timeout bounds.
+    let wait = app.config.limits.send_timeout + Duration::from_secs(1);
+    match app.resumption.claim(token, wait).await {
+        Ok(call) => {
+            call.set_subscribed(subscribed);
+            tracing::Span::current().record("session_id", call.session_id());
+            tracing::info!("call resumed on a new socket");
+            let resume = app.resumption.attach();
+            let ticket = ticket(app, resume.as_ref());
+            *state = State::Active { call, resume };
+            Some(ServerMessage::ResumeResponse(ticket))
+        }
+        Err(why) => {
+            let text = match why {
+                Unclaimed::Unknown => format!(
+                    "cannot resume: no call waits under this token (it ended, it was resumed already, or its \
+                     {} s grace passed); start a new call",
+                    app.resumption.grace().as_secs()
+                ),
+                Unclaimed::NotHandedOver => {
+                    "cannot resume: the connection holding the call did not give it \
+                                             up in time; start a new call"
+                        .to_owned()
+                }
+            };
+            Some(ServerMessage::Error(ErrorKind::ResumeFailed, text))
+        }
+    }
+}
+
+/// What the page is told so it can resume this call elsewhere.
+fn ticket(app: &App, resume: Option<&Attached>) -> Option<Ticket> {
+    resume.map(|attached| Ticket {
+        token: attached.token().to_owned(),
+        within_ms: u64::try_from(app.resumption.grace().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+fn open(started: Started, app: &App, subscribed: bool) -> Call {
+    let limits = &app.config.limits;
     Call::open(
         started,
         app.gateway.clone(),
-        outgoing.clone(),
-        subscribed.clone(),
-        max,
+        subscribed,
+        limits.max_pending_candidates,
+        limits.outgoing_queue,
     )
 }
 
-/// Resolves when a pending Start returns; never while no Start is pending.
-async fn start_outcome(state: &mut State) -> StartOutcome {
+/// What the socket's call, or its Start in flight, has for the socket.
+enum Progress {
+    /// The pending Start returned.
+    Started(StartOutcome),
+    /// A message for the page from the held call.
+    Message(ServerMessage),
+    /// Another socket claimed the held call.
+    TakenOver(Handover),
+}
+
+/// Resolves with the next [`Progress`] of the state (cancel-safe); never while the socket is idle.
+async fn progress(state: &mut State) -> Progress {
     match state {
-        State::Starting { outcome, .. } => match outcome.await {
+        State::Starting { outcome, .. } => Progress::Started(match outcome.await {
             Ok(outcome) => outcome,
             Err(_) => Err("the media gateway call ended without an answer".to_owned()),
-        },
-        _ => std::future::pending().await,
+        }),
+        State::Active { call, resume } => {
+            let taken_over = async {
+                match resume {
+                    Some(attached) => attached.taken_over().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                message = call.next_message() => Progress::Message(message),
+                handover = taken_over => Progress::TakenOver(handover),
+            }
+        }
+        State::Idle => std::future::pending().await,
     }
 }
 

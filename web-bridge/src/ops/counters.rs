@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use service_kit::admission::{Observer, Refused};
 
-use crate::ops::metrics::{KindLabel, Metrics, ReasonLabel, TypeLabel};
+use crate::ops::metrics::{KindLabel, Metrics, OutcomeLabel, ReasonLabel, TypeLabel};
 
 /// A cloneable handle on the bridge's counters. Clone it out of [`crate::Config`] before calling `run`.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +52,19 @@ impl Counters {
             .get()
     }
 
+    /// Calls whose socket dropped, waiting to be resumed right now.
+    pub fn parked_calls(&self) -> usize {
+        usize::try_from(self.metrics.calls_parked.get()).unwrap_or(0)
+    }
+
+    /// Parked calls and resume attempts that ended in `outcome` (see `web_bridge_resumes_total`).
+    pub fn resumes(&self, outcome: &'static str) -> u64 {
+        self.metrics
+            .resumes
+            .get_or_create(&OutcomeLabel { outcome })
+            .get()
+    }
+
     /// The Prometheus text exposition served at `GET /metrics`.
     pub fn prometheus_text(&self) -> String {
         self.metrics.encode()
@@ -73,6 +86,13 @@ impl Counters {
             counters: self.clone(),
             which: Which::Call,
         }
+    }
+
+    pub(crate) fn resume_outcome(&self, outcome: &'static str) {
+        self.metrics
+            .resumes
+            .get_or_create(&OutcomeLabel { outcome })
+            .inc();
     }
 
     /// Counts one socket closed because its browser stopped answering; `reason` is the metric label.

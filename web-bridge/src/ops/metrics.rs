@@ -43,6 +43,11 @@ pub(crate) struct RequestLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct OutcomeLabel {
+    pub(crate) outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct CallLabels {
     pub(crate) method: &'static str,
     pub(crate) code: &'static str,
@@ -60,6 +65,8 @@ pub(crate) struct Metrics {
     pub(crate) connections_refused: Family<ReasonLabel, Counter>,
     pub(crate) calls_open: Gauge,
     pub(crate) calls_orphaned: Counter,
+    pub(crate) calls_parked: Gauge,
+    pub(crate) resumes: Family<OutcomeLabel, Counter>,
     pub(crate) browser_messages: Family<TypeLabel, Counter>,
     pub(crate) browser_errors: Family<KindLabel, Counter>,
     pub(crate) start_seconds: Histogram,
@@ -83,6 +90,8 @@ impl Default for Metrics {
             connections_refused: Family::default(),
             calls_open: Gauge::default(),
             calls_orphaned: Counter::default(),
+            calls_parked: Gauge::default(),
+            resumes: Family::default(),
             browser_messages: Family::default(),
             browser_errors: Family::default(),
             start_seconds: Histogram::new(START_BUCKETS),
@@ -128,6 +137,16 @@ impl Default for Metrics {
             "gateway_sessions_orphaned",
             "Sessions whose Start returned after their socket was gone, stopped by the bridge itself",
             m.calls_orphaned.clone(),
+        );
+        registry.register(
+            "calls_parked",
+            "Calls whose WebSocket dropped, waiting within the resume grace for their page to come back",
+            m.calls_parked.clone(),
+        );
+        registry.register(
+            "resumes",
+            "What became of parked calls and resume attempts, by outcome (resumed, taken_over, expired, refused_full, unknown_token)",
+            m.resumes.clone(),
         );
         registry.register(
             "browser_messages",

@@ -15,6 +15,9 @@ const CAP: usize = 3;
 async fn idle_sockets_at_cap_are_closed() -> anyhow::Result<()> {
     let gateway = FakeGateway::start(false).await?;
     let bridge = Bridge::start(&gateway.uri(), |c| {
+        // Re-attach off: this test is about the socket's own bounds, so the call stops with its socket
+        // instead of waiting to be resumed (resume_* tests cover that path).
+        c.limits.resume_grace = Duration::ZERO;
         c.limits.max_sockets = CAP;
         c.limits.idle_socket_timeout = IDLE;
     })

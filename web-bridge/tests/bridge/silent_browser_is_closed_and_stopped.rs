@@ -18,6 +18,9 @@ const PONG: Duration = Duration::from_millis(300);
 async fn silent_browser_is_closed_and_stopped() -> anyhow::Result<()> {
     let gateway = FakeGateway::start(false).await?;
     let bridge = Bridge::start(&gateway.uri(), |c| {
+        // Re-attach off: this test is about the socket's own bounds, so the call stops with its socket
+        // instead of waiting to be resumed (resume_* tests cover that path).
+        c.limits.resume_grace = Duration::ZERO;
         c.limits.ping_interval = PING;
         c.limits.pong_timeout = PONG;
     })

@@ -13,6 +13,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(3);
 async fn unread_browser_is_closed_within_send_timeout() -> anyhow::Result<()> {
     let gateway = FakeGateway::start(false).await?;
     let bridge = Bridge::start(&gateway.uri(), |c| {
+        // Re-attach off: this test is about the socket's own bounds, so the call stops with its socket
+        // instead of waiting to be resumed (resume_* tests cover that path).
+        c.limits.resume_grace = Duration::ZERO;
         c.limits.send_timeout = SEND_TIMEOUT;
         // Only the send timeout may close it: no rate limit, no ping in the test's time.
         c.limits.messages_per_second = 1_000_000;

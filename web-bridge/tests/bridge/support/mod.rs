@@ -155,6 +155,23 @@ pub(crate) async fn send_start(ws: &mut Ws) -> anyhow::Result<()> {
     send(ws, start_message()).await
 }
 
+/// The resumption token a `startResponse` or `resumeResponse` carries (empty when it has none).
+pub(crate) fn resume_token(answer: &Value) -> String {
+    answer["resumeToken"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Sends our page's `resume` with `token`.
+pub(crate) async fn send_resume(ws: &mut Ws, token: &str) -> anyhow::Result<()> {
+    send(
+        ws,
+        serde_json::json!({"id": "resume", "token": token}).to_string(),
+    )
+    .await
+}
+
 /// Waits until a Start call has reached `gateway`.
 pub(crate) async fn start_reached(gateway: &fake_gateway::FakeGateway) -> anyhow::Result<()> {
     eventually("Start to reach the gateway", || {
