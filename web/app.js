@@ -1,5 +1,6 @@
-// The loopback demo's browser side: the tutorial's /helloworld protocol, trickle ICE both ways, live receive
-// statistics, and test hooks on window.__demo. Plain JavaScript, no build step, no libraries.
+// The loopback demo's browser side: the tutorial's /helloworld protocol, trickle ICE both ways, re-attach after
+// the signalling socket drops, live statistics from the browser and the media server side by side, and test
+// hooks on window.__demo. Plain JavaScript, no build step, no libraries.
 'use strict';
 
 (function () {
@@ -9,6 +10,13 @@
   const I_AM_STARTING = 2;
   const STATE_NAMES = { 0: 'I_CAN_START', 1: 'I_CAN_STOP', 2: 'I_AM_STARTING' };
   const STATS_INTERVAL_MS = 1000;
+  // The media server's view is asked for every other browser sample: it is a round trip to the media server.
+  const SERVER_STATS_EVERY = 2;
+  // Reconnect attempts after the signalling socket drops: quick at first, then at most this far apart.
+  const RECONNECT_FIRST_MS = 250;
+  const RECONNECT_MAX_MS = 2000;
+  // Messages held for the server while the socket is down (the browser's late candidates).
+  const OUTBOX_LIMIT = 100;
   const CHART_POINTS = 60;
 
   const params = new URLSearchParams(location.search);
@@ -31,6 +39,12 @@
     stats: null,
     statsHistory: [],
     wsOpen: false,
+    // Times the call was resumed on a new signalling socket, and whether a resume is under way.
+    resumes: 0,
+    reconnecting: false,
+    // The media server's last view of the call (the `stats` message's streams), and the rows shown.
+    serverStats: null,
+    sideBySide: [],
     source: canvasSource ? 'canvas' : 'camera',
     color: canvasColor,
     // One pixel of the remote (or local) video as [r, g, b], by default its centre; null before a frame.
@@ -64,6 +78,14 @@
   // Server candidates that arrive before the answer is applied wait here (kurento-utils did the same).
   let pendingRemote = [];
   let lastInbound = null;
+  // How to resume the call from another socket ({token, withinMs}), as the server last said.
+  let ticket = null;
+  // While the socket is down: what to send once the call is resumed, and when to give up.
+  let outbox = [];
+  let resumeDeadline = 0;
+  let reconnectTimer = null;
+  let reconnectDelay = RECONNECT_FIRST_MS;
+  let statsTicks = 0;
 
   // ---- logging and errors shown to the person ----
 
@@ -121,12 +143,22 @@
       };
       socket.onerror = () => reject(new Error('cannot reach the signalling server at ' + location.host));
       socket.onclose = (event) => {
+        if (ws !== socket) return;
         demo.wsOpen = false;
-        if (ws === socket && state !== I_CAN_START) {
+        ws = null;
+        if (demo.reconnecting) {
+          scheduleReconnect(); // a retry that failed, or a new socket that dropped before the resume answer
+          return;
+        }
+        // A live call survives its socket: the media keeps flowing while the page reconnects and resumes it.
+        // 4001 means this page already resumed it elsewhere; a close the server chose (1001, 1008) is final.
+        const dropped = event.code === 1006 || event.code === 1005;
+        if (state === I_CAN_STOP && ticket && dropped) {
+          beginResume();
+        } else if (state !== I_CAN_START) {
           showError('the signalling connection closed' + (event.reason ? ': ' + event.reason : ''));
           teardown();
         }
-        if (ws === socket) ws = null;
       };
       socket.onmessage = (event) => onMessage(event.data);
       ws = socket;
@@ -134,7 +166,70 @@
   }
 
   function send(message) {
+    if (demo.reconnecting) {
+      if (outbox.length < OUTBOX_LIMIT) outbox.push(message);
+      return;
+    }
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  // ---- re-attach: the signalling socket dropped during a call ----
+
+  function beginResume() {
+    demo.reconnecting = true;
+    resumeDeadline = Date.now() + ticket.withinMs;
+    log('signalling connection lost; reconnecting to resume the call', 'warn');
+    $('status').textContent = 'Reconnecting…';
+    $('status').className = 'pill pill-busy';
+    reconnectDelay = RECONNECT_FIRST_MS;
+    scheduleReconnect();
+  }
+
+  // One attempt at a time; each failure waits twice as long as the last, up to RECONNECT_MAX_MS.
+  function scheduleReconnect() {
+    if (reconnectTimer || !demo.reconnecting) return;
+    const delay = reconnectDelay;
+    reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
+    reconnectTimer = setTimeout(async () => {
+      reconnectTimer = null;
+      if (!demo.reconnecting) return;
+      if (Date.now() > resumeDeadline) {
+        endResume();
+        showError('the signalling connection did not come back in time; the call has ended');
+        teardown();
+        return;
+      }
+      try {
+        const socket = await connect();
+        // Straight on the socket: `send` holds messages while reconnecting.
+        socket.send(JSON.stringify({ id: 'resume', token: ticket.token }));
+      } catch (e) {
+        scheduleReconnect();
+      }
+    }, delay);
+  }
+
+  function onResumed(next) {
+    if (!demo.reconnecting) return;
+    ticket = next;
+    endResume();
+    demo.resumes += 1;
+    setState(I_CAN_STOP);
+    log('signalling connection restored; the call goes on');
+    const held = outbox;
+    outbox = [];
+    held.forEach(send);
+  }
+
+  function endResume() {
+    demo.reconnecting = false;
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    outbox = [];
+  }
+
+  function ticketOf(message) {
+    return message.resumeToken ? { token: message.resumeToken, withinMs: message.resumeWithinMs || 0 } : null;
   }
 
   function onMessage(data) {
@@ -147,7 +242,14 @@
     }
     switch (message.id) {
       case 'startResponse':
+        ticket = ticketOf(message);
         onStartResponse(message.sdpAnswer);
+        break;
+      case 'resumeResponse':
+        onResumed(ticketOf(message));
+        break;
+      case 'stats':
+        onServerStats(message);
         break;
       case 'iceCandidate':
         onRemoteCandidate(message.candidate);
@@ -164,6 +266,13 @@
   }
 
   function onServerError(message) {
+    if (demo.reconnecting) {
+      // The resume was refused (the call ended or its grace passed): the media is no longer the server's.
+      endResume();
+      showError(message);
+      teardown();
+      return;
+    }
     showError(message);
     // Like the tutorial, a failed start returns to I_CAN_START; unlike it, the peer is released too.
     const ended = typeof message === 'string' && message.startsWith('the media session ended');
@@ -287,6 +396,8 @@
 
   function teardown() {
     stopStats();
+    endResume();
+    ticket = null;
     if (pc) {
       pc.onicecandidate = null;
       pc.ontrack = null;
@@ -308,7 +419,12 @@
   function startStats() {
     stopStats();
     lastInbound = null;
+    lastBytes = new Map();
+    statsTicks = 0;
     demo.statsHistory = [];
+    demo.serverStats = null;
+    demo.sideBySide = [];
+    pairedBrowser = [];
     statsTimer = setInterval(collectStats, STATS_INTERVAL_MS);
   }
 
@@ -350,6 +466,99 @@
     if (demo.statsHistory.length > CHART_POINTS) demo.statsHistory.shift();
     renderStats(stats);
     drawChart();
+    browserStreams = browserView(report);
+    statsTicks += 1;
+    if (statsTicks % SERVER_STATS_EVERY === 1 && !demo.reconnecting) {
+      // The server's answer is shown beside what the browser counted when it asked, so both sides are one
+      // moment's counts.
+      browserAtRequest = browserStreams;
+      send({ id: 'getStats' });
+    }
+  }
+
+  // ---- the media server's view beside the browser's ----
+
+  let browserStreams = [];
+  let browserAtRequest = [];
+  let pairedBrowser = [];
+  let lastBytes = new Map();
+
+  // The browser's own RTP streams, shaped like the server's `stats` entries: `in` and `out` are the media
+  // server's directions, so each browser stream sits beside the server stream that carries the same packets.
+  function browserView(report) {
+    const streams = [];
+    report.forEach((s) => {
+      if (s.type !== 'outbound-rtp' && s.type !== 'inbound-rtp') return;
+      const sending = s.type === 'outbound-rtp';
+      const bytes = sending ? s.bytesSent : s.bytesReceived;
+      const before = lastBytes.get(s.id);
+      lastBytes.set(s.id, { bytes, at: s.timestamp });
+      const remote = sending && s.remoteId ? report.get(s.remoteId) : null;
+      const codec = s.codecId ? report.get(s.codecId) : null;
+      streams.push({
+        kind: s.kind,
+        direction: sending ? 'in' : 'out',
+        packets: sending ? s.packetsSent : s.packetsReceived,
+        bytes,
+        packetsLost: sending ? (remote ? remote.packetsLost : null) : s.packetsLost,
+        jitterMs: sending ? (remote && remote.jitter != null ? remote.jitter * 1000 : null) : (s.jitter != null ? s.jitter * 1000 : null),
+        rttMs: remote && remote.roundTripTime != null ? remote.roundTripTime * 1000 : null,
+        bitrateKbps: before && s.timestamp > before.at ? (8 * (bytes - before.bytes)) / (s.timestamp - before.at) : null,
+        codec: codec ? codec.mimeType : '',
+      });
+    });
+    return streams;
+  }
+
+  function onServerStats(message) {
+    if (message.error) {
+      log(message.error, 'warn');
+      return;
+    }
+    demo.serverStats = Array.isArray(message.streams) ? message.streams : [];
+    pairedBrowser = browserAtRequest;
+    renderSideBySide();
+  }
+
+  const FIELDS = [
+    ['packets', 'Packets', (v) => String(v)],
+    ['bytes', 'Bytes', (v) => (v / 1024).toFixed(0) + ' KiB'],
+    ['packetsLost', 'Lost', (v) => String(v)],
+    ['jitterMs', 'Jitter', (v) => v.toFixed(1) + ' ms'],
+    ['rttMs', 'Round trip', (v) => (v ? v.toFixed(1) + ' ms' : '–')],
+    ['bitrateKbps', 'Bitrate', (v) => Math.round(v) + ' kbit/s'],
+    ['codec', 'Codec', (v) => v || '–'],
+  ];
+
+  // One row per stream (kind and direction), each field as "browser · media server".
+  function renderSideBySide() {
+    const server = demo.serverStats || [];
+    const rows = [];
+    for (const kind of ['video', 'audio']) {
+      for (const direction of ['in', 'out']) {
+        const mine = pairedBrowser.find((s) => s.kind === kind && s.direction === direction);
+        const theirs = server.find((s) => s.kind === kind && s.direction === direction);
+        if (!mine && !theirs) continue;
+        rows.push({ kind, direction, browser: mine || null, server: theirs || null });
+      }
+    }
+    demo.sideBySide = rows;
+    const body = $('sideBySide');
+    if (!body) return;
+    body.textContent = '';
+    const show = (stream, key, format) => (stream && stream[key] != null ? format(stream[key]) : '–');
+    for (const row of rows) {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.textContent = row.kind + (row.direction === 'in' ? ', browser → server' : ', server → browser');
+      tr.appendChild(th);
+      for (const [key, , format] of FIELDS) {
+        const td = document.createElement('td');
+        td.textContent = show(row.browser, key, format) + ' · ' + show(row.server, key, format);
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
   }
 
   function renderStats(s) {

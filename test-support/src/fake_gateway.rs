@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use media_proto::v1::media_session_server::{MediaSession, MediaSessionServer};
 use media_proto::v1::session_event::Event;
 use media_proto::v1::{
-    AddIceCandidateRequest, AddIceCandidateResponse, EndReason, GatheringDone,
+    AddIceCandidateRequest, AddIceCandidateResponse, EndReason, FlowDirection, GatheringDone,
     GetIceServersRequest, GetIceServersResponse, GetSessionStatsRequest, GetSessionStatsResponse,
-    IceCandidate, SessionEnded, SessionEvent, StartRequest, StartResponse, StopRequest,
-    StopResponse, StreamCandidatesRequest,
+    IceCandidate, MediaKind, MediaStats, SessionEnded, SessionEvent, StartRequest, StartResponse,
+    StopRequest, StopResponse, StreamCandidatesRequest,
 };
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
@@ -420,7 +420,24 @@ impl MediaSession for Service {
         request: Request<GetSessionStatsRequest>,
     ) -> Result<Response<GetSessionStatsResponse>, Status> {
         let session = request.into_inner().session_id;
+        let live = lock(&self.shared.sessions).contains_key(&session);
         self.shared.record(Call::GetSessionStats { session });
-        Ok(Response::new(GetSessionStatsResponse::default()))
+        if !live {
+            return Err(Status::not_found("no such session"));
+        }
+        // A fixed view, so a caller can check every field made it through.
+        Ok(Response::new(GetSessionStatsResponse {
+            streams: vec![MediaStats {
+                kind: MediaKind::Video.into(),
+                direction: FlowDirection::In.into(),
+                packets: 1200,
+                bytes: 1_000_000,
+                packets_lost: 3,
+                jitter_seconds: 0.004,
+                round_trip_time_seconds: 0.012,
+                bitrate_bps: 480_000,
+                codec: "video/VP8".into(),
+            }],
+        }))
     }
 }

@@ -1,12 +1,18 @@
 // Drives Debian's headless Chromium through the demo page and prints ONE JSON line saying whether the page's
 // own video came back from the media server: remote <video> has a size and its time advances, inbound-rtp
-// framesDecoded grows with no packets lost, and a pixel of the remote video has the colour the page drew.
+// framesDecoded grows with no packets lost, a pixel of the remote video has the colour the page drew, and
+// (single) the page shows the media server's own stats beside the browser's.
 //
-//   node loopback.mjs --url https://127.0.0.1:8443/ [--screenshot out.png] [--mode single|two-tabs]
-//                     [--timeout-ms 30000] [--camera] [--chromium /usr/bin/chromium]
+//   node loopback.mjs --url https://127.0.0.1:8443/ [--screenshot out.png] [--mode single|two-tabs|resume]
+//                     [--timeout-ms 30000] [--camera] [--chromium /usr/bin/chromium] [--proxy-port P]
+//
+// `resume`: the page is loaded through a TCP proxy this driver runs on 127.0.0.1:P (the bridge must allow
+// that origin); while the video plays every proxied connection is reset, as a network cut would, and the
+// page must reconnect, resume the same call and keep playing.
 //
 // Exit status 0 when every check passed, 1 when one failed, 2 on bad usage.
 import { chromium } from 'playwright-core';
+import { createServer, connect as tcpConnect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,10 +38,12 @@ function parseArgs(argv) {
     else if (flag === '--chromium') args.chromium = value();
     else if (flag === '--camera') args.camera = true;
     else if (flag === '--colors') COLOURS = value().split(',');
+    else if (flag === '--proxy-port') args.proxyPort = Number(value());
     else usage(`unknown flag ${flag}`);
   }
   if (!args.url) usage('--url is required');
-  if (!['single', 'two-tabs'].includes(args.mode)) usage('--mode must be single or two-tabs');
+  if (!['single', 'two-tabs', 'resume'].includes(args.mode)) usage('--mode must be single, two-tabs or resume');
+  if (args.mode === 'resume' && !(args.proxyPort > 0)) usage('--mode resume needs --proxy-port');
   if (!(args.timeoutMs > 0)) usage('--timeout-ms must be a positive number');
   return args;
 }
@@ -146,15 +154,115 @@ async function stopTab(page) {
   return snapshot(page);
 }
 
+// The page's side-by-side table: it must come to show the media server's view of both directions of the
+// video, agreeing with the browser's own counts (the media server refreshes its figures about once a second, so
+// the two sides agree only roughly; early samples may differ more, so the check waits for agreement).
+async function sideBySide(page) {
+  const judge = (rows) => {
+    const failures = [];
+    for (const direction of ['in', 'out']) {
+      const row = (rows || []).find((r) => r.kind === 'video' && r.direction === direction);
+      if (!row || !row.server || !row.browser) { failures.push(`no media server stats beside the browser's for video ${direction}`); continue; }
+      const { browser, server } = row;
+      if (!(server.packets > 0)) failures.push(`video ${direction}: the media server counts no packets`);
+      if (browser.codec.toLowerCase() !== server.codec.toLowerCase()) failures.push(`video ${direction}: browser codec ${browser.codec}, media server ${server.codec}`);
+      const ratio = server.packets / Math.max(1, browser.packets);
+      if (!(ratio > 0.5 && ratio < 2)) failures.push(`video ${direction}: media server counts ${server.packets} packets, the browser ${browser.packets}`);
+    }
+    return failures;
+  };
+  const deadline = Date.now() + 10000;
+  let rows = null;
+  let failures = ['not checked'];
+  while (Date.now() < deadline) {
+    rows = await page.evaluate(() => window.__demo.sideBySide);
+    failures = judge(rows);
+    if (failures.length === 0) break;
+    await sleep(250);
+  }
+  return { rows, failures };
+}
+
 async function runSingle(context, args, log) {
   const colour = COLOURS[0];
   const { page, firstFrameMs } = await startTab(context, args, colour, log);
   const check = await checkPlaying(page, colour, args.camera);
+  const stats = await sideBySide(page);
   if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
   const stopped = await stopTab(page);
-  const failures = [...check.failures];
+  const failures = [...check.failures, ...stats.failures];
   if (stopped.lastError !== check.after.lastError) failures.push(`error after stop: ${stopped.lastError}`);
-  return { firstFrameMs, ...check, failures, stoppedState: stopped.state };
+  return { firstFrameMs, ...check, sideBySide: stats.rows, failures, stoppedState: stopped.state };
+}
+
+// A TCP proxy on 127.0.0.1:`port` to `upstream`, whose `cut()` resets every connection open through it.
+function startProxy(port, upstream) {
+  const open = new Set();
+  const server = createServer((client) => {
+    const server = tcpConnect(upstream.port, upstream.hostname);
+    const pair = { client, server };
+    open.add(pair);
+    const close = () => { open.delete(pair); client.destroy(); server.destroy(); };
+    client.on('error', close).on('close', close);
+    server.on('error', close).on('close', close);
+    client.pipe(server);
+    server.pipe(client);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve({
+      cut() {
+        const n = open.size;
+        for (const { client, server } of open) { client.resetAndDestroy(); server.resetAndDestroy(); }
+        open.clear();
+        return n;
+      },
+      close() { server.close(); for (const { client, server } of open) { client.destroy(); server.destroy(); } },
+    }));
+  });
+}
+
+// The video plays; every connection to the bridge is reset; the page must reconnect, resume the same call and
+// go on playing, without ever leaving the playing state.
+async function runResume(context, args, log) {
+  const colour = COLOURS[0];
+  const upstream = new URL(args.url);
+  const proxy = await startProxy(args.proxyPort, upstream);
+  try {
+    const proxied = new URL(args.url);
+    proxied.port = String(args.proxyPort);
+    const { page, firstFrameMs } = await startTab(context, { ...args, url: proxied.toString() }, colour, log);
+    const before = await checkPlaying(page, colour, args.camera);
+    const cutAt = Date.now();
+    const connectionsCut = proxy.cut();
+    // Watch the page while it reconnects: it must never stop the call.
+    let left = null;
+    await page.waitForFunction(() => window.__demo.reconnecting || window.__demo.resumes > 0, null, { timeout: 5000, polling: 10 });
+    while (true) {
+      const s = await page.evaluate(() => ({ resumes: window.__demo.resumes, state: window.__demo.state, lastError: window.__demo.lastError, wsOpen: window.__demo.wsOpen }));
+      if (s.state !== 'I_CAN_STOP' || s.lastError) { left = s; break; }
+      if (s.resumes > 0 && s.wsOpen) break;
+      if (Date.now() - cutAt > args.timeoutMs) { left = { ...s, timedOut: true }; break; }
+      await sleep(20);
+    }
+    const resumeMs = Date.now() - cutAt;
+    const after = await checkPlaying(page, colour, args.camera);
+    const stats = await sideBySide(page);
+    if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
+    const stopped = await stopTab(page);
+    const failures = [
+      ...before.failures.map((f) => `before the cut: ${f}`),
+      ...after.failures.map((f) => `after the resume: ${f}`),
+      ...stats.failures,
+    ];
+    if (connectionsCut === 0) failures.push('the proxy had no connection to cut');
+    if (left) failures.push(`the page left the call while reconnecting: ${JSON.stringify(left)}`);
+    if (!(after.after.framesDecoded > before.after.framesDecoded)) failures.push('no frames were decoded across the cut');
+    if (stopped.lastError !== after.after.lastError) failures.push(`error after stop: ${stopped.lastError}`);
+    return { firstFrameMs, connectionsCut, resumeMs, resumes: await page.evaluate(() => window.__demo.resumes), before: before.after, after: after.after, sideBySide: stats.rows, failures };
+  } finally {
+    proxy.close();
+  }
 }
 
 // Two tabs of one browser (one cookie jar): each must get its own loopback, and closing one must leave the
@@ -199,7 +307,7 @@ async function main() {
       ignoreHTTPSErrors: true,
       viewport: { width: 1280, height: 900 },
     });
-    const run = args.mode === 'two-tabs' ? runTwoTabs : runSingle;
+    const run = { single: runSingle, 'two-tabs': runTwoTabs, resume: runResume }[args.mode];
     result = await run(context, args, log);
   } catch (e) {
     result = { failures: [`driver error: ${e.message.split('\n')[0]}`] };

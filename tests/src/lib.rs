@@ -161,13 +161,22 @@ impl Stack {
 
     /// Starts an HTTPS web bridge (default config) in front of `gateway`.
     pub async fn start_on(gateway: Gateway) -> anyhow::Result<Self> {
+        Self::start_with_bridge(gateway, |_| {}).await
+    }
+
+    /// Starts an HTTPS web bridge in front of `gateway`, after letting `tweak` adjust its config.
+    pub async fn start_with_bridge(
+        gateway: Gateway,
+        tweak: impl FnOnce(&mut web_bridge::Config),
+    ) -> anyhow::Result<Self> {
         let shutdown = CancellationToken::new();
         let web = TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("https://127.0.0.1:{}/", web.local_addr()?.port());
-        let config = web_bridge::Config {
+        let mut config = web_bridge::Config {
             gateway: gateway.grpc_uri.clone(),
             ..Default::default()
         };
+        tweak(&mut config);
         let bridge_counters = config.counters.clone();
         let bridge = tokio::spawn(web_bridge::run(web, config, shutdown.clone()));
         Ok(Self {
@@ -271,12 +280,23 @@ pub async fn open_and_start(addr: std::net::SocketAddr, offer: &str) -> anyhow::
 /// Runs the browser driver in `mode` (`single` or `two-tabs`) against `url`, saving a screenshot as
 /// `target/tmp/<screenshot>`; returns the driver's JSON result (whatever its `ok` says).
 pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Result<Value> {
+    run_driver_with(url, mode, screenshot, &[]).await
+}
+
+/// [`run_driver`] with more of the driver's flags (e.g. `--proxy-port` for `resume`).
+pub async fn run_driver_with(
+    url: &str,
+    mode: &str,
+    screenshot: &str,
+    extra: &[&str],
+) -> anyhow::Result<Value> {
     let screenshot = artifact(screenshot)?;
     let mut args: Vec<std::ffi::OsString> = ["--url", url, "--mode", mode, "--screenshot"]
         .into_iter()
         .map(Into::into)
         .collect();
     args.push(screenshot.clone().into());
+    args.extend(extra.iter().map(Into::into));
     let result = run_browser_script("loopback.mjs", &args).await?;
     println!("screenshot: {}", screenshot.display());
     Ok(result)

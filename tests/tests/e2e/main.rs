@@ -8,6 +8,7 @@
 mod bridge_abrupt_close_during_start_leaks_no_pipeline;
 mod bridge_drain_releases_pipelines;
 mod browser_loopback_plays_back;
+mod browser_resumes_after_socket_cut;
 mod browser_tabs_share_one_port;
 mod browser_two_tabs_are_independent;
 mod browser_whip_client_gets_its_echo;

@@ -5,8 +5,8 @@
 
 use media_proto::v1::session_event::Event;
 use media_proto::v1::{
-    EndReason, FlowDirection, IceCandidate, IceState, MediaKind, SessionEvent, StartRequest,
-    connection_changed,
+    EndReason, FlowDirection, IceCandidate, IceState, MediaKind, MediaStats, SessionEvent,
+    StartRequest, connection_changed,
 };
 use serde_json::json;
 
@@ -78,17 +78,8 @@ pub(crate) fn forward(event: SessionEvent) -> Forward {
         })),
         Event::MediaFlow(f) => subscribed(json!({
             "type": "mediaFlow",
-            "direction": match f.direction() {
-                FlowDirection::In => "in",
-                FlowDirection::Out => "out",
-                FlowDirection::Unspecified => "unspecified",
-            },
-            "kind": match f.kind() {
-                MediaKind::Audio => "audio",
-                MediaKind::Video => "video",
-                MediaKind::Data => "data",
-                MediaKind::Unspecified => "unspecified",
-            },
+            "direction": direction(f.direction()),
+            "kind": kind(f.kind()),
             "flowing": f.flowing,
         })),
         Event::Connection(c) => subscribed(json!({
@@ -109,6 +100,45 @@ pub(crate) fn forward(event: SessionEvent) -> Forward {
                 format!("the media session ended: {}", end_reason(e.reason())),
             ))
         }
+    }
+}
+
+/// The media server's streams as the page's `stats` message carries them, in the units the browser's own
+/// `getStats()` uses where they meet (milliseconds, kbit/s), so the page can show them side by side.
+pub(crate) fn stats(streams: Vec<MediaStats>) -> ServerMessage {
+    let streams = streams
+        .into_iter()
+        .map(|s| {
+            json!({
+                "kind": kind(s.kind()),
+                "direction": direction(s.direction()),
+                "packets": s.packets,
+                "bytes": s.bytes,
+                "packetsLost": s.packets_lost,
+                "jitterMs": s.jitter_seconds * 1000.0,
+                "rttMs": s.round_trip_time_seconds * 1000.0,
+                "bitrateKbps": s.bitrate_bps as f64 / 1000.0,
+                "codec": s.codec,
+            })
+        })
+        .collect();
+    ServerMessage::Stats(Ok(serde_json::Value::Array(streams)))
+}
+
+fn direction(direction: FlowDirection) -> &'static str {
+    match direction {
+        FlowDirection::In => "in",
+        FlowDirection::Out => "out",
+        FlowDirection::Unspecified => "unspecified",
+    }
+}
+
+fn kind(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Audio => "audio",
+        MediaKind::Video => "video",
+        MediaKind::Data => "data",
+        MediaKind::Unspecified => "unspecified",
     }
 }
 

@@ -30,6 +30,8 @@ pub enum ClientMessage {
     Stop,
     /// Our own page's opt-in to the extra `sessionEvent` messages, which the tutorial's page would treat as errors.
     SubscribeEvents,
+    /// `{"id":"getStats"}`: our own page asking for the media server's view of its call.
+    GetStats,
     /// `{"id":"resume","token":…}`: our own page, back on a new socket, continuing the call its last
     /// `startResponse` (or `resumeResponse`) gave it a token for.
     Resume {
@@ -47,6 +49,7 @@ impl ClientMessage {
             Self::Stop => "stop",
             Self::SubscribeEvents => "subscribeEvents",
             Self::Resume { .. } => "resume",
+            Self::GetStats => "getStats",
         }
     }
 }
@@ -109,6 +112,9 @@ pub enum ServerMessage {
     Error(ErrorKind, String),
     /// Only for sockets that sent `subscribeEvents`: `{"id":"sessionEvent","event":{"type":…,…}}`.
     SessionEvent(Value),
+    /// `{"id":"stats","streams":[…]}`: the answer to `getStats`, one entry per RTP stream; or
+    /// `{"id":"stats","error":…}` when the media server could not say (not an `error`: the call goes on).
+    Stats(Result<Value, String>),
 }
 
 /// What a page needs to resume its call on another socket.
@@ -152,6 +158,8 @@ impl ServerMessage {
             }),
             Self::Error(_, message) => json!({"id": "error", "message": message}),
             Self::SessionEvent(event) => json!({"id": "sessionEvent", "event": event}),
+            Self::Stats(Ok(streams)) => json!({"id": "stats", "streams": streams}),
+            Self::Stats(Err(why)) => json!({"id": "stats", "error": why}),
         };
         value.to_string()
     }
@@ -183,6 +191,7 @@ pub fn parse(text: &str) -> Result<ClientMessage, String> {
         "onIceCandidate" => parse_candidate(&object).map(ClientMessage::OnIceCandidate),
         "stop" => Ok(ClientMessage::Stop),
         "subscribeEvents" => Ok(ClientMessage::SubscribeEvents),
+        "getStats" => Ok(ClientMessage::GetStats),
         "resume" => match object.get("token") {
             // Tokens are 64 hex digits; anything much longer is not one and is not echoed or looked up.
             Some(Value::String(token)) if !token.is_empty() && token.len() <= 128 => {

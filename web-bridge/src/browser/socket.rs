@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use crate::app::App;
 use crate::browser::call::{self, Call, StartOutcome, Started};
+use crate::browser::convert;
 use crate::browser::link::{self, Gone, Link};
 use crate::browser::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage, Ticket};
 use crate::browser::rate::TokenBucket;
@@ -278,6 +279,21 @@ async fn handle(
             None
         }
         ClientMessage::Resume { token } => resume(&token, state, app, *subscribed).await,
+        ClientMessage::GetStats => Some(match state {
+            State::Active { call, .. } => {
+                match app.gateway.session_stats(call.session_id()).await {
+                    Ok(stats) => convert::stats(stats.streams),
+                    Err(e) => ServerMessage::Stats(Err(format!(
+                        "cannot read the media server's stats: {}",
+                        e.text
+                    ))),
+                }
+            }
+            _ => ServerMessage::Error(
+                ErrorKind::BadMessage,
+                "getStats without a call: send start first".to_owned(),
+            ),
+        }),
         ClientMessage::Start { sdp_offer } => {
             // A second start replaces the first call rather than leaking it.
             if let State::Active { call, .. } = std::mem::replace(state, State::Idle) {

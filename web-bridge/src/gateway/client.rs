@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use media_proto::v1::media_session_client::MediaSessionClient;
 use media_proto::v1::{
-    AddIceCandidateRequest, GetIceServersRequest, GetIceServersResponse, IceCandidate,
-    SessionEvent, StartRequest, StartResponse, StopRequest, StreamCandidatesRequest,
+    AddIceCandidateRequest, GetIceServersRequest, GetIceServersResponse, GetSessionStatsRequest,
+    GetSessionStatsResponse, IceCandidate, SessionEvent, StartRequest, StartResponse, StopRequest,
+    StreamCandidatesRequest,
 };
 use tonic::{Code, Request, Status, Streaming};
 use tonic_health::pb::HealthCheckRequest;
@@ -128,6 +129,19 @@ impl Gateway {
         request.set_timeout(self.call_timeout);
         let result = self.client.clone().get_ice_servers(request).await;
         self.outcome("GetIceServers", result.map(tonic::Response::into_inner))
+    }
+
+    /// The media server's own view of the session's RTP streams.
+    pub(crate) async fn session_stats(
+        &self,
+        session_id: &str,
+    ) -> Result<GetSessionStatsResponse, CallError> {
+        let mut request = Request::new(GetSessionStatsRequest {
+            session_id: session_id.to_owned(),
+        });
+        request.set_timeout(self.call_timeout);
+        let result = self.client.clone().get_session_stats(request).await;
+        self.outcome("GetSessionStats", result.map(tonic::Response::into_inner))
     }
 
     /// grpc.health.v1 Check for the MediaSession service: `Ok` only for SERVING, otherwise a short reason.

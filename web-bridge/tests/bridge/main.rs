@@ -44,6 +44,7 @@ mod slow_clients_are_cut_within_timeouts;
 mod socket_close_stops_session;
 mod start_without_offer_gets_error;
 mod static_dir_refuses_traversal;
+mod stats_show_the_media_servers_view;
 mod stop_message_stops_session;
 mod tls_self_signed_serves_page_and_socket;
 mod unknown_id_gets_error;
