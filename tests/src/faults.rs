@@ -162,11 +162,24 @@ async fn holding(server: &MediaServerProc, n: usize) -> anyhow::Result<usize> {
     got.with_context(|| format!("the media server never held {n} pipelines"))
 }
 
-/// `n` sessions held through web-bridge, then all closed at once: even ones with `stop`, odd ones vanishing.
+/// How long the bridge keeps a vanished browser's call for re-attach in these scenarios: short, so the
+/// parked calls' expiry is part of what must release everything within [`SETTLE_LIMIT`].
+const RESUME_GRACE: &str = "2";
+
+/// `n` sessions held through web-bridge, then all closed at once: even ones with `stop`, odd ones vanishing
+/// (their calls are parked for re-attach, then stopped when the grace is over).
 pub async fn mass_disconnect(n: usize) -> anyhow::Result<Outcome> {
     let server = MediaServerProc::start()?;
     let gateway = GatewayProc::start(&server.uri, "chaos-mass", &[])?;
-    let bridge = BridgeProc::start(&gateway.grpc, &[])?;
+    let bridge = BridgeProc::start(
+        &gateway.grpc,
+        &[
+            "--resume-grace-secs",
+            RESUME_GRACE,
+            "--max-parked-calls",
+            &n.to_string(),
+        ],
+    )?;
     let sockets = browsers(bridge.addr, n).await?;
     let held = holding(&server, n).await?;
     let since = Instant::now();
@@ -178,7 +191,7 @@ pub async fn mass_disconnect(n: usize) -> anyhow::Result<Outcome> {
     )
     .await;
     outcome(
-        "mass disconnect (half stop, half vanish)",
+        "mass disconnect (half stop, half vanish; 2 s resume grace)",
         n,
         held,
         &server,
