@@ -22,6 +22,7 @@
 mod config;
 mod demux;
 mod driver;
+mod dtls;
 mod endpoint;
 mod error;
 mod event;
@@ -43,7 +44,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use str0m::crypto::dtls::DtlsCert;
-use str0m::crypto::{CryptoProvider, from_feature_flags};
+use str0m::crypto::CryptoProvider;
 use str0m::{Candidate, RtcConfig};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -96,7 +97,7 @@ impl Engine {
     /// sockets (a busy port fails here, not per endpoint). Otherwise no socket is opened until endpoints
     /// are created. The threads stop once the engine and all its endpoints are dropped.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
-        let crypto = from_feature_flags();
+        let crypto = dtls::provider();
         let cert = crypto
             .dtls_provider
             .generate_certificate()
