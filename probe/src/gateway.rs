@@ -1,13 +1,13 @@
 //! The gateway as a signaling backend: MediaSession over gRPC (Start, StreamCandidates,
-//! AddIceCandidate, Stop), each unary call under `rpc_timeout`.
+//! AddIceCandidate, GetSessionStats, Stop), each unary call under `rpc_timeout`.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use media_proto::v1::media_session_client::MediaSessionClient;
 use media_proto::v1::{
-    AddIceCandidateRequest, IceCandidate as ProtoCandidate, SessionEvent, StartRequest,
-    StopRequest, StreamCandidatesRequest,
+    AddIceCandidateRequest, GetSessionStatsRequest, IceCandidate as ProtoCandidate, SessionEvent,
+    StartRequest, StopRequest, StreamCandidatesRequest,
 };
 use tonic::Streaming;
 use tonic::transport::{Channel, Endpoint};
@@ -15,6 +15,7 @@ use tonic::transport::{Channel, Endpoint};
 use crate::error::ProbeError;
 use crate::events::{self, EventLog};
 use crate::peer::{IceCandidate, Peer};
+use crate::server_stats::ServerStream;
 use crate::signaling::{ServerEvents, Signaling};
 
 /// One MediaSession session on the gateway at `addr`.
@@ -95,6 +96,15 @@ impl Signaling for Gateway {
         let fut = self.client.add_ice_candidate(request);
         call(&self.addr, "AddIceCandidate", self.rpc_timeout, fut).await?;
         Ok(())
+    }
+
+    async fn stats(&mut self) -> Option<Result<Vec<ServerStream>, ProbeError>> {
+        let request = GetSessionStatsRequest {
+            session_id: self.session_id.clone(),
+        };
+        let fut = self.client.get_session_stats(request);
+        let reply = call(&self.addr, "GetSessionStats", self.rpc_timeout, fut).await;
+        Some(reply.map(|r| r.streams.iter().map(ServerStream::from_pb).collect()))
     }
 
     async fn close(&mut self) -> Result<bool, ProbeError> {

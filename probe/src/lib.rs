@@ -43,14 +43,17 @@
 //!
 //! [`run`] does what any backend would do over the public gRPC API: Start with the peer's offer, watch
 //! StreamCandidates (server candidates go to the peer), AddIceCandidate for the peer's candidates, run the
-//! echo check, Stop, and check the stream ends with `END_REASON_STOPPED`. It returns a [`ProbeReport`]
-//! whose `Display` is a short table and whose [`ProbeReport::passed`] is the verdict. The binary
-//! `media-probe` is a thin CLI around it.
+//! echo check, GetSessionStats, Stop, and check the stream ends with `END_REASON_STOPPED`. It returns a
+//! [`ProbeReport`] whose `Display` is a short table, whose [`ProbeReport::to_json`] is the same as JSON,
+//! and whose [`ProbeReport::passed`] is the verdict. The server's own view of the session
+//! ([`ProbeReport::server_stats`], one [`ServerStream`] per kind and direction) sits next to the probe's
+//! counts and is not part of the verdict. The binary `media-probe` is a thin CLI around it.
 //!
 //! [`run_janus`] runs the same check against Janus's echotest over the Janus HTTP API (create, attach
 //! `janus.plugin.echotest`, the offer in a message, the answer from the long poll, trickle, destroy), so
-//! one client measures both servers the same way. Both go through one flow, generic over the signaling
-//! backend (`signaling.rs`); the peer and its echo check are the same code.
+//! one client measures both servers the same way (Janus has no stats call: `server_stats` is `None`).
+//! Both go through one flow, generic over the signaling backend (`signaling.rs`); the peer and its echo
+//! check are the same code.
 #![forbid(unsafe_code)]
 
 mod check;
@@ -66,6 +69,8 @@ mod payload;
 mod peer;
 mod probe;
 mod report;
+mod report_json;
+mod server_stats;
 mod signaling;
 
 pub use echo_config::{EchoCheckConfig, MAX_PAYLOAD_BYTES};
@@ -75,3 +80,4 @@ pub use payload::MediaKind;
 pub use peer::{IceCandidate, Peer, PeerConfig};
 pub use probe::{ProbeConfig, run, run_janus};
 pub use report::{Backend, ProbeReport, StartFacts};
+pub use server_stats::ServerStream;

@@ -43,6 +43,9 @@ struct Args {
     /// Share of each kind's frames that must come back for a pass.
     #[arg(long, env = "MEDIA_PROBE_MIN_ECHO_RATIO", default_value_t = 0.9)]
     min_echo_ratio: f64,
+    /// Print the report as one JSON object instead of the table.
+    #[arg(long, env = "MEDIA_PROBE_JSON")]
+    json: bool,
 }
 
 #[tokio::main]
@@ -85,7 +88,11 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(report) => {
-            println!("{report}");
+            if args.json {
+                println!("{:#}", report.to_json());
+            } else {
+                println!("{report}");
+            }
             if report.passed() {
                 ExitCode::SUCCESS
             } else {

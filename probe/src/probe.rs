@@ -1,7 +1,8 @@
 //! The end-to-end check, done the way any backend would do it, once for every signaling backend: offer,
 //! answer, trickle, media, close, and what the server said meanwhile. [`run`] drives the gateway's
 //! public gRPC API (Start, StreamCandidates, AddIceCandidate, Stop, the stream's final SessionEnded),
-//! [`run_janus`] Janus's echotest over its HTTP API, both through [`drive`].
+//! [`run_janus`] Janus's echotest over its HTTP API, both through [`drive`]. At the end of the echo
+//! window, before the close, the gateway is asked for its own view of the session (GetSessionStats).
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
@@ -146,11 +147,21 @@ async fn drive<S: Signaling>(
     let main = async {
         let echo_started_after = started.elapsed();
         let echo = peer.echo_check(config.echo.clone()).await;
+        // The server's view while the session still exists. After the drain (1 s by default, the
+        // embedded media server's stats interval) its counters include every frame the probe sent.
+        // A failed call is reported, never a reason to skip Stop or to fail the echo verdict.
+        let server_stats = match &echo {
+            Ok(_) => signaling
+                .stats()
+                .await
+                .map(|r| r.map_err(|e| error_chain(&e))),
+            Err(_) => None,
+        };
         let closed = signaling.close().await;
         let _ = stopped_tx.send(());
-        (echo, echo_started_after, closed)
+        (echo, echo_started_after, server_stats, closed)
     };
-    let ((), (echo, echo_started_after, closed)) = tokio::join!(watcher, main);
+    let ((), (echo, echo_started_after, server_stats, closed)) = tokio::join!(watcher, main);
     let echo = echo.map_err(|source| ProbeError::Peer {
         addr: addr.clone(),
         source,
@@ -179,6 +190,7 @@ async fn drive<S: Signaling>(
         stream_error: log.stream_error,
         echo,
         echo_started_after,
+        server_stats,
         released,
     })
 }
@@ -207,6 +219,18 @@ async fn prepare<S: Signaling>(
         signaling.candidate(None).await?;
     }
     Ok((events, sent))
+}
+
+/// An error and its causes on one line, for the report.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
 }
 
 fn count_candidates(sdp: &str) -> usize {

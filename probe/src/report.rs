@@ -3,9 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use media_proto::v1::EndReason;
+use media_proto::v1::{EndReason, FlowDirection, MediaKind};
 
 use crate::echo_report::{EchoReport, KindCounts};
+use crate::server_stats::ServerStream;
 
 /// Which signaling API a probe ran against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +76,10 @@ pub struct ProbeReport {
     pub echo: EchoReport,
     /// From sending Start to the start of the echo check.
     pub echo_started_after: Duration,
+    /// The server's own view of the session's media (GetSessionStats), asked at the end of the echo
+    /// window, before Stop: its streams, or why the call failed (the error is reported, not part of the
+    /// verdict). `None` for a backend without such a call (Janus).
+    pub server_stats: Option<Result<Vec<ServerStream>, String>>,
     /// Stop's `released`: true when Stop ended the session.
     pub released: bool,
 }
@@ -150,6 +155,21 @@ impl ProbeReport {
         self.failures().is_empty()
     }
 
+    /// The probe's own count for the stream the server reported: frames it sent (`In`) or got back
+    /// intact (`Out`), one packet each. `None` for a kind the probe did not offer.
+    pub fn probe_count(&self, stream: &ServerStream) -> Option<u64> {
+        let counts = match stream.kind {
+            MediaKind::Audio if self.audio => &self.echo.audio,
+            MediaKind::Video if self.video => &self.echo.video,
+            _ => return None,
+        };
+        match stream.direction {
+            FlowDirection::In => Some(counts.sent),
+            FlowDirection::Out => Some(counts.echoed),
+            FlowDirection::Unspecified => None,
+        }
+    }
+
     /// From sending the offer (Start; Janus's message) to the first intact echo.
     pub fn first_echo_since_start(&self) -> Option<Duration> {
         self.echo
@@ -160,6 +180,30 @@ impl ProbeReport {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// One server stream's line: its counters, then the probe's count for the same stream.
+fn server_stream_line(report: &ProbeReport, s: &ServerStream) -> String {
+    let probe = match (report.probe_count(s), s.direction) {
+        (Some(n), FlowDirection::In) => format!(" (probe sent {n})"),
+        (Some(n), _) => format!(" (probe got back {n})"),
+        (None, _) => String::new(),
+    };
+    let or_dash = |d: Option<Duration>| d.map_or_else(|| "-".to_owned(), ms);
+    format!(
+        "packets {}{probe}, bytes {}, lost {}, jitter {}, RTT {}, {:.1} kbit/s, {}",
+        s.packets,
+        s.bytes,
+        s.packets_lost,
+        or_dash(s.jitter),
+        or_dash(s.round_trip_time),
+        s.bitrate_bps as f64 / 1000.0,
+        if s.codec.is_empty() {
+            "codec ?"
+        } else {
+            &s.codec
+        }
+    )
 }
 
 impl fmt::Display for ProbeReport {
@@ -226,6 +270,25 @@ impl fmt::Display for ProbeReport {
             None => writeln!(f, "  RTT                      no echo")?,
         }
         writeln!(f, "  keyframe requests        {}", e.keyframe_requests)?;
+        match &self.server_stats {
+            None => {}
+            Some(Err(error)) => writeln!(
+                f,
+                "  server stats             GetSessionStats failed (not part of the verdict): {error}"
+            )?,
+            Some(Ok(streams)) if streams.is_empty() => {
+                writeln!(f, "  server stats             none reported")?;
+            }
+            Some(Ok(streams)) => {
+                writeln!(
+                    f,
+                    "  server stats             GetSessionStats at the end of the echo window"
+                )?;
+                for s in streams {
+                    writeln!(f, "    {:<23}{}", s.label(), server_stream_line(self, s))?;
+                }
+            }
+        }
         match self.backend {
             Backend::Gateway => {
                 let ended = self

@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::error::ProbeError;
 use crate::events::EventLog;
 use crate::peer::{IceCandidate, Peer};
+use crate::server_stats::ServerStream;
 
 /// One session with a signaling server, from the offer to its close.
 pub(crate) trait Signaling {
@@ -30,6 +31,11 @@ pub(crate) trait Signaling {
 
     /// Sends one of the peer's candidates, or `None` for end-of-candidates.
     async fn candidate(&mut self, candidate: Option<&IceCandidate>) -> Result<(), ProbeError>;
+
+    /// The server's own view of the session's media, asked once media has flowed. `None` when the
+    /// backend has no such call (Janus): the report then leaves the server's view out rather than
+    /// inventing one.
+    async fn stats(&mut self) -> Option<Result<Vec<ServerStream>, ProbeError>>;
 
     /// Ends the session. `Ok(true)` when the server said it ended it (rather than finding it gone).
     async fn close(&mut self) -> Result<bool, ProbeError>;

@@ -16,6 +16,7 @@ use super::poll::{self, Polled};
 use super::watch::JanusEvents;
 use crate::error::ProbeError;
 use crate::peer::IceCandidate;
+use crate::server_stats::ServerStream;
 use crate::signaling::Signaling;
 
 /// Events waiting for the watcher; Janus sends a handful per session (webrtcup, media, hangup).
@@ -244,6 +245,12 @@ impl Signaling for Janus {
         self.post("trickle", &path, |t| messages::trickle(t, candidate))
             .await?;
         Ok(())
+    }
+
+    async fn stats(&mut self) -> Option<Result<Vec<ServerStream>, ProbeError>> {
+        // Janus gives per-handle counters only on its Admin API (handle_info), which this probe does
+        // not speak; the public HTTP API has nothing like GetSessionStats.
+        None
     }
 
     async fn close(&mut self) -> Result<bool, ProbeError> {

@@ -1,13 +1,14 @@
 //! `media_probe::run` over real gRPC on 127.0.0.1 against a stand-in gateway whose sessions are str0m
-//! echo answerers: it passes a healthy deployment with and without trickle, fails one that damages
-//! media, and names the address of a gateway it cannot reach.
+//! echo answerers: it passes a healthy deployment with and without trickle (asking for the session's
+//! stats before Stop), fails one that damages media, and names the address of a gateway it cannot
+//! reach.
 
 use std::time::Duration;
 
 use media_probe::{EchoCheckConfig, ProbeConfig, ProbeError};
 use media_proto::v1::EndReason;
 use test_support::echo_peer::Echo;
-use test_support::fake_gateway::{FakeGateway, Options};
+use test_support::fake_gateway::{Call, FakeGateway, Options};
 
 /// A fake gateway whose sessions are echo answerers treating media as `echo` says.
 async fn echoing_gateway(echo: Echo) -> anyhow::Result<FakeGateway> {
@@ -47,6 +48,17 @@ async fn trickle_probe_passes_a_healthy_gateway() -> anyhow::Result<()> {
     assert!(report.first_echo_since_start().is_some());
     let table = report.to_string();
     assert!(table.contains("verdict                  PASS"), "{table}");
+    // The fake gateway answers GetSessionStats with no streams; it is asked once, before Stop.
+    assert_eq!(report.server_stats, Some(Ok(Vec::new())), "{table}");
+    assert!(
+        table.contains("server stats             none reported"),
+        "{table}"
+    );
+    let calls = gateway.calls();
+    let at = |wanted: fn(&Call) -> bool| calls.iter().position(wanted);
+    let stats = at(|c| matches!(c, Call::GetSessionStats { .. }));
+    let stop = at(|c| matches!(c, Call::Stop { .. }));
+    assert!(stats.is_some() && stats < stop, "{calls:?}");
     Ok(())
 }
 

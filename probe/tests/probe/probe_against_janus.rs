@@ -216,6 +216,8 @@ async fn janus_echotest_echoes_the_probes_media() -> anyhow::Result<()> {
         println!("{report}");
         assert!(report.passed(), "{report}");
         assert_eq!(report.echo.mismatches, 0);
+        // Janus has no GetSessionStats: the server's view is absent, not made up.
+        assert_eq!(report.server_stats, None, "{report}");
         assert!(
             report.start.answer_candidates > 0,
             "Janus answers with its candidates"

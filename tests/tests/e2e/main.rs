@@ -18,6 +18,7 @@ mod eager_peer_reaches_dtls_at_once;
 mod faults;
 mod one_port_peers_are_isolated;
 mod probe_media_comes_back;
+mod probe_reports_server_stats;
 mod probe_without_trickle;
 mod whip_delete_releases_the_pipeline;
 mod whip_sendonly_publisher_is_received;
