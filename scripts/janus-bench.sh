@@ -116,7 +116,8 @@ fi
 echo "== building the release binaries"
 export CARGO_INCREMENTAL=0
 cargo build --release -p media-server -p media-gateway -p media-probe
-target=${CARGO_TARGET_DIR:-target}
+# Absolute: cargo runs the bench from the package folder, so a relative path would not resolve there.
+target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 cargo bench -p e2e-tests --bench janus -- \
   --netns "$NS" --client-ip "$HOST_IP" --server-ip "$NS_IP" \
   --janus-config "$work/conf" --bin-dir "$target/release" "$@"
