@@ -43,8 +43,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use str0m::crypto::dtls::DtlsCert;
 use str0m::crypto::CryptoProvider;
+use str0m::crypto::dtls::DtlsCert;
 use str0m::{Candidate, RtcConfig};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
