@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Parser;
 use service_kit::{Flags, LogFormat, secs};
-use web_bridge::{Config, GatewayToken, IceServer, Limits, TlsMode, WhipToken};
+use web_bridge::{Config, GatewayToken, IceServer, IceTransportPolicy, Limits, TlsMode, WhipToken};
 
 /// Serves the WebRTC loopback demo page and bridges its WebSocket to the media gateway.
 #[derive(Debug, Parser)]
@@ -109,6 +109,10 @@ struct Args {
     /// load the page can read. Off: only entries without credentials are served.
     #[arg(long, env = "WEB_BRIDGE_EXPOSE_TURN_CREDENTIALS")]
     expose_turn_credentials: bool,
+    /// The page's `iceTransportPolicy` (in `/config.json`): `relay` makes browsers send media only through
+    /// the TURN servers they are given; `all` is the browsers' default.
+    #[arg(long, env = "WEB_BRIDGE_ICE_TRANSPORT_POLICY", value_enum, default_value_t = IceTransportPolicy::All)]
+    ice_transport_policy: IceTransportPolicy,
     /// Seconds to finish open sockets (stop their sessions) after SIGTERM before exiting.
     #[arg(long, env = "WEB_BRIDGE_SHUTDOWN_GRACE_SECS", default_value_t = Limits::default().shutdown_grace.as_secs())]
     shutdown_grace_secs: u64,
@@ -164,6 +168,7 @@ impl Flags for Args {
                 .collect(),
             ice_servers: self.ice_server,
             expose_turn_credentials: self.expose_turn_credentials,
+            ice_transport_policy: self.ice_transport_policy,
             whip_token: self
                 .whip_token
                 .filter(|t| !t.trim().is_empty())
