@@ -3,7 +3,12 @@
 // framesDecoded grows with no packets lost, and a pixel of the remote video has the colour the page drew.
 //
 //   node loopback.mjs --url https://127.0.0.1:8443/ [--screenshot out.png] [--mode single|two-tabs]
-//                     [--timeout-ms 30000] [--camera] [--chromium /usr/bin/chromium]
+//                     [--timeout-ms 30000] [--camera] [--chromium /usr/bin/chromium] [--mdns]
+//
+// --mdns leaves Chromium's default on: host candidates carry random `.local` names instead of addresses.
+// Chromium shows raw host addresses to pages holding a camera or microphone permission, so with --mdns the
+// page is refused the microphone (as by a person who declines it) and sends its generated video alone.
+// The result's `ice` says which candidates the page gathered and which pair carried the media.
 //
 // Exit status 0 when every check passed, 1 when one failed, 2 on bad usage.
 import { chromium } from 'playwright-core';
@@ -18,7 +23,7 @@ const TOLERANCE = 20; // per channel: the round trip through VP8 and YUV shifts 
 const PLAY_CHECK_MS = 2000;
 
 function parseArgs(argv) {
-  const args = { mode: 'single', timeoutMs: 30000, camera: false, chromium: '/usr/bin/chromium' };
+  const args = { mode: 'single', timeoutMs: 30000, camera: false, chromium: '/usr/bin/chromium', mdns: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -31,6 +36,7 @@ function parseArgs(argv) {
     else if (flag === '--timeout-ms') args.timeoutMs = Number(value());
     else if (flag === '--chromium') args.chromium = value();
     else if (flag === '--camera') args.camera = true;
+    else if (flag === '--mdns') args.mdns = true;
     else if (flag === '--colors') COLOURS = value().split(',');
     else usage(`unknown flag ${flag}`);
   }
@@ -45,15 +51,61 @@ function usage(problem) {
   process.exit(2);
 }
 
-// The flags from the design notes: headless as root, a fake camera, WebRTC on loopback only.
-function chromiumArgs() {
+// The flags from the design notes: headless as root, a fake camera, WebRTC on loopback only (and with
+// --mdns, Chromium's own mDNS hiding of host addresses left on).
+function chromiumArgs(mdns) {
   return [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+    '--allow-loopback-in-peer-connection',
+    ...(mdns ? [] : [
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ]),
     '--ignore-certificate-errors', '--autoplay-policy=no-user-gesture-required',
   ];
+}
+
+// Runs before the page's script: remembers every RTCPeerConnection and the candidates it gathers, so the
+// driver can say which candidates the page had and which pair carried the media (the page is unchanged).
+function watchPeerConnections() {
+  const Original = window.RTCPeerConnection;
+  window.__driverPcs = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Original(...args);
+    const entry = { pc, candidates: [] };
+    pc.addEventListener('icecandidate', (e) => { if (e.candidate) entry.candidates.push(e.candidate.candidate); });
+    window.__driverPcs.push(entry);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+}
+
+// Runs before the page's script with --mdns: every camera or microphone request is declined.
+function declineCapture() {
+  navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('declined by the test', 'NotAllowedError'));
+}
+
+// The latest peer connection's policy, gathered candidates and selected pair (types and addresses).
+async function iceReport(page) {
+  return page.evaluate(async () => {
+    const entry = (window.__driverPcs || []).at(-1);
+    if (!entry) return null;
+    const stats = [...(await entry.pc.getStats()).values()];
+    const byId = new Map(stats.map((s) => [s.id, s]));
+    const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = transport ? byId.get(transport.selectedCandidatePairId)
+      : stats.find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+    const side = (id) => {
+      const c = id && byId.get(id);
+      return c ? { type: c.candidateType, address: c.address, port: c.port, protocol: c.protocol } : null;
+    };
+    return {
+      policy: entry.pc.getConfiguration().iceTransportPolicy,
+      gathered: entry.candidates,
+      selected: pair ? { local: side(pair.localCandidateId), remote: side(pair.remoteCandidateId) } : null,
+    };
+  });
 }
 
 function pageUrl(base, colour, camera) {
@@ -150,11 +202,12 @@ async function runSingle(context, args, log) {
   const colour = COLOURS[0];
   const { page, firstFrameMs } = await startTab(context, args, colour, log);
   const check = await checkPlaying(page, colour, args.camera);
+  const ice = await iceReport(page);
   if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
   const stopped = await stopTab(page);
   const failures = [...check.failures];
   if (stopped.lastError !== check.after.lastError) failures.push(`error after stop: ${stopped.lastError}`);
-  return { firstFrameMs, ...check, failures, stoppedState: stopped.state };
+  return { firstFrameMs, ...check, failures, stoppedState: stopped.state, ice };
 }
 
 // Two tabs of one browser (one cookie jar): each must get its own loopback, and closing one must leave the
@@ -194,11 +247,13 @@ async function main() {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: args.chromium,
       headless: true,
-      args: chromiumArgs(),
+      args: chromiumArgs(args.mdns),
       timeout: args.timeoutMs,
       ignoreHTTPSErrors: true,
       viewport: { width: 1280, height: 900 },
     });
+    await context.addInitScript(watchPeerConnections);
+    if (args.mdns) await context.addInitScript(declineCapture);
     const run = args.mode === 'two-tabs' ? runTwoTabs : runSingle;
     result = await run(context, args, log);
   } catch (e) {
