@@ -26,7 +26,12 @@ pub fn unavailable() -> Option<String> {
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
         return Some("needs root to create network namespaces".into());
     }
-    let probe = format!("nsprobe{}", std::process::id());
+    // Unique per call: tests of one process ask at the same time.
+    let probe = format!(
+        "nsprobe{}x{}",
+        std::process::id(),
+        NEXT_NET.fetch_add(1, Ordering::Relaxed)
+    );
     match Command::new("ip")
         .args(["netns", "add", &probe])
         .stderr(Stdio::piped())
@@ -96,11 +101,22 @@ impl Net {
         }
     }
 
-    /// A fresh /24 for one link.
+    /// A fresh /24 for one link: none this process handed out before, and none the test's namespace
+    /// already has an address or route in (another test process, or another user of this machine, may
+    /// have built namespaces of its own).
     pub fn subnet(&self) -> Subnet {
-        Subnet {
-            a: 150 + (std::process::id() % 100) as u8,
-            b: NEXT_SUBNET.fetch_add(1, Ordering::Relaxed),
+        let a = 150 + (std::process::id() % 100) as u8;
+        let taken = Command::new("sh")
+            .args(["-c", "ip -4 -o addr show; ip -4 route show"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        loop {
+            let b = NEXT_SUBNET.fetch_add(1, Ordering::Relaxed);
+            let subnet = Subnet { a, b };
+            if b == u8::MAX || !taken.contains(&format!("10.{a}.{b}.")) {
+                return subnet;
+            }
         }
     }
 
