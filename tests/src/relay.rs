@@ -65,16 +65,18 @@ impl RelayStack {
     /// media server on `S.1` and web-bridge on `S.1`, whose config `tweak` adjusts.
     pub async fn start(tweak: impl FnOnce(&mut web_bridge::Config)) -> anyhow::Result<RelayStack> {
         let mut net = Net::new();
-        let client_ns = net.namespace("cli")?;
-        let edge_ns = net.namespace("edge")?;
+        let client_ns = net.namespace("cli").context("the client namespace")?;
+        let edge_ns = net.namespace("edge").context("the edge namespace")?;
         let (c, s) = (net.subnet(), net.subnet());
         net.link(
             Side::Ns(&client_ns),
             c.host(2),
             Side::Ns(&edge_ns),
             c.host(1),
-        )?;
-        net.link(Side::Ns(&edge_ns), s.host(2), Side::Root, s.host(1))?;
+        )
+        .context("the client-edge link")?;
+        net.link(Side::Ns(&edge_ns), s.host(2), Side::Root, s.host(1))
+            .context("the edge-server link")?;
         let (server_ip, relay_ip, turn_ip) = (s.host(1), s.host(2), c.host(1));
 
         let secret = format!("relay-{}", std::process::id());
@@ -86,7 +88,8 @@ impl RelayStack {
                 port: TURN_PORT,
             },
             &secret,
-        )?;
+        )
+        .context("coturn in the edge namespace")?;
         let gateway = Gateway::start_with_media(
             media_gateway::Config {
                 candidate_networks: media_gateway::CandidateNetworks::LOCAL,
@@ -136,8 +139,11 @@ impl RelayStack {
                 &bridge_port.to_string(),
             ],
             "",
-        )?;
-        let ready = forwarder.stdout_line(Duration::from_secs(10))?;
+        )
+        .context("the forwarder in the edge namespace")?;
+        let ready = forwarder
+            .stdout_line(Duration::from_secs(10))
+            .context("the forwarder did not start")?;
         anyhow::ensure!(ready == "listening", "the forwarder said {ready:?}");
         Ok(RelayStack {
             stack,
