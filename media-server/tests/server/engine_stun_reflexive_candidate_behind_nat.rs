@@ -4,12 +4,14 @@
 //! the test makes with nftables `masquerade`, between this namespace (the media server's host) and
 //! another one running coturn, so the address coturn reports is the NAT's, not the socket's. A STUN
 //! server that never answers costs at most `stun_timeout`: gathering then ends with the host candidate.
+//! With the srflx candidate signalled, a peer reaching the host address still gets its echo.
 //! Skipped, saying why, where namespaces, nft or coturn are missing.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use crate::engine_support::{CHROMIUM_OFFER, candidate_addr, gathered};
+use crate::engine_support::{CHROMIUM_OFFER, candidate_addr, gathered, negotiate_probe};
+use media_probe::EchoCheckConfig;
 use media_server::engine::{Engine, EngineConfig};
 use test_support::coturn::{self, Coturn};
 use test_support::netns::{self, Net, Side};
@@ -99,6 +101,22 @@ async fn srflx_candidate_names_the_nats_address() -> anyhow::Result<()> {
             "one_port={one_port}: {candidate}"
         );
         println!("one_port={one_port}: host {host}, behind NAT {candidate}");
+
+        // The srflx candidate only adds to what is signalled: a peer that reaches the host address
+        // still gets its echo (str0m sends from the candidate's base, the host socket).
+        let (tx, mut rx) = engine.event_channel();
+        let endpoint = engine.create_endpoint(tx)?;
+        endpoint.connect(&endpoint).await?;
+        let peer = negotiate_probe(&endpoint, &mut rx).await?;
+        let report = peer
+            .echo_check(EchoCheckConfig {
+                duration: Duration::from_secs(1),
+                ..EchoCheckConfig::default()
+            })
+            .await?;
+        assert!(report.is_intact(0.9), "one_port={one_port}: {report:?}");
+        drop(peer);
+        endpoint.release().await;
     }
     drop(coturn);
     drop(net);
