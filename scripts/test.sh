@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing what the tests need on a fresh Debian machine first:
 # Chromium (browser tests), Janus (the probe's Janus test), grpcurl (reflection test), docker-compose
-# (compose file validation), coturn (TURN credential tests), and the browser driver's npm packages. Safe to
-# run again: installed things are skipped.
+# (compose file validation), coturn (TURN credential and relay tests), nftables (the NAT in front of the
+# media server in the STUN test), and the browser driver's npm packages. Safe to run again: installed
+# things are skipped. The relay and NAT tests build network namespaces, so they need root (they say
+# "skipped" and why without it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A one-off build gains nothing from incremental caches, which cost gigabytes even with one test binary per
@@ -15,6 +17,8 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
+command -v nft >/dev/null 2>&1 || missing+=(nftables)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 # Janus's echotest is the probe's second signaling backend (probe/tests/probe/probe_against_janus.rs).
 command -v janus >/dev/null 2>&1 || missing+=(janus)
 if [ ${#missing[@]} -gt 0 ]; then

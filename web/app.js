@@ -74,7 +74,9 @@
   let localStream = null;
   let canvasTimer = null;
   let statsTimer = null;
-  let iceServers = [];
+  // The RTCPeerConnection configuration from config.json (ICE servers, and iceTransportPolicy when the
+  // bridge sets one, e.g. `relay`), awaited by start so a quick click never misses it.
+  let rtcConfiguration = null;
   // Server candidates that arrive before the answer is applied wait here (kurento-utils did the same).
   let pendingRemote = [];
   let lastInbound = null;
@@ -362,7 +364,7 @@
       await connect();
       localStream = canvasSource ? await canvasStream() : await cameraStream();
       videoInput.srcObject = localStream;
-      pc = new RTCPeerConnection({ iceServers });
+      pc = new RTCPeerConnection(await rtcConfiguration);
       localStream.getTracks().forEach((t) => pc.addTrack(t, localStream));
       pc.onicecandidate = (e) => {
         // The final null candidate is not forwarded, like kurento-utils.
@@ -612,9 +614,15 @@
   if (canvasSource) $('sourceHint').textContent = 'Generated picture (' + canvasColor + ') and microphone';
 
   setState(I_CAN_START);
-  fetch('config.json')
+  rtcConfiguration = fetch('config.json')
     .then((r) => (r.ok ? r.json() : { iceServers: [] }))
-    .then((c) => { iceServers = Array.isArray(c.iceServers) ? c.iceServers : []; })
-    .catch(() => log('no ICE server configuration; using host candidates only', 'warn'));
+    .then((c) => ({
+      iceServers: Array.isArray(c.iceServers) ? c.iceServers : [],
+      ...(c.iceTransportPolicy === 'relay' ? { iceTransportPolicy: 'relay' } : {}),
+    }))
+    .catch(() => {
+      log('no ICE server configuration; using host candidates only', 'warn');
+      return { iceServers: [] };
+    });
   connect().then(() => log('connected to the signalling server')).catch((e) => showError(e.message));
 })();

@@ -6,6 +6,8 @@
 
 use crate::config::Secret;
 use base64::Engine as _;
+use kurento::{WebRtcEndpointOp, WebRtcProperty};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// What the gateway knows about ICE servers. `Default`: none (host candidates only).
@@ -126,6 +128,57 @@ impl IceServers {
     }
 }
 
+impl IceServers {
+    /// What the media server's WebRtcEndpoints are told, as KMS takes it (its `stunServerAddress`,
+    /// `stunServerPort` and `turnUrl` properties, set right after each endpoint is created): the first
+    /// STUN URL whose host is an IP address (KMS takes no names), and the first UDP TURN URL when the
+    /// credentials are static. Minted credentials stay with the callers: KMS's `turnUrl` is
+    /// `user:password@address:port`, and a TURN REST username (`<expiry>:<name>`) has a colon in it.
+    pub fn endpoint_settings(&self) -> Vec<WebRtcEndpointOp> {
+        let mut ops = Vec::new();
+        if let Some((ip, port)) = self.stun_urls.iter().find_map(|u| host_port(u, "stun:")) {
+            ops.push(WebRtcEndpointOp::SetProperty(
+                WebRtcProperty::StunServerAddress,
+                ip.to_string().into(),
+            ));
+            ops.push(WebRtcEndpointOp::SetProperty(
+                WebRtcProperty::StunServerPort,
+                port.into(),
+            ));
+        }
+        if let TurnAuth::Static { username, password } = &self.turn_auth
+            && !username.contains(':')
+            && let Some((ip, port)) = self
+                .turn_urls
+                .iter()
+                .filter(|u| !u.contains("transport=tcp"))
+                .find_map(|u| host_port(u, "turn:"))
+        {
+            let host = match ip {
+                IpAddr::V4(v4) => v4.to_string(),
+                IpAddr::V6(v6) => format!("[{v6}]"),
+            };
+            ops.push(WebRtcEndpointOp::SetProperty(
+                WebRtcProperty::TurnUrl,
+                format!("{username}:{}@{host}:{port}?transport=udp", password.0).into(),
+            ));
+        }
+        ops
+    }
+}
+
+/// The IP address and port (3478 when absent) of a `scheme` URL such as `stun:192.0.2.1:3478`; `None`
+/// for another scheme or a host name.
+fn host_port(url: &str, scheme: &str) -> Option<(IpAddr, u16)> {
+    let rest = url.strip_prefix(scheme)?;
+    let rest = rest.split('?').next()?;
+    if let Ok(addr) = rest.parse::<SocketAddr>() {
+        return Some((addr.ip(), addr.port()));
+    }
+    let host = rest.trim_start_matches('[').trim_end_matches(']');
+    host.parse::<IpAddr>().ok().map(|ip| (ip, 3478))
+}
+
 /// The one conversion to the public API.
 impl From<Minted> for media_proto::v1::GetIceServersResponse {
     fn from(m: Minted) -> Self {
@@ -166,6 +219,40 @@ mod tests {
             turn_auth: auth,
             credential_ttl: Duration::from_secs(3600),
         }
+    }
+
+    #[test]
+    fn endpoints_get_the_first_stun_address_and_static_turn_only() {
+        let mut s = servers(TurnAuth::SharedSecret(Secret("k".into())));
+        s.stun_urls = vec![
+            "stun:stun.example:3478".into(),
+            "stun:192.0.2.1:3479".into(),
+        ];
+        let ops = s.endpoint_settings();
+        assert_eq!(
+            ops,
+            vec![
+                WebRtcEndpointOp::SetProperty(
+                    WebRtcProperty::StunServerAddress,
+                    "192.0.2.1".into()
+                ),
+                WebRtcEndpointOp::SetProperty(WebRtcProperty::StunServerPort, 3479.into()),
+            ],
+            "a host name is skipped, minted TURN credentials are not for KMS"
+        );
+        s.turn_urls = vec!["turn:192.0.2.2?transport=udp".into()];
+        s.turn_auth = TurnAuth::Static {
+            username: "u".into(),
+            password: Secret("p".into()),
+        };
+        assert_eq!(
+            s.endpoint_settings().last(),
+            Some(&WebRtcEndpointOp::SetProperty(
+                WebRtcProperty::TurnUrl,
+                "u:p@192.0.2.2:3478?transport=udp".into()
+            ))
+        );
+        assert!(IceServers::default().endpoint_settings().is_empty());
     }
 
     #[test]

@@ -125,6 +125,7 @@ pub async fn spawn_with_metrics(
         connect_timeout: config.connect_timeout,
         ping_interval: config.ping_interval,
         auth_secret,
+        endpoint_settings: config.ice_servers.endpoint_settings(),
         ..kms::LinkConfig::default()
     };
     let links = Arc::new(Links::spawn(&kms_uris, &link_config, &backend));

@@ -40,6 +40,14 @@ struct Args {
     /// IPv6 address advertised in host candidates in place of the IPv6 interface's (KMS externalIPv6).
     #[arg(long, env = "MEDIA_SERVER_EXTERNAL_IPV6")]
     external_ipv6: Option<String>,
+    /// STUN server (`host:port`) each media socket asks for its server-reflexive address, added as a
+    /// `srflx` candidate (KMS stunServerAddress/stunServerPort). Resolved once at start-up.
+    #[arg(long, env = "MEDIA_SERVER_STUN_SERVER")]
+    stun_server: Option<String>,
+    /// Seconds one STUN query may take before endpoints go on with host candidates only.
+    #[arg(long, env = "MEDIA_SERVER_STUN_TIMEOUT_SECS", default_value_t = 2,
+        value_parser = clap::value_parser!(u64).range(1..=30))]
+    stun_timeout_secs: u64,
     /// Garbage-collector period in seconds: sessions whose connection closed are released 1-2 periods later.
     #[arg(long, env = "MEDIA_SERVER_GC_PERIOD_SECS", default_value_t = 240)]
     gc_period_secs: u64,
@@ -122,6 +130,22 @@ where
     }
 }
 
+/// `host:port` of the STUN server, resolved to an address of the interfaces' family (IPv4 first).
+fn resolve_stun(server: &str, interfaces: &[IpAddr]) -> anyhow::Result<SocketAddr> {
+    use std::net::ToSocketAddrs as _;
+    let addrs: Vec<SocketAddr> = server
+        .to_socket_addrs()
+        .with_context(|| format!("invalid --stun-server {server:?} (host:port)"))?
+        .collect();
+    let v4 = interfaces.iter().any(IpAddr::is_ipv4);
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4() == v4)
+        .or(addrs.first())
+        .copied()
+        .with_context(|| format!("--stun-server {server:?} resolves to no address"))
+}
+
 impl Flags for Args {
     type Config = Config;
 
@@ -177,6 +201,11 @@ impl Flags for Args {
         }
         config.engine.external_ipv4 = optional::<Ipv4Addr>(self.external_ipv4, "--external-ipv4")?;
         config.engine.external_ipv6 = optional::<Ipv6Addr>(self.external_ipv6, "--external-ipv6")?;
+        config.engine.stun_server = match self.stun_server.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(server) => Some(resolve_stun(server, &config.engine.interfaces)?),
+        };
+        config.engine.stun_timeout = secs(self.stun_timeout_secs);
         // A wildcard interface is only reachable through the address announced in its place.
         for ip in &config.engine.interfaces {
             let announced = match ip {

@@ -38,19 +38,55 @@ fn free_port(ip: IpAddr) -> anyhow::Result<u16> {
     Ok(UdpSocket::bind((ip, 0))?.local_addr()?.port())
 }
 
+/// Where a coturn runs: its namespace (`None`: the test's own), the address it listens on and the one it
+/// relays from, and its port (0: a free one on `listen`, only possible in the test's own namespace).
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// A namespace made by `netns::Net` to run it in (`ip netns exec`), or `None`.
+    pub netns: Option<String>,
+    /// The listening address (UDP and TCP), where clients and STUN requests reach it.
+    pub listen: IpAddr,
+    /// The address its relayed allocations use towards peers.
+    pub relay: IpAddr,
+    /// The listening port; 0 picks a free one (not inside another namespace).
+    pub port: u16,
+}
+
 impl Coturn {
     /// Starts coturn on `ip` with the REST API shared `secret`, relaying on `ip` too (loopback peers
     /// allowed, since the tests' peers are local), and waits until it listens.
     pub fn start(ip: IpAddr, secret: &str) -> anyhow::Result<Coturn> {
+        Coturn::start_with(
+            &Setup {
+                netns: None,
+                listen: ip,
+                relay: ip,
+                port: 0,
+            },
+            secret,
+        )
+    }
+
+    /// Starts coturn as `setup` says with the REST API shared `secret`, and waits until it listens.
+    pub fn start_with(setup: &Setup, secret: &str) -> anyhow::Result<Coturn> {
         if let Some(why) = missing() {
             anyhow::bail!(why);
         }
-        let port = free_port(ip)?;
-        let args = [
+        let ip = setup.listen;
+        let port = match setup.port {
+            0 => free_port(ip)?,
+            port => port,
+        };
+        let mut args = Vec::new();
+        if let Some(ns) = &setup.netns {
+            args.extend(["netns".to_owned(), "exec".to_owned(), ns.clone()]);
+            args.push("turnserver".to_owned());
+        }
+        args.extend([
             "-n".to_owned(),
             format!("--listening-ip={ip}"),
             format!("--listening-port={port}"),
-            format!("--relay-ip={ip}"),
+            format!("--relay-ip={}", setup.relay),
             "--use-auth-secret".to_owned(),
             format!("--static-auth-secret={secret}"),
             "--realm=kurento-hello.test".to_owned(),
@@ -60,9 +96,14 @@ impl Coturn {
             "--allow-loopback-peers".to_owned(),
             "--log-file=stdout".to_owned(),
             "--simple-log".to_owned(),
-        ];
+        ]);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let process = Binary::start("turnserver", &args, "")?;
+        let program = if setup.netns.is_some() {
+            "ip"
+        } else {
+            "turnserver"
+        };
+        let process = Binary::start(program, &args, "")?;
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             let line = process.stdout_line(Duration::from_secs(10))?;

@@ -9,7 +9,7 @@
 //! | feature  | modules                                         |
 //! |----------|-------------------------------------------------|
 //! | `mutate` | [`mutate`]                                      |
-//! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`], [`proxy`], [`coturn`], [`elsewhere`] |
+//! | `net`    | [`wait`], [`ws`], [`http`], [`kurento_peer`], [`process`], [`proxy`], [`coturn`], [`elsewhere`], [`netns`] |
 //! | `webrtc` | [`echo_peer`], [`publisher`] (and `net`)        |
 //! | `grpc`   | [`fake_gateway`] (and `webrtc`)                 |
 //!
@@ -35,6 +35,8 @@ pub mod http;
 pub mod kurento_peer;
 #[cfg(feature = "mutate")]
 pub mod mutate;
+#[cfg(feature = "net")]
+pub mod netns;
 #[cfg(feature = "net")]
 pub mod process;
 #[cfg(feature = "net")]

@@ -4,11 +4,19 @@
 // (single) the page shows the media server's own stats beside the browser's.
 //
 //   node loopback.mjs --url https://127.0.0.1:8443/ [--screenshot out.png] [--mode single|two-tabs|resume]
-//                     [--timeout-ms 30000] [--camera] [--chromium /usr/bin/chromium] [--proxy-port P]
+//                     [--timeout-ms 30000] [--camera] [--chromium /usr/bin/chromium] [--mdns] [--proxy-port P]
 //
 // `resume`: the page is loaded through a TCP proxy this driver runs on 127.0.0.1:P (the bridge must allow
 // that origin); while the video plays every proxied connection is reset, as a network cut would, and the
 // page must reconnect, resume the same call and keep playing.
+//
+//   node loopback.mjs --url https://127.0.0.1:8443/ [--screenshot out.png] [--mode single|two-tabs]
+//                     [--timeout-ms 30000] [--camera] [--chromium /usr/bin/chromium] [--mdns]
+//
+// --mdns leaves Chromium's default on: host candidates carry random `.local` names instead of addresses.
+// Chromium shows raw host addresses to pages holding a camera or microphone permission, so with --mdns the
+// page is refused the microphone (as by a person who declines it) and sends its generated video alone.
+// The result's `ice` says which candidates the page gathered and which pair carried the media.
 //
 // Exit status 0 when every check passed, 1 when one failed, 2 on bad usage.
 import { chromium } from 'playwright-core';
@@ -24,7 +32,7 @@ const TOLERANCE = 20; // per channel: the round trip through VP8 and YUV shifts 
 const PLAY_CHECK_MS = 2000;
 
 function parseArgs(argv) {
-  const args = { mode: 'single', timeoutMs: 30000, camera: false, chromium: '/usr/bin/chromium' };
+  const args = { mode: 'single', timeoutMs: 30000, camera: false, chromium: '/usr/bin/chromium', mdns: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -37,6 +45,7 @@ function parseArgs(argv) {
     else if (flag === '--timeout-ms') args.timeoutMs = Number(value());
     else if (flag === '--chromium') args.chromium = value();
     else if (flag === '--camera') args.camera = true;
+    else if (flag === '--mdns') args.mdns = true;
     else if (flag === '--colors') COLOURS = value().split(',');
     else if (flag === '--proxy-port') args.proxyPort = Number(value());
     else usage(`unknown flag ${flag}`);
@@ -53,15 +62,61 @@ function usage(problem) {
   process.exit(2);
 }
 
-// The flags from the design notes: headless as root, a fake camera, WebRTC on loopback only.
-function chromiumArgs() {
+// The flags from the design notes: headless as root, a fake camera, WebRTC on loopback only (and with
+// --mdns, Chromium's own mDNS hiding of host addresses left on).
+function chromiumArgs(mdns) {
   return [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+    '--allow-loopback-in-peer-connection',
+    ...(mdns ? [] : [
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ]),
     '--ignore-certificate-errors', '--autoplay-policy=no-user-gesture-required',
   ];
+}
+
+// Runs before the page's script: remembers every RTCPeerConnection and the candidates it gathers, so the
+// driver can say which candidates the page had and which pair carried the media (the page is unchanged).
+function watchPeerConnections() {
+  const Original = window.RTCPeerConnection;
+  window.__driverPcs = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Original(...args);
+    const entry = { pc, candidates: [] };
+    pc.addEventListener('icecandidate', (e) => { if (e.candidate) entry.candidates.push(e.candidate.candidate); });
+    window.__driverPcs.push(entry);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+}
+
+// Runs before the page's script with --mdns: every camera or microphone request is declined.
+function declineCapture() {
+  navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('declined by the test', 'NotAllowedError'));
+}
+
+// The latest peer connection's policy, gathered candidates and selected pair (types and addresses).
+async function iceReport(page) {
+  return page.evaluate(async () => {
+    const entry = (window.__driverPcs || []).at(-1);
+    if (!entry) return null;
+    const stats = [...(await entry.pc.getStats()).values()];
+    const byId = new Map(stats.map((s) => [s.id, s]));
+    const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = transport ? byId.get(transport.selectedCandidatePairId)
+      : stats.find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+    const side = (id) => {
+      const c = id && byId.get(id);
+      return c ? { type: c.candidateType, address: c.address, port: c.port, protocol: c.protocol } : null;
+    };
+    return {
+      policy: entry.pc.getConfiguration().iceTransportPolicy,
+      gathered: entry.candidates,
+      selected: pair ? { local: side(pair.localCandidateId), remote: side(pair.remoteCandidateId) } : null,
+    };
+  });
 }
 
 function pageUrl(base, colour, camera) {
@@ -188,11 +243,12 @@ async function runSingle(context, args, log) {
   const { page, firstFrameMs } = await startTab(context, args, colour, log);
   const check = await checkPlaying(page, colour, args.camera);
   const stats = await sideBySide(page);
+  const ice = await iceReport(page);
   if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
   const stopped = await stopTab(page);
   const failures = [...check.failures, ...stats.failures];
   if (stopped.lastError !== check.after.lastError) failures.push(`error after stop: ${stopped.lastError}`);
-  return { firstFrameMs, ...check, sideBySide: stats.rows, failures, stoppedState: stopped.state };
+  return { firstFrameMs, ...check, sideBySide: stats.rows, failures, stoppedState: stopped.state, ice };
 }
 
 // A TCP proxy on 127.0.0.1:`port` to `upstream`, whose `cut()` resets every connection open through it.
@@ -302,11 +358,13 @@ async function main() {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: args.chromium,
       headless: true,
-      args: chromiumArgs(),
+      args: chromiumArgs(args.mdns),
       timeout: args.timeoutMs,
       ignoreHTTPSErrors: true,
       viewport: { width: 1280, height: 900 },
     });
+    await context.addInitScript(watchPeerConnections);
+    if (args.mdns) await context.addInitScript(declineCapture);
     const run = { single: runSingle, 'two-tabs': runTwoTabs, resume: runResume }[args.mode];
     result = await run(context, args, log);
   } catch (e) {

@@ -6,6 +6,7 @@
 
 pub mod faults;
 pub mod procs;
+pub mod relay;
 pub mod window;
 
 use anyhow::{Context as _, bail};
@@ -161,17 +162,19 @@ impl Stack {
 
     /// Starts an HTTPS web bridge (default config) in front of `gateway`.
     pub async fn start_on(gateway: Gateway) -> anyhow::Result<Self> {
-        Self::start_with_bridge(gateway, |_| {}).await
+        Self::start_bridge(gateway, std::net::Ipv4Addr::LOCALHOST.into(), |_| {}).await
     }
 
-    /// Starts an HTTPS web bridge in front of `gateway`, after letting `tweak` adjust its config.
-    pub async fn start_with_bridge(
+    /// Starts an HTTPS web bridge listening on `ip` (port 0) in front of `gateway`, after `tweak`
+    /// adjusted its config.
+    pub async fn start_bridge(
         gateway: Gateway,
+        ip: std::net::IpAddr,
         tweak: impl FnOnce(&mut web_bridge::Config),
     ) -> anyhow::Result<Self> {
         let shutdown = CancellationToken::new();
-        let web = TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("https://127.0.0.1:{}/", web.local_addr()?.port());
+        let web = TcpListener::bind((ip, 0)).await?;
+        let url = format!("https://{}/", web.local_addr()?);
         let mut config = web_bridge::Config {
             gateway: gateway.grpc_uri.clone(),
             ..Default::default()
@@ -280,11 +283,13 @@ pub async fn open_and_start(addr: std::net::SocketAddr, offer: &str) -> anyhow::
 /// Runs the browser driver in `mode` (`single` or `two-tabs`) against `url`, saving a screenshot as
 /// `target/tmp/<screenshot>`; returns the driver's JSON result (whatever its `ok` says).
 pub async fn run_driver(url: &str, mode: &str, screenshot: &str) -> anyhow::Result<Value> {
-    run_driver_with(url, mode, screenshot, &[]).await
+    run_driver_in(None, url, mode, screenshot, &[]).await
 }
 
-/// [`run_driver`] with more of the driver's flags (e.g. `--proxy-port` for `resume`).
-pub async fn run_driver_with(
+/// [`run_driver`] with Chromium inside network namespace `netns` (`ip netns exec`; `None`: this one) and
+/// `extra` flags for the driver (`--mdns`).
+pub async fn run_driver_in(
+    netns: Option<&str>,
     url: &str,
     mode: &str,
     screenshot: &str,
@@ -297,7 +302,7 @@ pub async fn run_driver_with(
         .collect();
     args.push(screenshot.clone().into());
     args.extend(extra.iter().map(Into::into));
-    let result = run_browser_script("loopback.mjs", &args).await?;
+    let result = run_script_in(netns, "loopback.mjs", &args).await?;
     println!("screenshot: {}", screenshot.display());
     Ok(result)
 }
@@ -326,7 +331,7 @@ pub async fn run_whip_driver(
         "--screenshot".into(),
     ];
     args.push(screenshot.into());
-    run_browser_script("whip.mjs", &args).await
+    run_script_in(None, "whip.mjs", &args).await
 }
 
 /// `target/tmp/<name>`, with the folder made.
@@ -336,8 +341,13 @@ fn artifact(name: &str) -> anyhow::Result<PathBuf> {
     Ok(artifacts.join(name))
 }
 
-/// Runs `node tests/browser/<script> <args>` (bounded to 120 s) and returns the last JSON line it printed.
-async fn run_browser_script(script: &str, args: &[std::ffi::OsString]) -> anyhow::Result<Value> {
+/// Runs `node tests/browser/<script> <args>` (bounded to 120 s), inside network namespace `netns` when
+/// given, and returns the last JSON line it printed.
+async fn run_script_in(
+    netns: Option<&str>,
+    script: &str,
+    args: &[std::ffi::OsString],
+) -> anyhow::Result<Value> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
     if !dir.join("node_modules/playwright-core").is_dir() {
         bail!(
@@ -350,11 +360,18 @@ async fn run_browser_script(script: &str, args: &[std::ffi::OsString]) -> anyhow
     }
     let output = tokio::time::timeout(
         Duration::from_secs(120),
-        tokio::process::Command::new("node")
-            .arg(dir.join(script))
-            .args(args)
-            .kill_on_drop(true)
-            .output(),
+        match netns {
+            Some(ns) => {
+                let mut c = tokio::process::Command::new("ip");
+                c.args(["netns", "exec", ns, "node"]);
+                c
+            }
+            None => tokio::process::Command::new("node"),
+        }
+        .arg(dir.join(script))
+        .args(args)
+        .kill_on_drop(true)
+        .output(),
     )
     .await
     .with_context(|| format!("the browser driver {script} ran for more than 120 s"))??;

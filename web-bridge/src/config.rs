@@ -27,6 +27,10 @@ pub struct Config {
     /// Also hand the page the ICE servers that carry a username and credential (TURN). Off by default:
     /// `/config.json` is unauthenticated, so anyone who can reach it would get the TURN credentials.
     pub expose_turn_credentials: bool,
+    /// The page's `RTCPeerConnection` `iceTransportPolicy`, handed over in `/config.json`: `Relay` makes
+    /// browsers use only TURN relay candidates (to prove or force the relay path); `All`, the browsers'
+    /// own default, leaves the key out.
+    pub ice_transport_policy: IceTransportPolicy,
     /// When set, every WHIP request but OPTIONS must carry `Authorization: Bearer <token>` (else 401), and
     /// TURN entries of `ice_servers` are handed to WHIP clients in `Link` headers.
     pub whip_token: Option<WhipToken>,
@@ -47,9 +51,30 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             ice_servers: Vec::new(),
             expose_turn_credentials: false,
+            ice_transport_policy: IceTransportPolicy::All,
             whip_token: None,
             limits: Limits::default(),
             counters: Counters::default(),
+        }
+    }
+}
+
+/// Which candidates the page's browser may use (WebRTC's `RTCIceTransportPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum IceTransportPolicy {
+    /// Every candidate: host, server-reflexive and relay (the browsers' default).
+    #[default]
+    All,
+    /// Only TURN relay candidates: media always goes through the TURN server.
+    Relay,
+}
+
+impl IceTransportPolicy {
+    /// The value for `/config.json`, `None` for the browsers' default.
+    pub(crate) fn page_value(self) -> Option<&'static str> {
+        match self {
+            IceTransportPolicy::All => None,
+            IceTransportPolicy::Relay => Some("relay"),
         }
     }
 }

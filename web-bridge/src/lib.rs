@@ -25,7 +25,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use browser::protocol;
-pub use config::{Config, DEFAULT_GATEWAY, GatewayToken, IceServer, Limits, TlsMode, WhipToken};
+pub use config::{
+    Config, DEFAULT_GATEWAY, GatewayToken, IceServer, IceTransportPolicy, Limits, TlsMode,
+    WhipToken,
+};
 pub use error::Error;
 pub use ops::counters::Counters;
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Parser;
 use service_kit::{Flags, LogFormat, secs};
-use web_bridge::{Config, GatewayToken, IceServer, Limits, TlsMode, WhipToken};
+use web_bridge::{Config, GatewayToken, IceServer, IceTransportPolicy, Limits, TlsMode, WhipToken};
 
 /// Serves the WebRTC loopback demo page and bridges its WebSocket to the media gateway.
 #[derive(Debug, Parser)]
@@ -116,6 +116,10 @@ struct Args {
     /// Calls waiting to be resumed at once; past this, a dropped socket's call is stopped at once.
     #[arg(long, env = "WEB_BRIDGE_MAX_PARKED_CALLS", default_value_t = Limits::default().max_parked_calls)]
     max_parked_calls: usize,
+    /// The page's `iceTransportPolicy` (in `/config.json`): `relay` makes browsers send media only through
+    /// the TURN servers they are given; `all` is the browsers' default.
+    #[arg(long, env = "WEB_BRIDGE_ICE_TRANSPORT_POLICY", value_enum, default_value_t = IceTransportPolicy::All)]
+    ice_transport_policy: IceTransportPolicy,
     /// Seconds to finish open sockets (stop their sessions) after SIGTERM before exiting.
     #[arg(long, env = "WEB_BRIDGE_SHUTDOWN_GRACE_SECS", default_value_t = Limits::default().shutdown_grace.as_secs())]
     shutdown_grace_secs: u64,
@@ -171,6 +175,7 @@ impl Flags for Args {
                 .collect(),
             ice_servers: self.ice_server,
             expose_turn_credentials: self.expose_turn_credentials,
+            ice_transport_policy: self.ice_transport_policy,
             whip_token: self
                 .whip_token
                 .filter(|t| !t.trim().is_empty())

@@ -1,6 +1,7 @@
 //! The Kurento calls that build a session, in the order that avoids the tutorial's bugs: create
-//! MediaPipeline → mark it with its owner (two `addTag`s) → create WebRtcEndpoint → subscribe its events →
-//! connect it to itself → processOffer. (gatherCandidates and the flush of early candidates follow in the
+//! MediaPipeline → mark it with its owner (two `addTag`s) → create WebRtcEndpoint → set its STUN/TURN
+//! properties (the link's `endpoint_settings`, when the gateway has servers for the media server) →
+//! subscribe its events → connect it to itself → processOffer. (gatherCandidates and the flush of early candidates follow in the
 //! actor.) With the `transactions` capability the steps before processOffer travel in one `transaction`,
 //! so a pipeline never exists unmarked.
 //!
@@ -138,6 +139,9 @@ impl Setup<'_> {
             .and_then(|v| id_from(self.uri(), "create", v))?;
         // Registered before subscribing, so no event of the endpoint can arrive unrouted.
         self.listen(&endpoint);
+        for op in self.link.endpoint_settings() {
+            self.call(Method::invoke_op(&endpoint, op.clone())).await?;
+        }
         for m in subscriptions(&ObjectRef::from(&endpoint), &ObjectRef::from(&pipeline)) {
             self.call(m).await?;
         }
@@ -155,6 +159,12 @@ impl Setup<'_> {
             pipeline.clone(),
         )));
         debug_assert_eq!(ops.len(), ENDPOINT_OP + 1);
+        ops.extend(
+            self.link
+                .endpoint_settings()
+                .iter()
+                .map(|op| Method::invoke_op(endpoint.clone(), op.clone())),
+        );
         ops.extend(subscriptions(&endpoint, &pipeline));
         ops.push(connect_to_itself(&endpoint));
         let expected = ops.len();

@@ -18,6 +18,7 @@ mod dead_media_server_is_unavailable;
 mod drain_refuses_new_sessions;
 mod early_candidates_are_not_lost;
 mod embedded_media_server_negotiates;
+mod endpoints_get_the_gateways_stun_server;
 mod grpc_web_over_http1;
 mod grpcurl_reflection;
 mod health_follows_the_media_server;

@@ -38,6 +38,19 @@ pub struct EngineConfig {
     /// The same for IPv6 interfaces (KMS `externalIPv6`); with it, an interface may be `::`.
     /// Default: `None`.
     pub external_ipv6: Option<Ipv6Addr>,
+    /// A STUN server (KMS `stunServerAddress`/`stunServerPort`) each media socket asks for its
+    /// server-reflexive address, added as a `srflx` candidate (with the host one as `raddr`/`rport`):
+    /// for the media server behind a NAT whose public address it does not know. In one-port mode each
+    /// shared socket asks when the engine starts and again every [`EngineConfig::stun_refresh`];
+    /// otherwise each endpoint's sockets ask when it is created, and its IceGatheringDone waits for the
+    /// answer at most [`EngineConfig::stun_timeout`]. Default: `None`.
+    pub stun_server: Option<SocketAddr>,
+    /// How long one STUN query may take (retransmitted at 0, 250, 750 and 1750 ms) before it is given
+    /// up with a warning and the endpoint goes on with its host candidates. Default: 2 s.
+    pub stun_timeout: Duration,
+    /// In one-port mode, how often each shared socket asks again (which also keeps the NAT's mapping
+    /// alive while no peer is connected). Default: 30 s.
+    pub stun_refresh: Duration,
     /// Capacity suggested for each endpoint's event channel (see [`crate::engine::Engine::event_channel`]).
     /// Events that do not fit are dropped and counted, never waited for. Default: 256.
     pub event_capacity: usize,
@@ -91,6 +104,9 @@ impl Default for EngineConfig {
             route_hold: Duration::from_secs(30),
             external_ipv4: None,
             external_ipv6: None,
+            stun_server: None,
+            stun_timeout: Duration::from_secs(2),
+            stun_refresh: Duration::from_secs(30),
             event_capacity: 256,
             command_capacity: 32,
             media_capacity: 512,

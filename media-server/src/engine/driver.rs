@@ -16,6 +16,7 @@ use super::event::EndpointEvent;
 use super::forward::Forwarded;
 use super::peer::Peer;
 use super::stats::{Counters, LiveGuard};
+use super::stun_client::{self, Query, Step};
 use super::stun_peek;
 use super::transport::{Received, Transport};
 use super::verified::Verified;
@@ -40,6 +41,12 @@ pub(crate) struct Driver {
     pub _live: LiveGuard,
     /// Peer addresses that proved the ICE password (see `verified.rs`).
     pub verified: Verified,
+    /// The engine's STUN server, and how long one query may take.
+    pub stun: Option<SocketAddr>,
+    pub stun_timeout: Duration,
+    /// Own sockets still asking the STUN server for their server-reflexive address (socket index and
+    /// query); always empty in one-port mode, where the shared sockets ask for all endpoints.
+    pub reflexive: Vec<(usize, Query)>,
 }
 
 impl Driver {
@@ -64,6 +71,9 @@ impl Driver {
                 _ = self.cancel.cancelled() => break,
                 command = self.commands.recv() => match command {
                     Some(command) => {
+                        if let Command::GatherCandidates { stun, .. } = &command {
+                            self.start_reflexive(stun.or(self.stun));
+                        }
                         let may_pair = matches!(
                             command,
                             Command::ProcessOffer { .. }
@@ -154,6 +164,7 @@ impl Driver {
             self.input(Input::Timeout(now));
             deadline = self.drain_output(now);
         }
+        deadline = deadline.min(self.ask_reflexive(now));
         // Does nothing until the next flow check is due.
         self.peer.check_flows(now);
         match self.peer.next_flow_check() {
@@ -162,8 +173,89 @@ impl Driver {
         }
     }
 
+    /// Gathering starts: each own socket of `server`'s family asks it for its server-reflexive address,
+    /// and the peer's IceGatheringDone waits for each answer or timeout. Once per endpoint; nothing in
+    /// one-port mode.
+    fn start_reflexive(&mut self, server: Option<SocketAddr>) {
+        let (Some(server), Transport::Own(_)) = (server, &self.transport) else {
+            return;
+        };
+        if self.peer.gathering_requested() {
+            return;
+        }
+        let now = Instant::now();
+        for (index, addr) in self.transport.advertised().into_iter().enumerate() {
+            if addr.is_ipv4() == server.is_ipv4() {
+                self.reflexive
+                    .push((index, Query::new(server, self.stun_timeout, now)));
+                self.peer.expect_reflexive();
+            }
+        }
+    }
+
+    /// Sends what the STUN queries have due and gives up those past their timeout; returns when the next
+    /// is due (far ahead when none is out).
+    fn ask_reflexive(&mut self, now: Instant) -> Instant {
+        let mut next = now + IDLE;
+        let mut index = 0;
+        while let Some((socket, query)) = self.reflexive.get_mut(index) {
+            match query.step(now) {
+                Step::Send => {
+                    let (socket, server, request) = (*socket, query.server, query.request());
+                    if let Err(e) = self.transport.send_at(socket, &request, server) {
+                        tracing::debug!(endpoint = %self.peer.id, "STUN request to {server}: {e}");
+                    }
+                    continue; // the same query again: it now waits for its next retransmission
+                }
+                Step::Wait(at) => {
+                    next = next.min(at);
+                    index += 1;
+                }
+                Step::GiveUp => {
+                    tracing::warn!(
+                        endpoint = %self.peer.id,
+                        server = %query.server,
+                        "no STUN answer in time: no server-reflexive candidate (host candidates only)"
+                    );
+                    self.reflexive.swap_remove(index);
+                    self.peer.reflexive_found(None);
+                }
+            }
+        }
+        next
+    }
+
+    /// Takes `data` if it answers one of this endpoint's STUN queries: the mapped address becomes a
+    /// server-reflexive candidate whose base is the socket's host candidate.
+    fn reflexive_answer(&mut self, index: usize, data: &[u8], source: SocketAddr) -> bool {
+        if self.reflexive.is_empty() || !stun_client::is_response(data) {
+            return false;
+        }
+        let Some(at) = self
+            .reflexive
+            .iter()
+            .position(|(socket, q)| *socket == index && q.server == source)
+        else {
+            return false;
+        };
+        let Some(mapped) = self.reflexive.get(at).and_then(|(_, q)| q.answer(data)) else {
+            return false;
+        };
+        self.reflexive.swap_remove(at);
+        let candidate = self
+            .transport
+            .advertised_at(index)
+            .and_then(|base| str0m::Candidate::server_reflexive(mapped, base, "udp").ok());
+        tracing::info!(endpoint = %self.peer.id, %mapped, "server-reflexive address from STUN");
+        self.peer.reflexive_found(candidate);
+        true
+    }
+
     fn on_datagram(&mut self, index: usize, data: &[u8], source: SocketAddr) {
         Counters::add(&self.peer.counters.packets_in, 1);
+        if self.reflexive_answer(index, data, source) {
+            return;
+        }
         // The host candidate's address, which str0m matches the destination against (the external
         // address when one is configured: the NAT in front rewrote it to the socket's own).
         let Some(destination) = self.transport.advertised_at(index) else {

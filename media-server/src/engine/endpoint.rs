@@ -1,6 +1,7 @@
 //! `Endpoint`: the cloneable handle to one WebRTC endpoint's driver task (commands in, replies back).
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
@@ -26,17 +27,46 @@ type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
 
 /// A request to the driver task; each carries the oneshot its answer goes back on.
 pub(crate) enum Command {
-    ProcessOffer { sdp: String, reply: Reply<String> },
-    GatherCandidates { reply: Reply<()> },
-    AddIceCandidate { candidate: String, reply: Reply<()> },
-    AddSink { link: Link, reply: Reply<()> },
-    RemoveSink { id: EndpointId, reply: Reply<()> },
-    AddSource { link: Link, reply: Reply<()> },
-    RemoveSource { id: EndpointId, reply: Reply<()> },
-    RequestKeyframe { reply: Reply<()> },
-    LocalSdp { reply: Reply<Option<String>> },
-    RemoteSdp { reply: Reply<Option<String>> },
-    Stats { reply: Reply<Vec<StreamStats>> },
+    ProcessOffer {
+        sdp: String,
+        reply: Reply<String>,
+    },
+    GatherCandidates {
+        stun: Option<SocketAddr>,
+        reply: Reply<()>,
+    },
+    AddIceCandidate {
+        candidate: String,
+        reply: Reply<()>,
+    },
+    AddSink {
+        link: Link,
+        reply: Reply<()>,
+    },
+    RemoveSink {
+        id: EndpointId,
+        reply: Reply<()>,
+    },
+    AddSource {
+        link: Link,
+        reply: Reply<()>,
+    },
+    RemoveSource {
+        id: EndpointId,
+        reply: Reply<()>,
+    },
+    RequestKeyframe {
+        reply: Reply<()>,
+    },
+    LocalSdp {
+        reply: Reply<Option<String>>,
+    },
+    RemoteSdp {
+        reply: Reply<Option<String>>,
+    },
+    Stats {
+        reply: Reply<Vec<StreamStats>>,
+    },
 }
 
 /// Handle to one WebRTC endpoint. Clones share the endpoint; it is released by [`Endpoint::release`] or
@@ -108,9 +138,22 @@ impl Endpoint {
 
     /// Starts ICE gathering (KMS `gatherCandidates`): emits `IceCandidateFound` once per candidate and
     /// active m-line, then `IceGatheringDone`. Called before the offer, the events follow the offer.
-    /// Calling it again does nothing.
+    /// Calling it again does nothing. With a STUN server (`EngineConfig::stun_server`), the endpoint's
+    /// own sockets ask it for their server-reflexive address now and `IceGatheringDone` waits for the
+    /// answers, at most `stun_timeout`; one-port mode's shared sockets asked already.
     pub async fn gather_candidates(&self) -> Result<(), EngineError> {
-        self.call(|reply| Command::GatherCandidates { reply }).await
+        self.gather_candidates_with(None).await
+    }
+
+    /// [`Endpoint::gather_candidates`] asking `stun` (KMS's `stunServerAddress`/`stunServerPort` set on
+    /// this endpoint) instead of the engine's STUN server; one-port mode's shared sockets keep the
+    /// engine's.
+    pub async fn gather_candidates_with(
+        &self,
+        stun: Option<SocketAddr>,
+    ) -> Result<(), EngineError> {
+        self.call(|reply| Command::GatherCandidates { stun, reply })
+            .await
     }
 
     /// Adds a remote candidate (KMS `addIceCandidate`). Before the offer it is kept and applied after.

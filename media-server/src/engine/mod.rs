@@ -34,6 +34,7 @@ mod rtc_events;
 mod sdp_text;
 mod shared_socket;
 mod stats;
+mod stun_client;
 mod stun_peek;
 mod threads;
 mod transport;
@@ -170,7 +171,7 @@ impl Engine {
                 (Transport::Own(sockets), None)
             }
         };
-        let candidates = transport
+        let mut candidates: Vec<Candidate> = transport
             .advertised()
             .into_iter()
             .filter_map(|addr| match Candidate::host(addr, "udp") {
@@ -181,6 +182,11 @@ impl Engine {
                 }
             })
             .collect();
+        // Server-reflexive candidates: one-port mode's sockets already know theirs; own sockets ask
+        // when gathering starts (`Driver::start_reflexive`).
+        if let Some(shared) = &self.inner.shared {
+            candidates.extend(shared.reflexive_candidates());
+        }
 
         let mut rtc = RtcConfig::new()
             .set_crypto_provider(Arc::clone(&self.inner.crypto))
@@ -220,6 +226,9 @@ impl Engine {
             cancel: cancel.clone(),
             _live: LiveGuard::new(Arc::clone(counters), Live::Endpoint),
             verified: verified::Verified::default(),
+            stun: config.stun_server,
+            stun_timeout: config.stun_timeout,
+            reflexive: Vec::new(),
         };
         let task = thread.handle().spawn(driver.run());
         Ok(Endpoint::new(

@@ -49,6 +49,8 @@ pub(crate) struct Peer {
     /// Candidate strings as str0m accepted them, once gathered (for events and the local SDP).
     gathered: Vec<String>,
     gather: Gather,
+    /// STUN queries for server-reflexive candidates still out: IceGatheringDone waits for them.
+    reflexive_pending: usize,
     remote_sdp: Option<String>,
     local_sdp: Option<String>,
     mlines: Vec<MLine>,
@@ -82,6 +84,7 @@ impl Peer {
             local_candidates,
             gathered: Vec::new(),
             gather: Gather::NotRequested,
+            reflexive_pending: 0,
             remote_sdp: None,
             local_sdp: None,
             mlines: Vec::new(),
@@ -90,6 +93,47 @@ impl Peer {
             media: MediaState::default(),
             status: Status::default(),
             media_stats: MediaStats::default(),
+        }
+    }
+
+    /// Marks a server-reflexive query as outstanding: gathering is not done until
+    /// [`Peer::reflexive_found`] reports its outcome.
+    pub(super) fn expect_reflexive(&mut self) {
+        self.reflexive_pending += 1;
+    }
+
+    /// The outstanding server-reflexive query ended, with a candidate or without (timeout). A
+    /// candidate found after gathering was announced is trickled, then gathering is done.
+    pub(super) fn reflexive_found(&mut self, candidate: Option<Candidate>) {
+        if self.reflexive_pending == 0 {
+            return;
+        }
+        self.reflexive_pending -= 1;
+        if let Some(candidate) = candidate {
+            self.local_candidates.push(candidate.clone());
+            if self.gather != Gather::NotRequested
+                && let Some(accepted) = self.rtc.add_local_candidate(candidate.clone())
+            {
+                let text = with_related_address(&accepted.to_sdp_string(), &candidate);
+                self.gathered.push(text.clone());
+                if self.gather == Gather::Done {
+                    self.announce_one(&text);
+                }
+            }
+        }
+        if self.gather == Gather::Done && self.reflexive_pending == 0 {
+            self.emit(EndpointEvent::IceGatheringDone);
+        }
+    }
+
+    /// IceCandidateFound for `candidate`, once per active m-line.
+    fn announce_one(&self, candidate: &str) {
+        for mline in self.mlines.iter().filter(|m| m.active) {
+            self.emit(EndpointEvent::IceCandidateFound {
+                candidate: candidate.to_owned(),
+                sdp_mid: mline.mid.clone(),
+                sdp_m_line_index: mline.index,
+            });
         }
     }
 
@@ -107,6 +151,11 @@ impl Peer {
             .map(Candidate::to_sdp_string)
     }
 
+    /// Whether gatherCandidates came already.
+    pub(super) fn gathering_requested(&self) -> bool {
+        self.gather != Gather::NotRequested
+    }
+
     /// Whether the offer has been negotiated, so candidate pairs can exist.
     pub(super) fn negotiated(&self) -> bool {
         self.remote_sdp.is_some()
@@ -118,7 +167,7 @@ impl Peer {
             Command::ProcessOffer { sdp, reply } => {
                 let _ = reply.send(self.process_offer(sdp));
             }
-            Command::GatherCandidates { reply } => {
+            Command::GatherCandidates { reply, .. } => {
                 self.gather_candidates();
                 let _ = reply.send(Ok(()));
             }
@@ -213,8 +262,9 @@ impl Peer {
             return;
         }
         for candidate in self.local_candidates.clone() {
-            if let Some(accepted) = self.rtc.add_local_candidate(candidate) {
-                self.gathered.push(accepted.to_sdp_string());
+            if let Some(accepted) = self.rtc.add_local_candidate(candidate.clone()) {
+                self.gathered
+                    .push(with_related_address(&accepted.to_sdp_string(), &candidate));
             }
         }
         if self.remote_sdp.is_some() {
@@ -234,15 +284,12 @@ impl Peer {
             component_id: 1,
         });
         for candidate in &self.gathered {
-            for mline in self.mlines.iter().filter(|m| m.active) {
-                self.emit(EndpointEvent::IceCandidateFound {
-                    candidate: candidate.clone(),
-                    sdp_mid: mline.mid.clone(),
-                    sdp_m_line_index: mline.index,
-                });
-            }
+            self.announce_one(candidate);
         }
-        self.emit(EndpointEvent::IceGatheringDone);
+        // A server-reflexive query still out sends it when it ends (`reflexive_found`).
+        if self.reflexive_pending == 0 {
+            self.emit(EndpointEvent::IceGatheringDone);
+        }
     }
 
     fn add_ice_candidate(&mut self, candidate: &str) -> Result<(), EngineError> {
@@ -274,4 +321,19 @@ impl Peer {
         }
         Ok(())
     }
+}
+
+/// str0m writes a server-reflexive candidate's related address as `0.0.0.0 0` (it hides the base); KMS
+/// (libnice) names the host address it was learned from, which tells an operator reading the candidates
+/// which socket the NAT mapped. Other candidates are left as they are.
+fn with_related_address(text: &str, candidate: &Candidate) -> String {
+    if candidate.kind() != str0m::CandidateKind::ServerReflexive {
+        return text.to_owned();
+    }
+    let base = candidate.local();
+    text.replacen(
+        " raddr 0.0.0.0 rport 0",
+        &format!(" raddr {} rport {}", base.ip(), base.port()),
+        1,
+    )
 }

@@ -9,7 +9,7 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use str0m::IceCreds;
 use tokio::sync::mpsc;
@@ -21,6 +21,7 @@ use super::demux::{Claim, DemuxTable, TableSize, Taken};
 use super::endpoint::EndpointId;
 use super::error::EngineError;
 use super::stats::{Counters, Live, LiveGuard};
+use super::stun_client::{self, Query, Step};
 use super::threads::MediaThread;
 
 /// Larger than any datagram a WebRTC peer sends (MTU-sized); a bigger one is truncated and rejected.
@@ -44,6 +45,8 @@ pub(crate) struct SendSocket {
     socket: UdpSocket,
     /// What host candidates name (the external address, if configured, with the bound port).
     pub advertised: SocketAddr,
+    /// The server-reflexive address the STUN server last reported for this socket, if any.
+    reflexive: Arc<Mutex<Option<SocketAddr>>>,
     _live: LiveGuard,
 }
 
@@ -88,16 +91,28 @@ impl SharedSockets {
             let (receive, send) = bind_pair(addr).map_err(bind_error)?;
             let local = send.local_addr().map_err(bind_error)?;
             port = local.port();
+            let reflexive = Arc::new(Mutex::new(None));
             sends.push(SendSocket {
                 socket: send,
                 advertised: config.advertised(local),
+                reflexive: Arc::clone(&reflexive),
                 _live: LiveGuard::new(Arc::clone(counters), Live::Socket),
             });
+            let stun = config
+                .stun_server
+                .filter(|server| server.is_ipv4() == local.is_ipv4())
+                .map(|server| Stun {
+                    server,
+                    timeout: config.stun_timeout,
+                    refresh: config.stun_refresh,
+                    found: reflexive,
+                });
             let task = Receiver {
                 socket: receive,
                 index,
                 table: Arc::clone(&table),
                 counters: Arc::clone(counters),
+                stun,
             };
             thread.handle().spawn(task.run(stop.clone()));
             tracing::info!(%local, advertised = %config.advertised(local), "one-port mode: media socket");
@@ -134,6 +149,18 @@ impl SharedSockets {
             }
         }
         Err(EngineError::UfragCollision)
+    }
+
+    /// A server-reflexive candidate for each shared socket whose STUN answer has come (its host
+    /// candidate as the base), for a new endpoint's gathering.
+    pub(crate) fn reflexive_candidates(&self) -> Vec<str0m::Candidate> {
+        self.sockets
+            .iter()
+            .filter_map(|s| {
+                let mapped = (*lock(&s.reflexive))?;
+                str0m::Candidate::server_reflexive(mapped, s.advertised, "udp").ok()
+            })
+            .collect()
     }
 
     /// How many ufrags and addresses the table routes by.
@@ -195,30 +222,92 @@ struct Receiver {
     index: usize,
     table: Table,
     counters: Arc<Counters>,
+    stun: Option<Stun>,
+}
+
+/// What a shared socket asks its STUN server, how often, and where it keeps the answer.
+struct Stun {
+    server: SocketAddr,
+    timeout: Duration,
+    refresh: Duration,
+    found: Arc<Mutex<Option<SocketAddr>>>,
 }
 
 impl Receiver {
     async fn run(self, stop: CancellationToken) {
         let mut buf = vec![0u8; RECV_BUFFER];
+        // The socket asks for its server-reflexive address at once and again every `refresh`; between
+        // queries `query` is `None` and `next` is when the next one starts.
+        let mut query: Option<Query> = None;
+        let mut next = Instant::now();
         loop {
             let received = tokio::select! {
                 _ = stop.cancelled() => break,
                 received = self.socket.recv_from(&mut buf) => received,
+                () = tokio::time::sleep_until(next.into()), if self.stun.is_some() => {
+                    next = self.ask(&mut query, Instant::now());
+                    continue;
+                }
             };
             match received {
-                Ok((len, source)) => self.route(&buf[..len], source),
+                Ok((len, source)) => self.take(&buf[..len], source, &mut query, &mut next),
                 // Unconnected UDP sockets report little (an ICMP error for some earlier send).
                 Err(e) => tracing::debug!("one-port receive: {e}"),
             }
             // The datagrams already queued, in one wakeup.
             for _ in 0..RECV_BATCH {
                 match self.socket.try_recv_from(&mut buf) {
-                    Ok((len, source)) => self.route(&buf[..len], source),
+                    Ok((len, source)) => self.take(&buf[..len], source, &mut query, &mut next),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => tracing::debug!("one-port receive: {e}"),
                 }
             }
         }
+    }
+
+    /// Moves the STUN query on at `now` (starting one when none is out); returns when to call again.
+    fn ask(&self, query: &mut Option<Query>, now: Instant) -> Instant {
+        let Some(stun) = &self.stun else {
+            return now + Duration::from_secs(3600);
+        };
+        let q = query.get_or_insert_with(|| Query::new(stun.server, stun.timeout, now));
+        loop {
+            match q.step(now) {
+                Step::Send => {
+                    if let Err(e) = self.socket.try_send_to(&q.request(), stun.server) {
+                        tracing::debug!(server = %stun.server, "one-port: STUN request: {e}");
+                    }
+                }
+                Step::Wait(at) => return at,
+                Step::GiveUp => {
+                    tracing::warn!(
+                        server = %stun.server,
+                        "one-port: no STUN answer in time; new endpoints get no server-reflexive candidate until one comes"
+                    );
+                    *query = None;
+                    return now + stun.refresh;
+                }
+            }
+        }
+    }
+
+    /// A datagram received: the answer to the STUN query, or one for an endpoint.
+    fn take(&self, data: &[u8], source: SocketAddr, query: &mut Option<Query>, next: &mut Instant) {
+        if let (Some(stun), Some(q)) = (&self.stun, query.as_ref())
+            && source == stun.server
+            && stun_client::is_response(data)
+        {
+            if let Some(mapped) = q.answer(data) {
+                let before = lock(&stun.found).replace(mapped);
+                if before != Some(mapped) {
+                    tracing::info!(%mapped, server = %stun.server, "one-port: server-reflexive address from STUN");
+                }
+                *query = None;
+                *next = Instant::now() + stun.refresh;
+            }
+            return;
+        }
+        self.route(data, source);
     }
 
     fn route(&self, data: &[u8], source: SocketAddr) {

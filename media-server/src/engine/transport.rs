@@ -115,6 +115,16 @@ impl Transport {
         }
     }
 
+    /// Sends `data` from socket `index` (a STUN query of its own).
+    pub(crate) fn send_at(&self, index: usize, data: &[u8], to: SocketAddr) -> io::Result<()> {
+        let sent = match self {
+            Transport::Own(sockets) => sockets.get(index).map(|s| s.socket.try_send_to(data, to)),
+            Transport::Shared(port) => port.sockets.get(index).map(|s| s.send_to(data, to)),
+        };
+        sent.unwrap_or_else(|| Err(io::ErrorKind::NotFound.into()))
+            .map(drop)
+    }
+
     /// In one-port mode, routes `source`'s datagrams to this endpoint from now on (see
     /// `Registration::claim`). Own sockets need no routing.
     pub(crate) fn claim(&self, source: SocketAddr, now: std::time::Instant) {

@@ -117,8 +117,15 @@ impl Core {
             }
             WebRtcEndpointOp::GatherCandidates => {
                 let ep = self.endpoint_of(object)?;
+                // KMS's stunServerAddress/stunServerPort, when the client set them on this endpoint.
+                let stun = self
+                    .lock()
+                    .objects
+                    .get(object)
+                    .and_then(|o| o.webrtc.as_ref())
+                    .and_then(|w| properties::stun_server(&w.properties));
                 void(
-                    ep.gather_candidates().await,
+                    ep.gather_candidates_with(stun).await,
                     ErrorCode::IceGatherCandidatesError,
                 )
             }

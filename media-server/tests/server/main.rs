@@ -28,6 +28,7 @@ mod engine_second_offer_errors;
 mod engine_sendonly_publisher_is_received;
 mod engine_spoofed_datagrams_are_dropped;
 mod engine_stats_count_both_directions;
+mod engine_stun_reflexive_candidate_behind_nat;
 mod events_once_per_session;
 mod full_event_queue_never_blocks_requests;
 mod fuzz_frames_never_panic;

@@ -1,7 +1,7 @@
 //! In headless Chromium, the page's signalling connection is cut (reset, as a network cut would) while its
 //! video plays: the page reconnects, resumes the same call with its token, and the video never stops. The
 //! bridge saw one `start` and one `resume`, the gateway one session, and Stop then releases everything.
-use e2e_tests::{Gateway, Stack, run_driver_with};
+use e2e_tests::{Gateway, Stack, run_driver_in};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_resumes_after_socket_cut() -> anyhow::Result<()> {
@@ -9,11 +9,16 @@ async fn browser_resumes_after_socket_cut() -> anyhow::Result<()> {
     let proxy_port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let stack = Stack::start_with_bridge(Gateway::start().await?, |c| {
-        c.allowed_origins = vec![format!("https://127.0.0.1:{proxy_port}")];
-    })
+    let stack = Stack::start_bridge(
+        Gateway::start().await?,
+        std::net::Ipv4Addr::LOCALHOST.into(),
+        |c| {
+            c.allowed_origins = vec![format!("https://127.0.0.1:{proxy_port}")];
+        },
+    )
     .await?;
-    let result = run_driver_with(
+    let result = run_driver_in(
+        None,
         &stack.url,
         "resume",
         "browser-resume.png",

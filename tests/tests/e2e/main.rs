@@ -8,11 +8,13 @@
 mod bridge_abrupt_close_during_start_leaks_no_pipeline;
 mod bridge_drain_releases_pipelines;
 mod browser_loopback_plays_back;
+mod browser_relay_only_plays_back_through_coturn;
 mod browser_resumes_after_socket_cut;
 mod browser_tabs_share_one_port;
 mod browser_two_tabs_are_independent;
 mod browser_whip_client_gets_its_echo;
 mod browser_whip_sendonly_publisher_is_received;
+mod browser_with_mdns_plays_back_through_coturn;
 mod concurrent_peers_are_isolated;
 mod eager_peer_reaches_dtls_at_once;
 mod faults;

@@ -139,7 +139,11 @@ async fn helloworld(
 /// never cached.
 async fn config_json(State(app): State<Arc<App>>) -> Response {
     let servers = crate::ice_servers::for_client(&app, false).await;
-    let body = json!({ "iceServers": servers }).to_string();
+    let mut body = json!({ "iceServers": servers });
+    if let Some(policy) = app.config.ice_transport_policy.page_value() {
+        body["iceTransportPolicy"] = json!(policy);
+    }
+    let body = body.to_string();
     let mut response = with_headers(body.into_bytes(), "application/json");
     response
         .headers_mut()

@@ -9,6 +9,7 @@ mod support;
 
 mod close_during_start_leaks_no_session;
 mod config_json_carries_the_gateways_servers;
+mod config_json_carries_the_ice_transport_policy;
 mod config_json_lists_ice_servers;
 mod config_json_withholds_turn_credentials;
 mod connections_are_capped_per_ip_and_in_total;

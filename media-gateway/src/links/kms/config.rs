@@ -34,6 +34,10 @@ pub struct LinkConfig {
     /// Failed releases the link keeps retrying at once (default 100,000); beyond that they are left to
     /// reconciliation. Retries back off from `backoff_min` to `backoff_max`.
     pub max_owed_releases: usize,
+    /// Set on every WebRtcEndpoint right after it is created (KMS's `stunServerAddress`,
+    /// `stunServerPort`, `turnUrl`), so the media server gathers with the STUN/TURN servers the gateway
+    /// was given (`IceServers::endpoint_settings`). Default: none.
+    pub endpoint_settings: Vec<kurento::WebRtcEndpointOp>,
 }
 
 impl Default for LinkConfig {
@@ -51,6 +55,7 @@ impl Default for LinkConfig {
             max_pending: 1024,
             max_owed_releases: 100_000,
             auth_secret: None,
+            endpoint_settings: Vec::new(),
         }
     }
 }

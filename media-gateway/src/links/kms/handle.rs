@@ -5,7 +5,7 @@ use super::driver::{Command, Driver, Shared};
 use super::error::{KmsError, LinkNotice, LinkState};
 use super::release_queue::ReleaseStats;
 use super::routes::{Registration, Routes};
-use kurento::{ErrorCode, Method, ObjectId, ServerInfo};
+use kurento::{ErrorCode, Method, ObjectId, ServerInfo, WebRtcEndpointOp};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +31,7 @@ pub struct KmsLink {
     call_wait: Duration,
     request_timeout: Duration,
     shutdown: CancellationToken,
+    endpoint_settings: Arc<[WebRtcEndpointOp]>,
 }
 
 impl KmsLink {
@@ -49,6 +50,7 @@ impl KmsLink {
             call_wait: config.call_wait,
             request_timeout: config.request_timeout,
             shutdown: shutdown.clone(),
+            endpoint_settings: config.endpoint_settings.clone().into(),
         };
         tokio::spawn(Driver::new(uri, config, rx, shared, shutdown).run());
         link
@@ -57,6 +59,11 @@ impl KmsLink {
     /// The media server's WebSocket URI, as configured.
     pub fn uri(&self) -> &str {
         &self.uri
+    }
+
+    /// What every WebRtcEndpoint created through this link is set to first (`LinkConfig::endpoint_settings`).
+    pub fn endpoint_settings(&self) -> &[WebRtcEndpointOp] {
+        &self.endpoint_settings
     }
 
     /// Sends one request in the link's rpc session and waits for its result's `value` (or the error).
