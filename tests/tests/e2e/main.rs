@@ -15,6 +15,7 @@ mod browser_whip_sendonly_publisher_is_received;
 mod concurrent_peers_are_isolated;
 mod eager_peer_reaches_dtls_at_once;
 mod faults;
+mod ice_restart_keeps_media_flowing;
 mod one_port_peers_are_isolated;
 mod probe_media_comes_back;
 mod probe_without_trickle;
