@@ -20,4 +20,5 @@ mod one_port_peers_are_isolated;
 mod probe_media_comes_back;
 mod probe_without_trickle;
 mod whip_delete_releases_the_pipeline;
+mod whip_ice_restart_keeps_media_flowing;
 mod whip_sendonly_publisher_is_received;
