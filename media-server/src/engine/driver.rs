@@ -218,11 +218,22 @@ impl Driver {
     /// succeed (RFC 8445 section 9), and the table's per-endpoint cap and the endpoint's end bound them.
     fn process_offer(&mut self, sdp: String) -> Result<String, super::error::EngineError> {
         let before = self.peer.local_credentials();
-        let answer = self.peer.process_offer(sdp)?;
+        let answered = self.peer.process_offer(sdp);
         let now = self.peer.local_credentials();
         if now.ufrag == before.ufrag {
-            return Ok(answer);
+            return answered;
         }
+        // Also when str0m refused the offer after it had restarted ICE: the route follows the
+        // credentials str0m now checks against.
+        let answer = match answered {
+            Ok(answer) => answer,
+            Err(e) => {
+                if !self.transport.rekey(&now.ufrag) {
+                    tracing::warn!(endpoint = %self.peer.id, "one-port: the restarted ufrag is taken");
+                }
+                return Err(e);
+            }
+        };
         if self.transport.rekey(&now.ufrag) {
             return Ok(answer);
         }
