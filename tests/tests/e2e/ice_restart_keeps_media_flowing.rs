@@ -1,7 +1,7 @@
 //! A real str0m peer in a call through the gateway and the media server restarts ICE mid-call over
-//! gRPC (RestartIce), from a new UDP socket so its old path is gone: media comes back on the new ICE
-//! credentials, with the server's new candidates trickled over StreamCandidates and the peer's over
-//! AddIceCandidate, in the port-range mode and in one-port mode. Afterwards the media server holds no
+//! gRPC (RestartIce), first from a new UDP socket so its old path is gone, then again from the same
+//! one: media comes back each time on the new ICE credentials, with the server's new candidates trickled over StreamCandidates and the peer's over
+//! AddIceCandidate, in the port-range mode and in one-port mode (where the table routes only the current ufrag). Afterwards the media server holds no
 //! pipeline, endpoint or route.
 
 use e2e_tests::Gateway;
@@ -90,58 +90,72 @@ async fn restart_mid_call(udp_port: Option<u16>) -> anyhow::Result<()> {
         "no echo before the restart"
     );
 
-    let restart = peer.restart(true).await?;
-    let restarted_at = std::time::Instant::now();
-    let answer = client
-        .restart_ice(RestartIceRequest {
-            session_id: id.clone(),
-            sdp_offer: restart.offer.clone(),
-        })
-        .await?
-        .into_inner()
-        .sdp_answer;
-    anyhow::ensure!(
-        test_support::ice_ufrag(&answer) != test_support::ice_ufrag(&started.sdp_answer),
-        "new server credentials: {answer}"
-    );
-    let at_restart = peer.received();
-    peer.accept_answer(&answer).await?;
-    client
-        .add_ice_candidate(candidate(&restart.candidate))
-        .await?;
-    let again = candidates(&mut stream).await?;
-    for c in &again {
-        peer.add_remote_candidate(c).await?;
-    }
-    anyhow::ensure!(
-        eventually(Duration::from_secs(10), || peer.received() > at_restart).await,
-        "no echo after the restart"
-    );
-    // Printed, not asserted: the time from the new offer to the first echo on the new path.
-    eprintln!(
-        "ice restart ({}): first echo {:.1} ms after the new offer",
-        if udp_port.is_some() {
-            "one port"
-        } else {
-            "port range"
-        },
-        restarted_at.elapsed().as_secs_f64() * 1000.0
-    );
-    anyhow::ensure!(
-        eventually(Duration::from_secs(10), || peer.received()
-            > at_restart + 50)
-        .await,
-        "media did not come back: {at_restart} echoed before the restart, {} now",
-        peer.received()
-    );
-    let stats = gw.media_stats().engine;
-    assert_eq!(stats.ice_restarts, 1, "{stats:?}");
-    if udp_port.is_some() {
-        assert_eq!(
-            (stats.udp_sockets, stats.routed_ufrags),
-            (1, 1),
-            "{stats:?}"
+    // The first restart moves the peer to a new socket (its old path is gone); the second keeps it,
+    // as a restart after a transient failure would.
+    let mut server_ufrag = test_support::ice_ufrag(&started.sdp_answer).map(str::to_owned);
+    for (round, move_socket) in [(1u64, true), (2, false)] {
+        let restart = peer.restart(move_socket).await?;
+        let restarted_at = std::time::Instant::now();
+        let answer = client
+            .restart_ice(RestartIceRequest {
+                session_id: id.clone(),
+                sdp_offer: restart.offer.clone(),
+            })
+            .await?
+            .into_inner()
+            .sdp_answer;
+        let new_ufrag = test_support::ice_ufrag(&answer).map(str::to_owned);
+        anyhow::ensure!(
+            new_ufrag.is_some() && new_ufrag != server_ufrag,
+            "new server credentials: {answer}"
         );
+        server_ufrag = new_ufrag;
+        let at_restart = peer.received();
+        peer.accept_answer(&answer).await?;
+        if move_socket {
+            client
+                .add_ice_candidate(candidate(&restart.candidate))
+                .await?;
+        }
+        let again = candidates(&mut stream).await?;
+        for c in &again {
+            peer.add_remote_candidate(c).await?;
+        }
+        anyhow::ensure!(
+            eventually(Duration::from_secs(10), || peer.received() > at_restart).await,
+            "no echo after restart {round}"
+        );
+        // Printed, not asserted: the time from the new offer to the first echo afterwards.
+        eprintln!(
+            "ice restart {round} ({}, {}): first echo {:.1} ms after the new offer",
+            if udp_port.is_some() {
+                "one port"
+            } else {
+                "port range"
+            },
+            if move_socket {
+                "new socket"
+            } else {
+                "same socket"
+            },
+            restarted_at.elapsed().as_secs_f64() * 1000.0
+        );
+        anyhow::ensure!(
+            eventually(Duration::from_secs(10), || peer.received()
+                > at_restart + 50)
+            .await,
+            "media did not come back after restart {round}: {at_restart} echoed before, {} now",
+            peer.received()
+        );
+        let stats = gw.media_stats().engine;
+        assert_eq!(stats.ice_restarts, round, "{stats:?}");
+        if udp_port.is_some() {
+            assert_eq!(
+                (stats.udp_sockets, stats.routed_ufrags),
+                (1, 1),
+                "one shared socket, and only the current ufrag routed: {stats:?}"
+            );
+        }
     }
 
     drop(peer);
