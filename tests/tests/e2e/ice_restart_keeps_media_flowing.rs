@@ -1,8 +1,9 @@
 //! A real str0m peer in a call through the gateway and the media server restarts ICE mid-call over
 //! gRPC (RestartIce), first from a new UDP socket so its old path is gone, then again from the same
-//! one: media comes back each time on the new ICE credentials, with the server's new candidates trickled over StreamCandidates and the peer's over
-//! AddIceCandidate, in the port-range mode and in one-port mode (where the table routes only the current ufrag). Afterwards the media server holds no
-//! pipeline, endpoint or route.
+//! one: media comes back each time on the new ICE credentials, with the server's new candidates
+//! trickled over StreamCandidates and the peer's over AddIceCandidate, in the port-range mode and in
+//! one-port mode (where the table routes only the current ufrag). Afterwards the media server holds
+//! no pipeline, endpoint or route.
 
 use e2e_tests::Gateway;
 use media_proto::v1::session_event::Event;
