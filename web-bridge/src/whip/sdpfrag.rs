@@ -146,16 +146,24 @@ pub(crate) fn from_answer(answer: &str) -> Option<String> {
     };
     let (ufrag, pwd) = (first("a=ice-ufrag:")?, first("a=ice-pwd:")?);
     let mut out = format!("a=ice-ufrag:{ufrag}\r\na=ice-pwd:{pwd}\r\n");
+    // With BUNDLE one transport carries every m-line: each candidate once, where it first appears
+    // (some clients, whip-whep among them, paste the candidates into every m-section themselves).
+    let mut seen: Vec<&str> = Vec::new();
     for line in answer.lines() {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        let kept = line.starts_with("m=")
+        if line.starts_with("a=candidate:") {
+            if seen.contains(&line) {
+                continue;
+            }
+            seen.push(line);
+        } else if !(line.starts_with("m=")
             || line.starts_with("a=mid:")
-            || line.starts_with("a=candidate:")
-            || line == "a=end-of-candidates";
-        if kept {
-            out.push_str(line);
-            out.push_str("\r\n");
+            || line == "a=end-of-candidates")
+        {
+            continue;
         }
+        out.push_str(line);
+        out.push_str("\r\n");
     }
     Some(out)
 }
@@ -250,6 +258,10 @@ mod tests {
         );
         let parsed = parse(&fragment, 4).unwrap();
         assert_eq!(parsed.ufrag.as_deref(), Some("srv"));
+        let bundled = format!("{answer}m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na={HOST}\r\n");
+        let fragment = from_answer(&bundled).unwrap();
+        assert_eq!(fragment.matches("a=candidate:").count(), 1, "{fragment}");
+        assert!(fragment.ends_with("a=mid:1\r\n"), "{fragment}");
         assert_eq!(from_answer("v=0\r\na=ice-ufrag:x\r\n"), None);
     }
 
