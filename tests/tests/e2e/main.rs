@@ -11,6 +11,7 @@ mod browser_loopback_plays_back;
 mod browser_tabs_share_one_port;
 mod browser_two_tabs_are_independent;
 mod browser_whip_client_gets_its_echo;
+mod browser_whip_client_restarts_ice;
 mod browser_whip_sendonly_publisher_is_received;
 mod concurrent_peers_are_isolated;
 mod eager_peer_reaches_dtls_at_once;
