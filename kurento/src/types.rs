@@ -188,6 +188,11 @@ impl ServerInfo {
     pub const TYPE: &'static str = "ServerInfo";
     /// The capability a server lists when it accepts the `transaction` method.
     pub const CAPABILITY_TRANSACTIONS: &'static str = "transactions";
+    /// The capability a server lists when a negotiated WebRtcEndpoint takes a second `processOffer`
+    /// that restarts ICE (new `ice-ufrag`/`ice-pwd`, same m-lines). Not a KMS name: KMS 7.2 lists only
+    /// `transactions` and answers such an offer with 40208 SDP_END_POINT_ALREADY_NEGOTIATED, so a server
+    /// that does not list it cannot restart ICE.
+    pub const CAPABILITY_ICE_RESTART: &'static str = "iceRestart";
 
     /// Whether `capabilities` lists `c`.
     pub fn has_capability(&self, c: &str) -> bool {

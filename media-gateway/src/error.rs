@@ -20,6 +20,10 @@ pub enum Error {
     /// The media server refused the offer as unparsable or impossible to negotiate (40201, 40205).
     #[error("the media server rejected the SDP offer: {0}")]
     InvalidOffer(String),
+    /// The session's media server cannot renegotiate it: it does not list the `iceRestart` capability
+    /// (KMS 7.2), or it refused the second offer (40208 SDP_END_POINT_ALREADY_NEGOTIATED).
+    #[error("{0}")]
+    CannotRenegotiate(String),
     /// The gateway is at its session limit (or a session's candidate queue is full).
     #[error("{0}")]
     Exhausted(String),
@@ -107,6 +111,16 @@ impl Error {
                 Some(ErrorCode::SdpParseError | ErrorCode::SdpEndPointProcessOfferError) => {
                     Error::InvalidOffer(error.message)
                 }
+                // Only a second processOffer (RestartIce) meets it.
+                Some(ErrorCode::SdpEndPointAlreadyNegotiated) => {
+                    tracing::debug!(media_server = uri, error = %error.message, "re-offer refused");
+                    Error::CannotRenegotiate(
+                        "the media server refused to renegotiate this session: an ICE restart offer \
+                         must keep the session's m-lines and DTLS fingerprint and change only \
+                         a=ice-ufrag and a=ice-pwd; otherwise Stop the session and Start a new one"
+                            .into(),
+                    )
+                }
                 Some(ErrorCode::IceAddCandidateError) => {
                     tracing::debug!(media_server = uri, error = %error.message, "candidate refused");
                     Error::InvalidArgument("the media server rejected the candidate".into())
@@ -132,6 +146,7 @@ impl From<Error> for Status {
                 (Code::InvalidArgument, e.to_string())
             }
             Error::Exhausted(_) => (Code::ResourceExhausted, e.to_string()),
+            Error::CannotRenegotiate(_) => (Code::FailedPrecondition, e.to_string()),
             Error::Unavailable(_) => (Code::Unavailable, e.to_string()),
             Error::Timeout(_) => (Code::DeadlineExceeded, e.to_string()),
             Error::Ended(_) => (Code::Aborted, e.to_string()),

@@ -16,10 +16,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use media_proto::v1::media_session_server::{MediaSession, MediaSessionServer};
 use media_proto::v1::session_event::Event;
 use media_proto::v1::{
-    AddIceCandidateRequest, AddIceCandidateResponse, EndReason, FlowDirection, GatheringDone,
-    GetIceServersRequest, GetIceServersResponse, GetSessionStatsRequest, GetSessionStatsResponse,
-    IceCandidate, MediaKind, MediaStats, SessionEnded, SessionEvent, StartRequest, StartResponse,
-    StopRequest, StopResponse, StreamCandidatesRequest,
+    AddIceCandidateRequest, AddIceCandidateResponse, Capabilities, EndReason, FlowDirection,
+    GatheringDone, GetIceServersRequest, GetIceServersResponse, GetSessionStatsRequest,
+    GetSessionStatsResponse, IceCandidate, MediaKind, MediaStats, RestartIceRequest,
+    RestartIceResponse, SessionEnded, SessionEvent, StartRequest, StartResponse, StopRequest,
+    StopResponse, StreamCandidatesRequest,
 };
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
@@ -59,10 +60,24 @@ pub enum Call {
         /// The session id the caller named.
         session: String,
     },
+    /// A RestartIce, recorded even when the session is unknown.
+    RestartIce {
+        /// The session id the caller named.
+        session: String,
+        /// The offer's `a=ice-ufrag`.
+        ufrag: String,
+    },
 }
 
 /// The server candidate every session of a recording fake streams.
 pub const SERVER_CANDIDATE: &str = "candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host";
+
+/// The ICE credentials a recording fake's RestartIce answer carries, and its one new candidate.
+pub const RESTART_UFRAG: &str = "fakeRestartUfrag";
+/// See [`RESTART_UFRAG`].
+pub const RESTART_PWD: &str = "fakeRestartPasswordxxxxx";
+/// See [`RESTART_UFRAG`].
+pub const RESTART_CANDIDATE: &str = "candidate:2 1 UDP 2015363327 127.0.0.1 40002 typ host";
 
 /// The health service name the bridge checks.
 pub const SERVICE: &str = "mediasession.v1.MediaSession";
@@ -83,6 +98,9 @@ pub struct Options {
     pub media: Option<Echo>,
     /// What GetIceServers answers (default: no servers).
     pub ice_servers: GetIceServersResponse,
+    /// Sessions can restart ICE (`StartResponse.capabilities.ice_restart`; RestartIce answers with
+    /// [`RESTART_UFRAG`]); else RestartIce gets FAILED_PRECONDITION, as the gateway gives for KMS.
+    pub ice_restart: bool,
 }
 
 struct Session {
@@ -116,6 +134,7 @@ struct Service {
     gate: Option<Arc<Semaphore>>,
     media: Option<Echo>,
     ice_servers: GetIceServersResponse,
+    ice_restart: bool,
 }
 
 /// Handle kept by the test; dropping it stops the server.
@@ -152,6 +171,7 @@ impl FakeGateway {
             gate: gate.clone(),
             media: options.media,
             ice_servers: options.ice_servers,
+            ice_restart: options.ice_restart,
         };
         let (health, health_service) = tonic_health::server::health_reporter();
         health
@@ -336,6 +356,9 @@ impl MediaSession for Service {
         Ok(Response::new(StartResponse {
             session_id,
             sdp_answer,
+            capabilities: Some(Capabilities {
+                ice_restart: self.ice_restart,
+            }),
         }))
     }
 
@@ -412,6 +435,48 @@ impl MediaSession for Service {
     ) -> Result<Response<GetIceServersResponse>, Status> {
         self.shared.record(Call::GetIceServers);
         Ok(Response::new(self.ice_servers.clone()))
+    }
+
+    /// A recording session answers with [`RESTART_UFRAG`] and streams [`RESTART_CANDIDATE`]; without
+    /// [`Options::ice_restart`], FAILED_PRECONDITION.
+    async fn restart_ice(
+        &self,
+        request: Request<RestartIceRequest>,
+    ) -> Result<Response<RestartIceResponse>, Status> {
+        let req = request.into_inner();
+        let ufrag = req
+            .sdp_offer
+            .lines()
+            .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+            .unwrap_or_default()
+            .to_owned();
+        self.shared.record(Call::RestartIce {
+            session: req.session_id.clone(),
+            ufrag,
+        });
+        let mut sessions = lock(&self.shared.sessions);
+        let session = sessions
+            .get_mut(&req.session_id)
+            .ok_or_else(|| Status::not_found("no such session"))?;
+        if !self.ice_restart {
+            return Err(Status::failed_precondition(
+                "the media server holding this session cannot restart ICE",
+            ));
+        }
+        let restarted = candidate(RESTART_CANDIDATE);
+        let done = event(Event::GatheringDone(GatheringDone {}));
+        for e in [restarted, done] {
+            session.events.push(e.clone());
+            for watcher in &session.watchers {
+                let _ = watcher.try_send(Ok(e.clone()));
+            }
+        }
+        Ok(Response::new(RestartIceResponse {
+            sdp_answer: format!(
+                "v=0\r\ns=restarted\r\na=ice-ufrag:{RESTART_UFRAG}\r\na=ice-pwd:{RESTART_PWD}\r\n\
+                 m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na={RESTART_CANDIDATE}\r\n"
+            ),
+        }))
     }
 
     /// Always empty: the fake's sessions have no media server to ask.

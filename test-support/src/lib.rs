@@ -43,6 +43,8 @@ pub mod process;
 pub mod proxy;
 #[cfg(feature = "webrtc")]
 pub mod publisher;
+#[cfg(feature = "webrtc")]
+pub mod restart_peer;
 #[cfg(feature = "net")]
 pub mod wait;
 #[cfg(feature = "net")]
@@ -78,4 +80,22 @@ pub fn media_directions(sdp: &str) -> Vec<&str> {
 /// [`CHROMIUM_OFFER`] with every media section's direction set to `direction`.
 pub fn chromium_offer_with(direction: &str) -> String {
     CHROMIUM_OFFER.replace("a=sendrecv", &format!("a={direction}"))
+}
+
+/// [`CHROMIUM_OFFER`] as Chromium writes it after `restartIce()`: the same m-lines and fingerprint,
+/// a new `ice-ufrag`/`ice-pwd` (`round` makes each restart's different).
+pub fn chromium_offer_restarted(round: u32) -> String {
+    CHROMIUM_OFFER
+        .replace("a=ice-ufrag:wKVo", &format!("a=ice-ufrag:rS{round:02}"))
+        .replace(
+            "a=ice-pwd:ELgrCB3Bh5hX4AV7xogqk9D0",
+            &format!("a=ice-pwd:RestartedPassword{round:05}xx"),
+        )
+}
+
+/// The first `a=ice-ufrag` of `sdp`.
+pub fn ice_ufrag(sdp: &str) -> Option<&str> {
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+        .map(str::trim)
 }

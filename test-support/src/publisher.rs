@@ -204,7 +204,7 @@ async fn run(
 }
 
 /// Writes one synthetic frame on `mid`; false if str0m has no writer or payload type for it.
-fn send_frame(rtc: &mut Rtc, kind: MediaKind, mid: Mid, elapsed: Duration) -> bool {
+pub(crate) fn send_frame(rtc: &mut Rtc, kind: MediaKind, mid: Mid, elapsed: Duration) -> bool {
     let (codec, rate, frame) = match kind {
         MediaKind::Audio => (Codec::Opus, Frequency::FORTY_EIGHT_KHZ, opus_packet()),
         MediaKind::Video => (Codec::Vp8, Frequency::NINETY_KHZ, vp8_keyframe()),

@@ -4,11 +4,14 @@
 // client's stats, the answer's directions, and whether its stop() (which sends DELETE) finished.
 // With `--direction sendonly` the transceivers only send, as a camera or OBS publishes: the checks are
 // then that the answer is recvonly, that the media goes out (outbound-rtp grows) and that nothing comes
-// back; the caller checks at the server that it arrived.
+// back; the caller checks at the server that it arrived. With `--restart`, once the echo plays the
+// client restarts ICE (`WHIPClient.restart()`: RTCPeerConnection.restartIce(), then a PATCH with
+// If-Match: * and the new credentials, RFC 9725 section 4.3.2), and the echo must keep playing on the
+// new ICE credentials (both sides' ufrags changed) for another --publish-ms.
 //
 //   node whip.mjs --endpoint http://127.0.0.1:8080/whip --page-port 41000 [--token T] [--publish-ms 4000]
 //                 [--direction sendrecv|sendonly] [--timeout-ms 30000] [--chromium /usr/bin/chromium]
-//                 [--screenshot out.png]
+//                 [--screenshot out.png] [--restart]
 //
 // The page and the client's module are served by this script's own HTTP server on 127.0.0.1:--page-port,
 // another origin than the endpoint's, so the browser's CORS rules apply to every WHIP request as they would
@@ -23,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv) {
-  const args = { publishMs: 4000, timeoutMs: 30000, chromium: '/usr/bin/chromium', direction: 'sendrecv' };
+  const args = { publishMs: 4000, timeoutMs: 30000, chromium: '/usr/bin/chromium', direction: 'sendrecv', restart: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -38,6 +41,7 @@ function parseArgs(argv) {
     else if (flag === '--timeout-ms') args.timeoutMs = Number(value());
     else if (flag === '--chromium') args.chromium = value();
     else if (flag === '--screenshot') args.screenshot = value();
+    else if (flag === '--restart') args.restart = true;
     else usage(`unknown flag ${flag}`);
   }
   if (!args.endpoint) usage('--endpoint is required');
@@ -102,6 +106,19 @@ window.stats = async () => {
   const v = document.getElementById('echo');
   Object.assign(out, { videoWidth: v.videoWidth, videoHeight: v.videoHeight, currentTime: v.currentTime });
   return out;
+};
+window.ufrags = () => {
+  const ufrag = (d) => { const m = d && d.sdp.match(/a=ice-ufrag:(.*)\\r\\n/); return m ? m[1] : null; };
+  return { local: ufrag(state.pc.localDescription), remote: ufrag(state.pc.remoteDescription) };
+};
+window.restartIce = async () => {
+  try {
+    const started = Date.now();
+    await state.client.restart();
+    return { ms: Date.now() - started, etag: state.client.etag };
+  } catch (e) {
+    return { error: String(e && e.message || e) };
+  }
 };
 window.unpublish = async () => {
   clearInterval(state.sampler);
@@ -192,12 +209,29 @@ async function run(context, args, log) {
     if (!(published.answerDirections || []).every((d) => d === 'recvonly')) failures.push(`the answer is not recvonly: ${published.answerDirections}`);
   }
   if (!(after.framesEncoded > 0)) failures.push('nothing was encoded');
+  let restart = null;
+  if (args.restart && echo) {
+    const ufragsBefore = await page.evaluate(() => window.ufrags());
+    const restarted = await page.evaluate(() => window.restartIce());
+    if (restarted.error) failures.push(`restart failed: ${restarted.error}`);
+    const ufragsAfter = await page.evaluate(() => window.ufrags());
+    if (ufragsAfter.local === ufragsBefore.local) failures.push('the local ufrag did not change');
+    if (ufragsAfter.remote === ufragsBefore.remote) failures.push("the server's ufrag did not change");
+    if (restarted.etag === published.etag) failures.push('the ETag did not change');
+    const atRestart = await page.evaluate(() => window.stats());
+    await sleep(args.publishMs);
+    const later = await page.evaluate(() => window.stats());
+    if (!(later.framesDecoded > atRestart.framesDecoded)) failures.push(`framesDecoded did not grow after the restart (${atRestart.framesDecoded} -> ${later.framesDecoded})`);
+    if (!(later.currentTime > atRestart.currentTime)) failures.push('the echo video stopped after the restart');
+    if (later.connectionState !== 'connected') failures.push(`connection ${later.connectionState} after the restart`);
+    restart = { ms: restarted.ms, ufragsBefore, ufragsAfter, atRestart, later };
+  }
   await page.evaluate(() => window.unpublish());
   const stopped = await page.evaluate(() => ({ phase: window.__whip.phase, error: window.__whip.error }));
   if (stopped.phase !== 'stopped') failures.push(`stop() did not finish: ${stopped.error}`);
   // requestfinished fires asynchronously; give the DELETE's event a moment.
   for (let i = 0; i < 20 && !requests.some((r) => r.startsWith('DELETE')); i++) await sleep(50);
-  return { published, firstFrameMs, before, after, requests, failures };
+  return { published, firstFrameMs, before, after, restart, requests, failures };
 }
 
 async function main() {

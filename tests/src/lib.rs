@@ -318,6 +318,19 @@ pub async fn run_whip_driver(
     direction: &str,
     screenshot: &str,
 ) -> anyhow::Result<Value> {
+    run_whip_driver_with(endpoint, page_port, publish_ms, direction, screenshot, &[]).await
+}
+
+/// [`run_whip_driver`] with more of the driver's flags (`--restart`: restart ICE once the echo plays
+/// and check it keeps playing).
+pub async fn run_whip_driver_with(
+    endpoint: &str,
+    page_port: u16,
+    publish_ms: u64,
+    direction: &str,
+    screenshot: &str,
+    extra: &[&str],
+) -> anyhow::Result<Value> {
     let screenshot = artifact(screenshot)?;
     let mut args: Vec<std::ffi::OsString> = vec![
         "--endpoint".into(),
@@ -331,6 +344,7 @@ pub async fn run_whip_driver(
         "--screenshot".into(),
     ];
     args.push(screenshot.into());
+    args.extend(extra.iter().map(std::ffi::OsString::from));
     run_script_in(None, "whip.mjs", &args).await
 }
 

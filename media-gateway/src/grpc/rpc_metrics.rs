@@ -22,6 +22,7 @@ const METHODS: &[&str] = &[
     "mediasession.v1.MediaSession/Stop",
     "mediasession.v1.MediaSession/GetIceServers",
     "mediasession.v1.MediaSession/GetSessionStats",
+    "mediasession.v1.MediaSession/RestartIce",
     "mediasession.v1.SessionAdmin/ListSessions",
     "grpc.health.v1.Health/Check",
     "grpc.health.v1.Health/Watch",

@@ -7,8 +7,9 @@ use crate::session::{self, SessionHandle, Shared, watchers::WatchStream};
 use media_proto::v1::media_session_server::MediaSession;
 use media_proto::v1::{
     AddIceCandidateRequest, AddIceCandidateResponse, GetIceServersRequest, GetIceServersResponse,
-    GetSessionStatsRequest, GetSessionStatsResponse, IceCandidate, StartRequest, StartResponse,
-    StopRequest, StopResponse, StreamCandidatesRequest,
+    GetSessionStatsRequest, GetSessionStatsResponse, IceCandidate, RestartIceRequest,
+    RestartIceResponse, StartRequest, StartResponse, StopRequest, StopResponse,
+    StreamCandidatesRequest,
 };
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -174,6 +175,23 @@ impl MediaSession for Service {
         let name = session::ids::random_hex();
         let minted = self.shared.config.ice_servers.mint(now, &name[..16]);
         Ok(Response::new(minted.into()))
+    }
+
+    async fn restart_ice(
+        &self,
+        request: Request<RestartIceRequest>,
+    ) -> Result<Response<RestartIceResponse>, Status> {
+        let RestartIceRequest {
+            session_id,
+            sdp_offer,
+        } = request.into_inner();
+        async {
+            check_offer(&sdp_offer)?;
+            let sdp_answer = self.live(&session_id)?.restart_ice(sdp_offer).await?;
+            Ok(Response::new(RestartIceResponse { sdp_answer }))
+        }
+        .instrument(span("RestartIce", &session_id))
+        .await
     }
 
     async fn get_session_stats(

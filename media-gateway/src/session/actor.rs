@@ -22,7 +22,13 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-pub(super) type StartReply = oneshot::Sender<Result<String, Error>>;
+pub(super) type StartReply = oneshot::Sender<Result<Started, Error>>;
+
+/// What a Start caller gets from the actor: the answer, and what the session's media server can do.
+pub(super) struct Started {
+    pub(super) answer: String,
+    pub(super) capabilities: pb::Capabilities,
+}
 type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 pub(super) struct Actor {
@@ -47,6 +53,8 @@ pub(super) struct Actor {
     pub(super) last_touch: Instant,
     pub(super) down_since: Option<Instant>,
     pub(super) lease: Duration,
+    /// The `a=ice-ufrag` of the offer the endpoint negotiated last (Start's, then each RestartIce's).
+    pub(super) remote_ufrag: Option<String>,
 }
 
 /// Why the loop stopped, and who is waiting to hear that the session ended.
@@ -92,6 +100,7 @@ impl Actor {
             r = Box::pin(setup.run(&offer)) => r,
         };
         // The offer (several KiB) is not needed once negotiated, and this future lives as long as the session.
+        self.remote_ufrag = super::restart::ice_ufrag(&offer).map(str::to_owned);
         drop(offer);
         let (objects, answer) = match outcome {
             Ok(ok) => ok,
@@ -208,7 +217,13 @@ impl Actor {
             return true;
         };
         self.last_touch = Instant::now();
-        if reply.send(Ok(answer)).is_err() {
+        let started = Started {
+            answer,
+            capabilities: pb::Capabilities {
+                ice_restart: objects.ice_restart,
+            },
+        };
+        if reply.send(Ok(started)).is_err() {
             tracing::debug!(pipeline = %objects.pipeline, "Start caller left before the answer");
             return false;
         }
@@ -308,6 +323,11 @@ impl Actor {
                 self.status.set_watchers(self.watchers.len());
                 None
             }
+            Command::RestartIce { offer, reply } => {
+                let r = self.restart_ice(offer, objects).await;
+                let _ = reply.send(r);
+                None
+            }
             Command::Stats { reply } => {
                 let r = self.stats(&objects.endpoint).await;
                 let _ = reply.send(r);
@@ -364,7 +384,7 @@ impl Actor {
         self.add_candidate(&objects.endpoint, &c).await
     }
 
-    async fn add_candidate(
+    pub(super) async fn add_candidate(
         &self,
         endpoint: &ObjectId,
         c: &kurento::IceCandidate,
@@ -427,7 +447,7 @@ impl Actor {
         Ok(streams)
     }
 
-    async fn call(&self, m: Method) -> Result<Value, Error> {
+    pub(super) async fn call(&self, m: Method) -> Result<Value, Error> {
         self.link
             .call(m)
             .await

@@ -8,6 +8,7 @@ mod events;
 mod finish;
 pub(crate) mod ids;
 pub(crate) mod registry;
+mod restart;
 mod setup;
 mod shared;
 mod start;
@@ -39,6 +40,11 @@ pub(crate) enum Command {
     },
     /// Answered with whether this call ended the session.
     Stop { reply: oneshot::Sender<bool> },
+    /// Renegotiates ICE with a new offer; answered with the media server's SDP answer.
+    RestartIce {
+        offer: String,
+        reply: oneshot::Sender<Result<String, Error>>,
+    },
     /// Asks the media server for the endpoint's stats.
     Stats {
         reply: oneshot::Sender<Result<Vec<pb::MediaStats>, Error>>,
@@ -102,6 +108,16 @@ impl SessionHandle {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Stats { reply })
+            .await
+            .map_err(|_| self.gone())?;
+        rx.await.map_err(|_| self.gone())?
+    }
+
+    /// Restarts ICE on the session's endpoint with `offer` (new ICE credentials); the answer.
+    pub(crate) async fn restart_ice(&self, offer: String) -> Result<String, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::RestartIce { offer, reply })
             .await
             .map_err(|_| self.gone())?;
         rx.await.map_err(|_| self.gone())?

@@ -23,6 +23,8 @@ use tokio::sync::mpsc;
 pub(crate) struct Objects {
     pub(crate) pipeline: ObjectId,
     pub(crate) endpoint: ObjectId,
+    /// The media server listed `iceRestart` in its ServerManager info when the session was set up.
+    pub(crate) ice_restart: bool,
 }
 
 /// The session-side context setup needs.
@@ -92,17 +94,17 @@ impl Setup<'_> {
     /// Creates, marks, subscribes and connects the session's objects and negotiates `offer`; returns them
     /// with the SDP answer.
     pub(crate) async fn run(mut self, offer: &str) -> Result<(Objects, String), Error> {
-        let batched = self
+        let info = self
             .link
             .server_info_when_up()
             .await
-            .map_err(|e| Error::from_kms(self.link.uri(), e))?
-            .has_capability(ServerInfo::CAPABILITY_TRANSACTIONS);
-        let objects = if batched {
+            .map_err(|e| Error::from_kms(self.link.uri(), e))?;
+        let mut objects = if info.has_capability(ServerInfo::CAPABILITY_TRANSACTIONS) {
             self.batched().await?
         } else {
             self.one_by_one().await?
         };
+        objects.ice_restart = info.has_capability(ServerInfo::CAPABILITY_ICE_RESTART);
         let process_offer = WebRtcEndpointOp::ProcessOffer {
             offer: offer.to_owned(),
         };
@@ -147,7 +149,11 @@ impl Setup<'_> {
         }
         self.call(connect_to_itself(&ObjectRef::from(&endpoint)))
             .await?;
-        Ok(Objects { pipeline, endpoint })
+        Ok(Objects {
+            pipeline,
+            endpoint,
+            ice_restart: false,
+        })
     }
 
     async fn batched(&mut self) -> Result<Objects, Error> {
@@ -203,6 +209,10 @@ impl Setup<'_> {
             .ok_or_else(|| bad("no pipeline".into()))?;
         self.listen(&pipeline);
         self.listen(&endpoint);
-        Ok(Objects { pipeline, endpoint })
+        Ok(Objects {
+            pipeline,
+            endpoint,
+            ice_restart: false,
+        })
     }
 }

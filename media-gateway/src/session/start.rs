@@ -53,6 +53,7 @@ pub(crate) async fn start(
         last_touch: Instant::now(),
         down_since: None,
         lease,
+        remote_ufrag: None,
     };
     // A spawned task, not this future: tonic drops this future when the caller cancels, and the actor must
     // still release what it created.
@@ -63,9 +64,10 @@ pub(crate) async fn start(
         .spawn(actor.run(offer, wait, reply).instrument(span));
     let deadline = shared.config.start_timeout;
     match tokio::time::timeout(deadline, answer).await {
-        Ok(Ok(Ok(sdp_answer))) => Ok(pb::StartResponse {
+        Ok(Ok(Ok(started))) => Ok(pb::StartResponse {
             session_id: id,
-            sdp_answer,
+            sdp_answer: started.answer,
+            capabilities: Some(started.capabilities),
         }),
         Ok(Ok(Err(e))) => Err(e),
         Ok(Err(_)) => Err(Error::Unavailable(

@@ -2,6 +2,7 @@
 //! queues, and a slow or departed watcher is dropped instead of ever blocking the session.
 
 use media_proto::v1::SessionEvent;
+use media_proto::v1::session_event::Event;
 use std::collections::VecDeque;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -70,6 +71,19 @@ impl Watchers {
         });
     }
 
+    /// An ICE restart was answered: the server candidates and GatheringDone logged so far belong to
+    /// the old ICE credentials, so a watcher that subscribes from now on does not replay them (the new
+    /// ones follow). Watchers already open got them and get the new ones too.
+    pub(crate) fn restart_ice(&mut self) {
+        let before = self.log.len();
+        self.log
+            .retain(|e| !matches!(e.event, Some(Event::Candidate(_) | Event::GatheringDone(_))));
+        tracing::debug!(
+            dropped = before - self.log.len(),
+            "ICE restarted: old candidates leave the replay"
+        );
+    }
+
     /// Forgets watchers whose stream was closed by the caller.
     pub(crate) fn prune(&mut self) {
         self.list.retain(|tx| !tx.is_closed());
@@ -97,7 +111,7 @@ impl Watchers {
 mod tests {
     use super::*;
     use crate::session::convert::ended;
-    use media_proto::v1::{EndReason, GatheringDone, session_event::Event};
+    use media_proto::v1::{EndReason, GatheringDone, IceCandidate, IceStateChanged};
     use tokio_stream::StreamExt;
 
     fn done() -> SessionEvent {
@@ -119,6 +133,41 @@ mod tests {
             got.push(e);
         }
         assert_eq!(got, [done(), done(), ended(EndReason::Stopped, "bye")]);
+    }
+
+    #[tokio::test]
+    async fn an_ice_restart_drops_old_candidates_from_the_replay() {
+        let candidate = |c: &str| SessionEvent {
+            event: Some(Event::Candidate(IceCandidate {
+                candidate: c.into(),
+                ..IceCandidate::default()
+            })),
+        };
+        let state = SessionEvent {
+            event: Some(Event::IceState(IceStateChanged::default())),
+        };
+        let mut w = Watchers::new(16);
+        w.publish(candidate("old"));
+        w.publish(done());
+        w.publish(state.clone());
+        w.restart_ice();
+        w.publish(candidate("new"));
+        w.publish(done());
+        let mut s = w.subscribe();
+        w.finish(ended(EndReason::Stopped, "bye"));
+        let mut got = Vec::new();
+        while let Some(Ok(e)) = s.next().await {
+            got.push(e);
+        }
+        assert_eq!(
+            got,
+            [
+                state,
+                candidate("new"),
+                done(),
+                ended(EndReason::Stopped, "bye")
+            ]
+        );
     }
 
     #[tokio::test]

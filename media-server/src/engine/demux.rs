@@ -101,6 +101,22 @@ impl<K: Copy + Eq + Hash, T> DemuxTable<K, T> {
         Ok(())
     }
 
+    /// Replaces `key`'s ufrag with `ufrag` (an ICE restart gave its endpoint new credentials): binding
+    /// requests naming the old one route nowhere from now on. Its addresses stay. Refused, changing
+    /// nothing, if another endpoint has `ufrag` or `key` is not registered.
+    pub(crate) fn rekey(&mut self, key: K, ufrag: &str) -> Result<(), Taken> {
+        match self.by_ufrag.get(ufrag) {
+            Some(owner) if *owner == key => return Ok(()),
+            Some(_) => return Err(Taken::Ufrag),
+            None => {}
+        }
+        let entry = self.entries.get_mut(&key).ok_or(Taken::Key)?;
+        self.by_ufrag.remove(&entry.ufrag);
+        entry.ufrag = ufrag.to_owned();
+        self.by_ufrag.insert(ufrag.to_owned(), key);
+        Ok(())
+    }
+
     /// Routes datagrams from `addr` to `key` from now on: `key`'s endpoint verified a binding request
     /// from there at `now`. An address another endpoint verified within the hold period stays with it;
     /// after that it moves (the address now belongs to a new session).
@@ -278,6 +294,41 @@ mod tests {
             None,
             "least recently verified, so evicted"
         );
+    }
+
+    #[test]
+    fn an_ice_restart_moves_the_ufrag_and_keeps_the_addresses() {
+        let mut t = table(4);
+        t.register(1, "old1", ()).unwrap();
+        t.register(2, "bbbb", ()).unwrap();
+        assert_eq!(t.claim(1, addr(1), now()), Claim::Routed);
+        assert_eq!(t.rekey(1, "bbbb"), Err(Taken::Ufrag), "another endpoint's");
+        assert_eq!(t.rekey(9, "new9"), Err(Taken::Key));
+        assert_eq!(t.route(addr(7), &binding("old1")).map(|r| r.0), Some(1));
+        t.rekey(1, "new1").unwrap();
+        t.rekey(1, "new1").unwrap();
+        assert_eq!(
+            t.route(addr(7), &binding("old1")),
+            None,
+            "the old ufrag is gone"
+        );
+        assert_eq!(t.route(addr(7), &binding("new1")).map(|r| r.0), Some(1));
+        assert_eq!(
+            t.route(addr(1), DTLS).map(|r| r.0),
+            Some(1),
+            "media keeps its path"
+        );
+        assert_eq!(
+            t.size(),
+            TableSize {
+                ufrags: 2,
+                addrs: 1
+            }
+        );
+        t.remove(1);
+        t.remove(2);
+        assert_eq!(t.size(), TableSize::default());
+        assert!(t.by_ufrag.is_empty());
     }
 
     #[test]

@@ -80,7 +80,12 @@ impl Driver {
                                 | Command::AddIceCandidate { .. }
                                 | Command::GatherCandidates { .. }
                         );
-                        self.peer.handle_command(command, Instant::now());
+                        match command {
+                            Command::ProcessOffer { sdp, reply } => {
+                                let _ = reply.send(self.process_offer(sdp));
+                            }
+                            command => self.peer.handle_command(command, Instant::now()),
+                        }
                         // The command may have formed candidate pairs: str0m checks a never-tried pair
                         // at once on a timeout, where its own pacing would leave it waiting up to 50 ms
                         // for the next wake-up. Not before the offer, when there is nothing to check.
@@ -296,6 +301,42 @@ impl Driver {
             self.transport.claim(source, now);
         }
         self.input(input);
+    }
+
+    /// Answers an offer. An ICE restart changes the local ufrag, so in one-port mode the route moves
+    /// to the new one before the answer leaves (the peer's first check with it must find this
+    /// endpoint) and the old one goes at once: str0m refuses checks with the old credentials from
+    /// now on. Addresses stay routed: media may keep flowing on the old path until the new checks
+    /// succeed (RFC 8445 section 9), and the table's per-endpoint cap and the endpoint's end bound them.
+    fn process_offer(&mut self, sdp: String) -> Result<String, super::error::EngineError> {
+        let before = self.peer.local_credentials();
+        let answered = self.peer.process_offer(sdp);
+        let now = self.peer.local_credentials();
+        if now.ufrag == before.ufrag {
+            return answered;
+        }
+        // Also when str0m refused the offer after it had restarted ICE: the route follows the
+        // credentials str0m now checks against.
+        let answer = match answered {
+            Ok(answer) => answer,
+            Err(e) => {
+                if !self.transport.rekey(&now.ufrag) {
+                    tracing::warn!(endpoint = %self.peer.id, "one-port: the restarted ufrag is taken");
+                }
+                return Err(e);
+            }
+        };
+        if self.transport.rekey(&now.ufrag) {
+            return Ok(answer);
+        }
+        // str0m's fresh ufrag is another endpoint's (random 16 characters: not expected): draw ours.
+        for _ in 0..super::shared_socket::UFRAG_DRAWS {
+            let creds = str0m::IceCreds::new();
+            if self.transport.rekey(&creds.ufrag) {
+                return Ok(self.peer.replace_local_credentials(creds, &answer));
+            }
+        }
+        Err(super::error::EngineError::UfragCollision)
     }
 
     fn input(&mut self, input: Input<'_>) {

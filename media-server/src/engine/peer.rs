@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use str0m::change::SdpOffer;
-use str0m::{Candidate, Rtc};
+use str0m::{Candidate, IceCreds, Rtc};
 use tokio::sync::mpsc;
 
 use super::endpoint::{Command, EndpointId};
@@ -28,6 +28,10 @@ enum Gather {
     /// events go out once the offer is processed.
     AwaitingOffer,
     Done,
+    /// An ICE restart was answered: the local candidates are still in `Rtc` (str0m keeps them, with
+    /// the new ufrag), so the next `gatherCandidates` only announces them again, as KMS would after
+    /// gathering anew.
+    Restarted,
 }
 
 /// Timing knobs the peer needs from the engine config.
@@ -164,6 +168,7 @@ impl Peer {
     pub(super) fn handle_command(&mut self, command: Command, now: Instant) {
         // A dropped reply means the caller gave up waiting; the state change stands regardless.
         match command {
+            // The driver answers offers itself (`Driver::process_offer`): an ICE restart changes routing.
             Command::ProcessOffer { sdp, reply } => {
                 let _ = reply.send(self.process_offer(sdp));
             }
@@ -210,16 +215,26 @@ impl Peer {
         }
     }
 
-    fn process_offer(&mut self, sdp: String) -> Result<String, EngineError> {
-        if self.remote_sdp.is_some() {
-            return Err(EngineError::AlreadyNegotiated);
-        }
+    /// The endpoint's current local ICE credentials (new ones after an ICE restart).
+    pub(super) fn local_credentials(&mut self) -> IceCreds {
+        self.rtc.direct_api().local_ice_credentials()
+    }
+
+    /// Answers `sdp`: the first offer, or a later one that restarts ICE (new `ice-ufrag`/`ice-pwd`,
+    /// the same m-lines and DTLS fingerprint). Any other later offer gets KMS's 40208.
+    pub(super) fn process_offer(&mut self, sdp: String) -> Result<String, EngineError> {
         if sdp.trim().is_empty() {
             return Err(EngineError::EmptyOffer);
         }
         // KMS calls text without a `v=` line "Invalid SDP"; str0m is lenient about what precedes it.
         if !sdp.trim_start().starts_with("v=") {
             return Err(EngineError::InvalidSdp("no v= line".into()));
+        }
+        if let Some(previous) = &self.remote_sdp {
+            if !is_ice_restart(previous, &sdp) {
+                return Err(EngineError::AlreadyNegotiated);
+            }
+            return self.restart_ice(sdp);
         }
         // The offer's own candidates pass the same address rules and the same cap as trickled ones.
         let room = self
@@ -257,7 +272,84 @@ impl Peer {
         Ok(answer)
     }
 
+    /// An ICE restart: str0m's `accept_offer` sees the changed remote credentials, flushes its
+    /// candidate pairs and remote candidates, keeps the local ones and answers with new local
+    /// credentials; DTLS, SRTP and the m-lines stay. The offer's own candidates replace the old remote
+    /// ones (str0m dropped those), against the same cap.
+    fn restart_ice(&mut self, sdp: String) -> Result<String, EngineError> {
+        let (filtered, _) = self
+            .remote_policy
+            .filter_offer(&sdp, self.remote_policy.max);
+        let directed = sdp_text::with_default_direction(&filtered);
+        let offer = SdpOffer::from_sdp_string(&directed)
+            .map_err(|e| EngineError::InvalidSdp(e.to_string()))?;
+        let answer = self
+            .rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| EngineError::OfferNotNegotiable(e.to_string()))?
+            .to_sdp_string();
+        self.remote_candidates.clear();
+        for line in sdp_text::candidates(&filtered) {
+            if let Verdict::Take(parsed) = self.remote_policy.judge(line) {
+                self.remote_candidates
+                    .push((parsed.addr(), line.to_string()));
+            }
+        }
+        // The candidates as str0m now writes them (their `ufrag` extension names the new ufrag).
+        let mut local: Vec<String> = Vec::new();
+        for c in sdp_text::candidates(&answer) {
+            if !local.iter().any(|l| l == c) {
+                local.push(c.to_string());
+            }
+        }
+        if !self.gathered.is_empty() {
+            self.gathered = local;
+        }
+        if self.gather == Gather::Done {
+            self.gather = Gather::Restarted;
+        }
+        self.mlines = sdp_text::mlines(&answer);
+        self.status_restarted();
+        self.remote_sdp = Some(sdp);
+        self.local_sdp = Some(answer.clone());
+        Counters::add(&self.counters.ice_restarts, 1);
+        Ok(answer)
+    }
+
+    /// Replaces the local ICE credentials str0m drew for a restart (one-port mode found their ufrag
+    /// taken); returns the answer rewritten to name `creds`.
+    pub(super) fn replace_local_credentials(&mut self, creds: IceCreds, answer: &str) -> String {
+        let old = self.local_credentials();
+        self.rtc
+            .direct_api()
+            .set_local_ice_credentials(creds.clone());
+        let rewrite = |text: &str| {
+            text.replace(
+                &format!("a=ice-ufrag:{}", old.ufrag),
+                &format!("a=ice-ufrag:{}", creds.ufrag),
+            )
+            .replace(
+                &format!("a=ice-pwd:{}", old.pass),
+                &format!("a=ice-pwd:{}", creds.pass),
+            )
+            .replace(
+                &format!(" ufrag {}", old.ufrag),
+                &format!(" ufrag {}", creds.ufrag),
+            )
+        };
+        for c in &mut self.gathered {
+            *c = rewrite(c);
+        }
+        self.local_sdp = self.local_sdp.as_deref().map(rewrite);
+        rewrite(answer)
+    }
+
     fn gather_candidates(&mut self) {
+        if self.gather == Gather::Restarted {
+            self.announce_candidates();
+            return;
+        }
         if self.gather != Gather::NotRequested {
             return;
         }
@@ -336,4 +428,17 @@ fn with_related_address(text: &str, candidate: &Candidate) -> String {
         &format!(" raddr {} rport {}", base.ip(), base.port()),
         1,
     )
+}
+
+/// Whether `offer`, arriving on an endpoint that negotiated `previous`, is an ICE restart we take:
+/// new ICE credentials (RFC 8445 section 9: a changed ufrag or pwd), and nothing else renegotiated (the
+/// same m-lines by type and mid, the same DTLS fingerprint).
+fn is_ice_restart(previous: &str, offer: &str) -> bool {
+    let (Some(before), Some(now)) = (
+        sdp_text::ice_credentials(previous),
+        sdp_text::ice_credentials(offer),
+    ) else {
+        return false;
+    };
+    before != now && sdp_text::renegotiation_shape(previous) == sdp_text::renegotiation_shape(offer)
 }

@@ -5,7 +5,9 @@
 //! - `IceConnectionStateChange(Connected)` -> `IceComponentStateChanged(CONNECTED)`
 //! - `IceConnectionStateChange(Completed)`, or `Connected` (ICE + DTLS up) if ICE never said
 //!   Completed -> `IceComponentStateChanged(READY)`; str0m's controlled agent often stays "Connected".
-//! - `Connected` -> `ConnectionStateChanged(CONNECTED)`
+//! - `Connected` -> `ConnectionStateChanged(CONNECTED)`; after an ICE restart (DTLS stays up, str0m
+//!   raises no second `Connected`), ICE `Connected` again -> READY and, if it was lost,
+//!   `ConnectionStateChanged(CONNECTED)`
 //! - `IceConnectionStateChange(Disconnected)` -> `IceComponentStateChanged(DISCONNECTED)`, then
 //!   `ConnectionStateChanged`/`MediaStateChanged(DISCONNECTED)` if they were connected; `Closed`
 //!   (the peer closed DTLS) -> the same two DISCONNECTED events.
@@ -43,6 +45,8 @@ pub(crate) struct Status {
     connected: bool,
     media_connected: bool,
     pair_selected: bool,
+    /// DTLS finished its handshake (str0m's `Connected`, raised once per endpoint) and was not closed.
+    dtls_up: bool,
     flow_in: [Flow; 2],
     flow_out: [Flow; 2],
     next_flow_check: Option<Instant>,
@@ -55,11 +59,8 @@ impl Peer {
             Event::KeyframeRequest(request) => self.on_keyframe_request(request, now),
             Event::IceConnectionStateChange(state) => self.on_ice_state(state),
             Event::Connected => {
-                self.set_ready();
-                if !self.status.connected {
-                    self.status.connected = true;
-                    self.emit(EndpointEvent::ConnectionStateChanged { connected: true });
-                }
+                self.status.dtls_up = true;
+                self.transport_up();
             }
             Event::MediaAdded(added) => {
                 self.media.medias.retain(|(mid, _, _)| *mid != added.mid);
@@ -77,7 +78,10 @@ impl Peer {
                     entry.2 = changed.direction;
                 }
             }
-            Event::Closed => self.lost_connection(),
+            Event::Closed => {
+                self.status.dtls_up = false;
+                self.lost_connection();
+            }
             Event::MediaIngressStats(stats) => self.media_stats.on_ingress(&stats),
             Event::MediaEgressStats(stats) => self.media_stats.on_egress(&stats),
             _ => {}
@@ -98,9 +102,22 @@ impl Peer {
             return;
         }
         self.emit_ice(kurento);
+        // After an ICE restart (or a path that came back) DTLS is still up, so str0m raises no second
+        // `Connected`: ICE connecting again is what makes the endpoint ready and connected.
+        if kurento == IceComponentState::Connected && self.status.dtls_up {
+            self.transport_up();
+        }
         if state == IceConnectionState::Disconnected {
             self.status.ready = false;
             self.lost_connection();
+        }
+    }
+
+    fn transport_up(&mut self) {
+        self.set_ready();
+        if !self.status.connected {
+            self.status.connected = true;
+            self.emit(EndpointEvent::ConnectionStateChanged { connected: true });
         }
     }
 
@@ -117,6 +134,14 @@ impl Peer {
             self.status.ready = true;
             self.emit_ice(IceComponentState::Ready);
         }
+    }
+
+    /// An ICE restart was answered: the old pair is gone, so READY and the selected pair are raised
+    /// again once the new checks succeed (str0m reports `Checking`, which becomes CONNECTING).
+    pub(super) fn status_restarted(&mut self) {
+        self.status.ice_connected = false;
+        self.status.ready = false;
+        self.status.pair_selected = false;
     }
 
     fn lost_connection(&mut self) {

@@ -124,9 +124,60 @@ pub(crate) fn is_candidate(attribute: &str) -> bool {
     attribute.starts_with("candidate:")
 }
 
+/// The first `a=ice-ufrag` and `a=ice-pwd` of `sdp` (session or media level; with BUNDLE every
+/// section carries the same pair). `None` if either is missing or empty.
+pub(crate) fn ice_credentials(sdp: &str) -> Option<(&str, &str)> {
+    let first = |prefix: &str| {
+        sdp.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    Some((first("a=ice-ufrag:")?, first("a=ice-pwd:")?))
+}
+
+/// What an ICE restart must leave as it was: each m-line's media type and mid, in order, and the
+/// DTLS fingerprint (a new one would be a new DTLS session, which is a new negotiation).
+pub(crate) fn renegotiation_shape(sdp: &str) -> (Vec<(&str, &str)>, Option<&str>) {
+    let mut media: Vec<(&str, &str)> = Vec::new();
+    let mut fingerprint = None;
+    for line in sdp.lines() {
+        if let Some(rest) = line.strip_prefix("m=") {
+            media.push((rest.split_whitespace().next().unwrap_or(""), ""));
+        } else if let Some(mid) = line.strip_prefix("a=mid:")
+            && let Some(last) = media.last_mut()
+        {
+            last.1 = mid.trim();
+        } else if let Some(f) = line.strip_prefix("a=fingerprint:")
+            && fingerprint.is_none()
+        {
+            fingerprint = Some(f.trim());
+        }
+    }
+    (media, fingerprint)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_ice_credentials_and_the_renegotiation_shape() {
+        let offer = "v=0\r\na=fingerprint:sha-256 AB\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n\
+            a=ice-ufrag:abcd\r\na=ice-pwd:secretsecretsecretsecret\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n";
+        assert_eq!(
+            ice_credentials(offer),
+            Some(("abcd", "secretsecretsecretsecret"))
+        );
+        assert_eq!(ice_credentials("v=0\r\na=ice-ufrag:x\r\n"), None, "no pwd");
+        assert_eq!(
+            ice_credentials("v=0\r\na=ice-ufrag:\r\na=ice-pwd:y\r\n"),
+            None
+        );
+        let (media, fingerprint) = renegotiation_shape(offer);
+        assert_eq!(media, vec![("audio", "0"), ("video", "1")]);
+        assert_eq!(fingerprint, Some("sha-256 AB"));
+    }
 
     const SDP: &str = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\n\
         a=mid:1\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:v\r\n";

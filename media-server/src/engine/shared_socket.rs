@@ -29,7 +29,7 @@ const RECV_BUFFER: usize = 2048;
 /// Datagrams read per wakeup before the task yields to the others on its thread.
 const RECV_BATCH: usize = 64;
 /// Fresh credentials drawn before giving up when a ufrag is taken (16 random characters: never twice).
-const UFRAG_DRAWS: usize = 8;
+pub(crate) const UFRAG_DRAWS: usize = 8;
 
 /// One datagram for an endpoint: which shared socket it came in on, from where, and its bytes.
 pub(crate) struct Inbound {
@@ -192,6 +192,14 @@ impl Registration {
         if claim == Claim::Held {
             tracing::debug!(endpoint = %self.id, %source, "one-port: address held by another endpoint");
         }
+    }
+}
+
+impl Registration {
+    /// Moves this endpoint's ufrag route to `ufrag` (an ICE restart), dropping the old one; false,
+    /// changing nothing, if another endpoint has `ufrag`.
+    pub(crate) fn rekey(&self, ufrag: &str) -> bool {
+        lock(&self.table).rekey(self.id, ufrag).is_ok()
     }
 }
 

@@ -34,7 +34,10 @@ pub struct EngineStats {
     /// One-port mode: datagrams dropped because their endpoint's inbox was full (that endpoint is
     /// behind; the others are not held up). Not in `packets_in`.
     pub inbox_drops: u64,
-    /// One-port mode: ufrags in the routing table (one per live endpoint).
+    /// ICE restarts answered (a second `processOffer` with new ICE credentials).
+    pub ice_restarts: u64,
+    /// One-port mode: ufrags in the routing table (one per live endpoint; an ICE restart replaces its
+    /// endpoint's).
     pub routed_ufrags: usize,
     /// One-port mode: remote addresses in the routing table (verified by their endpoint).
     pub routed_addresses: usize,
@@ -53,6 +56,7 @@ pub(crate) struct Counters {
     pub media_dropped: AtomicU64,
     pub packets_unrouted: AtomicU64,
     pub inbox_drops: AtomicU64,
+    pub ice_restarts: AtomicU64,
 }
 
 impl Counters {
@@ -68,6 +72,7 @@ impl Counters {
             media_dropped: self.media_dropped.load(Ordering::Relaxed),
             packets_unrouted: self.packets_unrouted.load(Ordering::Relaxed),
             inbox_drops: self.inbox_drops.load(Ordering::Relaxed),
+            ice_restarts: self.ice_restarts.load(Ordering::Relaxed),
             routed_ufrags: 0,
             routed_addresses: 0,
         }

@@ -125,6 +125,15 @@ impl Transport {
             .map(drop)
     }
 
+    /// In one-port mode, routes binding requests naming `ufrag` here instead of those naming the old
+    /// one (an ICE restart); false if another endpoint has `ufrag`. Own sockets need no routing.
+    pub(crate) fn rekey(&self, ufrag: &str) -> bool {
+        match self {
+            Transport::Own(_) => true,
+            Transport::Shared(port) => port.registration.rekey(ufrag),
+        }
+    }
+
     /// In one-port mode, routes `source`'s datagrams to this endpoint from now on (see
     /// `Registration::claim`). Own sockets need no routing.
     pub(crate) fn claim(&self, source: SocketAddr, now: std::time::Instant) {

@@ -32,7 +32,10 @@ pub(super) fn server_info() -> ServerInfo {
             module("elements", &[Factory::WebRtcEndpoint.name()]),
             module("filters", &[]),
         ],
-        capabilities: vec![ServerInfo::CAPABILITY_TRANSACTIONS.into()],
+        capabilities: vec![
+            ServerInfo::CAPABILITY_TRANSACTIONS.into(),
+            ServerInfo::CAPABILITY_ICE_RESTART.into(),
+        ],
     }
 }
 

@@ -1,7 +1,8 @@
 //! Fuzz replay of the parsing the media server does itself: every SDP offer in `tests/corpus/offers`
 //! and every candidate in `tests/corpus/candidates` (real Chromium and aiortc captures, plus hostile
 //! hand-written candidates), then seeded mutations of them, through `processOffer` and
-//! `addIceCandidate` on the protocol core. Each answer is a valid answer SDP or one of the documented
+//! `addIceCandidate` on the protocol core, and mutated ICE-restart re-offers through a second
+//! `processOffer` (answered, or 40201, 40205, 40208, the endpoint alive after each). Each answer is a valid answer SDP or one of the documented
 //! errors (40201, 40205 for offers; 40001, 40003, 40107, 40401 for candidates, or -32700 for a frame
 //! nested too deep to read); the endpoint's task never dies
 //! (which would answer 40101) and nothing panics.
@@ -298,6 +299,50 @@ async fn fuzz_offers_and_candidates_never_panic() -> anyhow::Result<()> {
         }
     }
     assert!(taken > seeds.len(), "only {taken} taken; errors {codes:?}");
+
+    // Re-offers on a negotiated endpoint: the offer with fresh ICE credentials (an ICE restart), then
+    // mutations of that. Each is answered, or refused with an SDP error or 40208, and the endpoint
+    // lives on (its local description still answers).
+    bench.release(&endpoint).await?;
+    let endpoint = negotiated().await?;
+    let (mut restarted, mut codes) = (0usize, std::collections::BTreeMap::new());
+    for i in 0..=iterations {
+        let fresh = offer
+            .replace("a=ice-ufrag:", &format!("a=ice-ufrag:r{i}x"))
+            .replace("a=ice-pwd:", &format!("a=ice-pwd:r{i}x"));
+        let sdp = if i == 0 {
+            fresh
+        } else {
+            mutate_sdp(&mut rng, &mut m, &fresh)
+        };
+        match bench
+            .invoke(&endpoint, "processOffer", json!({"offer": sdp}))
+            .await?
+        {
+            Ok(answer) => {
+                let answer = answer["value"].as_str().unwrap_or_default();
+                anyhow::ensure!(answer.starts_with("v=0"), "#{i}: answer {answer:.200}");
+                restarted += 1;
+            }
+            Err(e) => {
+                anyhow::ensure!(
+                    i > 0 && [40201, 40205, 40208].contains(&e.code) && !e.message.is_empty(),
+                    "#{i}: unexpected error {} {}\n{sdp:.500}",
+                    e.code,
+                    e.message
+                );
+                *codes.entry(e.code).or_insert(0usize) += 1;
+            }
+        }
+        bench
+            .invoke(&endpoint, "getLocalSessionDescriptor", json!({}))
+            .await?
+            .map_err(|e| anyhow::anyhow!("#{i}: the endpoint died: {} {}", e.code, e.message))?;
+    }
+    assert!(
+        restarted > 1,
+        "only {restarted} restarts answered; errors {codes:?}"
+    );
     bench.core.release_all(0).await;
     let counts = bench.core.counts();
     assert_eq!((counts.pipelines, counts.endpoints), (0, 0));

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use media_proto::v1::media_session_client::MediaSessionClient;
 use media_proto::v1::{
     AddIceCandidateRequest, GetIceServersRequest, GetIceServersResponse, GetSessionStatsRequest,
-    GetSessionStatsResponse, IceCandidate, SessionEvent, StartRequest, StartResponse, StopRequest,
-    StreamCandidatesRequest,
+    GetSessionStatsResponse, IceCandidate, RestartIceRequest, SessionEvent, StartRequest,
+    StartResponse, StopRequest, StreamCandidatesRequest,
 };
 use tonic::{Code, Request, Status, Streaming};
 use tonic_health::pb::HealthCheckRequest;
@@ -92,6 +92,22 @@ impl Gateway {
         request.set_timeout(self.call_timeout);
         let result = self.client.clone().add_ice_candidate(request).await;
         self.outcome("AddIceCandidate", result.map(|_| ()))
+    }
+
+    /// Restarts ICE on the session with `sdp_offer` (new ICE credentials); the media server's answer.
+    /// Bounded like Start, since the media server negotiates again.
+    pub(crate) async fn restart_ice(
+        &self,
+        session_id: &str,
+        sdp_offer: String,
+    ) -> Result<String, CallError> {
+        let mut request = Request::new(RestartIceRequest {
+            session_id: session_id.to_owned(),
+            sdp_offer,
+        });
+        request.set_timeout(self.start_timeout);
+        let result = self.client.clone().restart_ice(request).await;
+        self.outcome("RestartIce", result.map(|r| r.into_inner().sdp_answer))
     }
 
     /// Opens the session's event stream; no deadline, because it lives as long as the session.

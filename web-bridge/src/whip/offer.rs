@@ -131,9 +131,48 @@ impl Offer {
     }
 }
 
+/// `sdp` (the client's first offer) as the offer of an ICE restart: every `a=ice-ufrag`/`a=ice-pwd`
+/// names the new credentials, and the old ICE session's candidates are gone (the fragment's new ones
+/// follow as AddIceCandidate). Everything else, the m-lines and the DTLS fingerprint, stays, as
+/// RestartIce requires.
+pub(crate) fn restarted(sdp: &str, ufrag: &str, pwd: &str) -> String {
+    let mut out = String::with_capacity(sdp.len());
+    for line in sdp.lines() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with("a=candidate:") || line == "a=end-of-candidates" {
+            continue;
+        }
+        if line.starts_with("a=ice-ufrag:") {
+            out.push_str("a=ice-ufrag:");
+            out.push_str(ufrag);
+        } else if line.starts_with("a=ice-pwd:") {
+            out.push_str("a=ice-pwd:");
+            out.push_str(pwd);
+        } else {
+            out.push_str(line);
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restart_offer_has_the_new_credentials_and_no_old_candidates() {
+        let sdp = "v=0\r\na=ice-ufrag:old\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n\
+            a=ice-ufrag:old\r\na=ice-pwd:oldpwd\r\na=candidate:1 1 udp 1 192.0.2.1 9 typ host\r\n\
+            a=end-of-candidates\r\n";
+        let new = restarted(sdp, "new", "newpwd");
+        assert_eq!(
+            new,
+            "v=0\r\na=ice-ufrag:new\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n\
+             a=ice-ufrag:new\r\na=ice-pwd:newpwd\r\n"
+        );
+        assert_eq!(Offer::parse(&new).map(|o| o.ufrag), Ok(Some("new".into())));
+    }
 
     const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n\
         m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:EsAw\r\na=mid:0\r\n\

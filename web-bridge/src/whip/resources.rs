@@ -25,9 +25,15 @@ pub(crate) type StopRequest = oneshot::Sender<Result<(), CallError>>;
 #[derive(Debug, Clone)]
 pub(crate) struct Resource {
     pub(crate) session_id: String,
-    /// Quoted, as sent in the ETag header; one per ICE session (and there is one: no ICE restarts).
+    /// Quoted, as sent in the ETag header; one per ICE session: an ICE restart gets a new one.
     pub(crate) etag: String,
+    /// The offer's mids, and the ufrag of the current ICE session.
     pub(crate) offer: Offer,
+    /// The client's offer as POSTed: an ICE restart is this SDP with the new credentials, since a
+    /// WHIP client sends only a fragment and RestartIce wants a whole offer.
+    pub(crate) sdp: Arc<str>,
+    /// The session's media server can restart ICE (`StartResponse.capabilities.ice_restart`).
+    pub(crate) ice_restart: bool,
 }
 
 #[derive(Debug)]
@@ -76,6 +82,17 @@ impl Resources {
     /// The resource `id`, if it is live.
     pub(crate) fn get(&self, id: &str) -> Option<Resource> {
         self.lock().entries.get(id).map(|e| e.resource.clone())
+    }
+
+    /// Records an ICE restart of `id`: its new ETag and ufrag. False if it is gone meanwhile.
+    pub(crate) fn restarted(&self, id: &str, etag: String, ufrag: Option<String>) -> bool {
+        let mut state = self.lock();
+        let Some(entry) = state.entries.get_mut(id) else {
+            return false;
+        };
+        entry.resource.etag = etag;
+        entry.resource.offer.ufrag = ufrag;
+        true
     }
 
     /// Takes `id` out of the table (so a second DELETE finds nothing) and hands back the way to stop it.
@@ -156,6 +173,8 @@ mod tests {
             session_id: "s".into(),
             etag: new_etag(),
             offer: Offer::default(),
+            sdp: Arc::from("v=0\r\n"),
+            ice_restart: true,
         }
     }
 
@@ -178,6 +197,19 @@ mod tests {
         drop(b);
         assert!(table.reserve().is_some());
         assert_eq!(table.counters.metrics.whip_resources_open.get(), 0);
+    }
+
+    #[test]
+    fn a_restart_replaces_the_etag_and_ufrag() {
+        let table = Resources::new(1, Counters::default());
+        let mut slot = table.reserve().unwrap();
+        let (id, _stopped) = slot.publish(resource());
+        let before = table.get(&id).unwrap().etag;
+        assert!(table.restarted(&id, new_etag(), Some("new".into())));
+        let after = table.get(&id).unwrap();
+        assert_ne!(after.etag, before);
+        assert_eq!(after.offer.ufrag.as_deref(), Some("new"));
+        assert!(!table.restarted("gone", new_etag(), None));
     }
 
     #[test]

@@ -17,7 +17,8 @@ use media_proto::v1::IceCandidate;
 use crate::app::App;
 use crate::ice_servers;
 use crate::whip::headers::{self, ALLOW_ENDPOINT, ALLOW_RESOURCE, IfMatch};
-use crate::whip::offer::Offer;
+use crate::whip::offer::{self, Offer};
+use crate::whip::resources::{self, Resource};
 use crate::whip::status::{Call, Failure};
 use crate::whip::{sdpfrag, session};
 
@@ -121,43 +122,68 @@ async fn publish(
     Ok(response)
 }
 
-/// `PATCH /whip/{resource}`: the client's trickled candidates (and end-of-candidates) to AddIceCandidate.
+/// `PATCH /whip/{resource}`: the client's trickled candidates (and end-of-candidates) to AddIceCandidate
+/// (204), or with `If-Match: *` an ICE restart to RestartIce (200 with the server's new fragment and ETag).
 async fn trickle(
     State(app): State<Arc<App>>,
     Path(resource): Path<String>,
     request_headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match add_candidates(&app, &resource, &request_headers, body).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+    match patch_resource(&app, &resource, &request_headers, body).await {
+        Ok(response) => response,
         Err(failure) => failed(&failure),
     }
 }
 
-async fn add_candidates(
+async fn patch_resource(
     app: &Arc<App>,
     resource: &str,
     request_headers: &HeaderMap,
     body: Body,
-) -> Result<(), Failure> {
+) -> Result<Response, Failure> {
     authorize(app, request_headers)?;
     let found = app.whip.get(resource).ok_or(Failure::NotFound)?;
     if !headers::has_media_type(request_headers, SDPFRAG) {
         return Err(Failure::UnsupportedMediaType(SDPFRAG));
     }
-    match headers::if_match(request_headers, &found.etag) {
-        IfMatch::Matches => {}
+    let restart = match headers::if_match(request_headers, &found.etag) {
+        IfMatch::Matches => false,
         IfMatch::Missing => return Err(Failure::PreconditionRequired),
         IfMatch::Mismatch => return Err(Failure::PreconditionFailed),
-        IfMatch::Any => return Err(restart_refused()),
+        IfMatch::Any => true,
+    };
+    // RFC 9725 section 4.3.2: a session without ICE restarts answers 422, whatever the body.
+    if restart && !found.ice_restart {
+        return Err(restart_refused());
     }
     let text = text_body(app, request_headers, body).await?;
+    if restart {
+        return restart_ice(app, resource, &found, &text).await;
+    }
     let fragment = sdpfrag::parse(&text, app.config.limits.whip_max_candidates)
         .map_err(|e| Failure::from(&e))?;
     if fragment.ufrag.is_some() && fragment.ufrag != found.offer.ufrag {
-        return Err(restart_refused());
+        return Err(if found.ice_restart {
+            Failure::BadRequest(
+                "the fragment names another ICE session; an ICE restart needs If-Match: *"
+                    .to_owned(),
+            )
+        } else {
+            restart_refused()
+        });
     }
-    // Every line is checked before the first is sent, so a bad fragment adds nothing.
+    add_candidates(app, &found, &fragment).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Sends a fragment's candidates, each checked (its mid known) before the first is sent, so a bad
+/// fragment adds nothing.
+async fn add_candidates(
+    app: &Arc<App>,
+    found: &Resource,
+    fragment: &sdpfrag::Fragment,
+) -> Result<(), Failure> {
     let mut candidates = Vec::new();
     for (mid, candidate) in fragment.items() {
         let index = found.offer.m_line_index(mid).ok_or_else(|| {
@@ -178,8 +204,63 @@ async fn add_candidates(
     Ok(())
 }
 
+/// An ICE restart (RFC 9725 section 4.3.2): the fragment's new ufrag and pwd make the client's offer
+/// a restart offer for RestartIce; the answer's credentials and candidates go back as a fragment with
+/// a new ETag, and the fragment's own candidates follow to AddIceCandidate.
+async fn restart_ice(
+    app: &Arc<App>,
+    resource: &str,
+    found: &Resource,
+    text: &str,
+) -> Result<Response, Failure> {
+    let fragment = sdpfrag::parse_restart(text, app.config.limits.whip_max_candidates)
+        .map_err(|e| Failure::from(&e))?;
+    let (Some(ufrag), Some(pwd)) = (fragment.ufrag.as_deref(), fragment.pwd.as_deref()) else {
+        return Err(Failure::BadRequest(
+            "an ICE restart fragment needs a=ice-ufrag and a=ice-pwd".to_owned(),
+        ));
+    };
+    if fragment.ufrag == found.offer.ufrag {
+        return Err(Failure::BadRequest(
+            "an ICE restart needs a new a=ice-ufrag".to_owned(),
+        ));
+    }
+    let offer = offer::restarted(&found.sdp, ufrag, pwd);
+    let answer = app
+        .gateway
+        .restart_ice(&found.session_id, offer)
+        .await
+        .map_err(|e| match e.code {
+            tonic::Code::FailedPrecondition => restart_refused(),
+            _ => Failure::from_gateway(Call::RestartIce, &e),
+        })?;
+    let body = sdpfrag::from_answer(&answer).ok_or_else(|| {
+        Failure::Internal("the media server's answer names no ICE credentials".to_owned())
+    })?;
+    let etag = resources::new_etag();
+    if !app
+        .whip
+        .restarted(resource, etag.clone(), fragment.ufrag.clone())
+    {
+        return Err(Failure::NotFound);
+    }
+    let restarted = Resource {
+        offer: Offer {
+            ufrag: fragment.ufrag.clone(),
+            ..found.offer.clone()
+        },
+        ..found.clone()
+    };
+    add_candidates(app, &restarted, &fragment).await?;
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(SDPFRAG));
+    h.insert(header::ETAG, header_value(&etag)?);
+    Ok(response)
+}
+
 /// RFC 9725 §4.3.1: a session that supports Trickle ICE but not ICE restarts answers a restart with 422.
-/// The gateway has no ICE-restart call yet.
+/// The session's media server cannot restart ICE (KMS 7.2).
 fn restart_refused() -> Failure {
     Failure::Unprocessable(
         "ICE restarts are not supported; DELETE this resource and POST a new offer".to_owned(),

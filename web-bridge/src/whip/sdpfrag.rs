@@ -57,6 +57,16 @@ pub(crate) enum FragmentError {
 /// Parses a fragment, refusing more than `max_candidates` candidates. Unknown attributes and line types are
 /// skipped, as SDP wants; lines may end in CRLF or LF.
 pub(crate) fn parse(text: &str, max_candidates: usize) -> Result<Fragment, FragmentError> {
+    let fragment = parse_restart(text, max_candidates)?;
+    if fragment.items().next().is_none() {
+        return Err(FragmentError::Empty);
+    }
+    Ok(fragment)
+}
+
+/// [`parse`] for an ICE restart's fragment, which may carry credentials only (RFC 9725 section
+/// 4.3.2: the client's candidates may follow in later PATCHes).
+pub(crate) fn parse_restart(text: &str, max_candidates: usize) -> Result<Fragment, FragmentError> {
     let mut fragment = Fragment::default();
     let mut count = 0usize;
     // Lines before any `m=` are session level; candidates there go to an implicit first section.
@@ -120,10 +130,42 @@ pub(crate) fn parse(text: &str, max_candidates: usize) -> Result<Fragment, Fragm
     if let Some(done) = current {
         fragment.sections.push(done);
     }
-    if fragment.items().next().is_none() {
-        return Err(FragmentError::Empty);
-    }
     Ok(fragment)
+}
+
+/// The fragment a 200 to an ICE restart carries (RFC 9725 section 4.3.2): the server's new
+/// `a=ice-ufrag`/`a=ice-pwd` from its `answer`, then each m-section with its `a=mid`, the candidates
+/// the answer holds and its `a=end-of-candidates`. `None` if the answer names no credentials.
+pub(crate) fn from_answer(answer: &str) -> Option<String> {
+    let first = |prefix: &str| {
+        answer
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|v| v.trim_end_matches('\r').trim())
+            .filter(|v| !v.is_empty())
+    };
+    let (ufrag, pwd) = (first("a=ice-ufrag:")?, first("a=ice-pwd:")?);
+    let mut out = format!("a=ice-ufrag:{ufrag}\r\na=ice-pwd:{pwd}\r\n");
+    // With BUNDLE one transport carries every m-line: each candidate once, where it first appears
+    // (some clients, whip-whep among them, paste the candidates into every m-section themselves).
+    let mut seen: Vec<&str> = Vec::new();
+    for line in answer.lines() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with("a=candidate:") {
+            if seen.contains(&line) {
+                continue;
+            }
+            seen.push(line);
+        } else if !(line.starts_with("m=")
+            || line.starts_with("a=mid:")
+            || line == "a=end-of-candidates")
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    Some(out)
 }
 
 /// `x=value` where `x` is one lowercase ASCII letter.
@@ -199,6 +241,28 @@ mod tests {
         assert_eq!(parse("", 64), Err(FragmentError::Empty));
         let many = format!("a={HOST}\r\n").repeat(3);
         assert_eq!(parse(&many, 2), Err(FragmentError::TooManyCandidates(2)));
+    }
+
+    #[test]
+    fn a_restart_answer_becomes_a_fragment() {
+        let answer = format!(
+            "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\na=group:BUNDLE 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+             a=mid:0\r\na=ice-ufrag:srv\r\na=ice-pwd:srvpwd\r\na=rtpmap:111 opus/48000/2\r\na={HOST}\r\n"
+        );
+        let fragment = from_answer(&answer).unwrap();
+        assert_eq!(
+            fragment,
+            format!(
+                "a=ice-ufrag:srv\r\na=ice-pwd:srvpwd\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na={HOST}\r\n"
+            )
+        );
+        let parsed = parse(&fragment, 4).unwrap();
+        assert_eq!(parsed.ufrag.as_deref(), Some("srv"));
+        let bundled = format!("{answer}m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na={HOST}\r\n");
+        let fragment = from_answer(&bundled).unwrap();
+        assert_eq!(fragment.matches("a=candidate:").count(), 1, "{fragment}");
+        assert!(fragment.ends_with("a=mid:1\r\n"), "{fragment}");
+        assert_eq!(from_answer("v=0\r\na=ice-ufrag:x\r\n"), None);
     }
 
     #[test]

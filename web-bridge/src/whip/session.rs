@@ -62,6 +62,7 @@ async fn run(
     let _session = counters.call_opened();
     let gateway = app.gateway.clone();
     // WHIP has no server-to-client trickle: the answer must already hold the media server's candidates.
+    let kept: Arc<str> = Arc::from(sdp.as_str());
     let request = StartRequest {
         sdp_offer: sdp,
         wait_for_candidates: true,
@@ -79,6 +80,8 @@ async fn run(
         session_id: session_id.clone(),
         etag: etag.clone(),
         offer,
+        sdp: kept,
+        ice_restart: started.capabilities.is_some_and(|c| c.ice_restart),
     });
     let span = tracing::Span::current();
     span.record("resource", id.as_str());

@@ -31,8 +31,8 @@ pub(crate) enum Failure {
     /// 415: the body is not `application/sdp` (POST) or `application/trickle-ice-sdpfrag` (PATCH).
     UnsupportedMediaType(&'static str),
     /// 422: well-formed, but refused: the media server will not negotiate the offer, or an ICE restart,
-    /// which this WHIP session does not support (RFC 9725 §4.3.1: a session that supports Trickle ICE but
-    /// not ICE restarts MUST answer those with 422).
+    /// when the session's media server cannot restart ICE (RFC 9725 §4.3.1: a session that supports
+    /// Trickle ICE but not ICE restarts MUST answer those with 422).
     Unprocessable(String),
     /// 428: a PATCH without `If-Match`.
     PreconditionRequired,
@@ -48,6 +48,9 @@ pub(crate) enum Failure {
 pub(crate) enum Call {
     Start,
     AddIceCandidate,
+    /// INVALID_ARGUMENT is the client's fragment (400); FAILED_PRECONDITION, a media server that
+    /// cannot restart ICE, is RFC 9725's 422.
+    RestartIce,
     Stop,
 }
 
@@ -152,6 +155,8 @@ mod tests {
         assert_eq!(status(Call::AddIceCandidate, Code::InvalidArgument), 400);
         assert_eq!(status(Call::AddIceCandidate, Code::NotFound), 404);
         assert_eq!(status(Call::Stop, Code::NotFound), 404);
+        assert_eq!(status(Call::RestartIce, Code::FailedPrecondition), 422);
+        assert_eq!(status(Call::RestartIce, Code::InvalidArgument), 400);
         for code in [
             Code::Unavailable,
             Code::ResourceExhausted,

@@ -55,6 +55,7 @@ mod whip_client_gone_before_201_is_stopped;
 mod whip_cors_lets_allowed_pages_read_answers;
 mod whip_drain_stops_sessions;
 mod whip_gateway_trouble_and_full_table_get_503;
+mod whip_ice_restart_answers_a_new_fragment;
 mod whip_link_headers_carry_ice_servers;
 mod whip_publish_trickle_delete;
 mod whip_refusals_get_rfc_9725_statuses;

@@ -20,6 +20,19 @@ pub(crate) async fn start_session(client: &mut MediaSessionClient<Channel>, offe
         .session_id
 }
 
+/// Stops session `id`, which must have been live.
+pub(crate) async fn stop(client: &mut MediaSessionClient<Channel>, id: &str) {
+    let released = client
+        .stop(media_proto::v1::StopRequest {
+            session_id: id.to_owned(),
+        })
+        .await
+        .expect("Stop")
+        .into_inner()
+        .released;
+    assert!(released, "the session was live");
+}
+
 /// Opens a StreamCandidates stream on session `id`.
 pub(crate) async fn open_stream(
     client: &mut MediaSessionClient<Channel>,

@@ -33,6 +33,11 @@ pub(crate) struct Script {
     pub silent: Vec<&'static str>,
     /// What `getStats` answers, given the `mediaType` asked for (else `null`).
     pub stats: Option<StatsReply>,
+    /// List the `iceRestart` capability in `getInfo` (KMS 7.2 does not).
+    pub advertise_ice_restart: bool,
+    /// Answer a second processOffer on an endpoint; else 40208 SDP_END_POINT_ALREADY_NEGOTIATED, as
+    /// KMS 7.2 does.
+    pub renegotiates: bool,
 }
 
 /// The operation name of an invoke, else the method name.
@@ -85,14 +90,19 @@ fn error_frame(id: &Value, code: i64, kind: &str) -> Value {
 /// A handler answering the hello-world calls as KMS would, as `script` says.
 pub(crate) fn hello_world(script: Script) -> Handler {
     let next = Arc::new(AtomicUsize::new(0));
+    let negotiated = Arc::new(std::sync::Mutex::new(
+        std::collections::HashSet::<String>::new(),
+    ));
     Arc::new(move |req: &Value, _ctx: &Ctx| {
         let w = what(req);
         if w == "getInfo" {
-            let caps: Vec<&str> = if script.transactions {
-                vec!["transactions"]
-            } else {
-                vec![]
-            };
+            let mut caps: Vec<&str> = Vec::new();
+            if script.transactions {
+                caps.push("transactions");
+            }
+            if script.advertise_ice_restart {
+                caps.push("iceRestart");
+            }
             return Some(peer::result(
                 req,
                 json!({"sessionId": req["params"]["sessionId"], "value": {
@@ -105,6 +115,23 @@ pub(crate) fn hello_world(script: Script) -> Handler {
         }
         if script.silent.contains(&w.as_str()) {
             return Some(Reply::Silent);
+        }
+        if w == "processOffer" && !script.renegotiates {
+            let object = req["params"]["object"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let first = negotiated
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(object);
+            if !first {
+                return Some(Reply::Frame(error_frame(
+                    &req["id"],
+                    40208,
+                    "SDP_END_POINT_ALREADY_NEGOTIATED",
+                )));
+            }
         }
         let session = req["params"]["sessionId"].clone();
         if w == "transaction" {

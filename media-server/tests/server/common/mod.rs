@@ -6,7 +6,9 @@
 //! - consecutive `K>` lines form a group matched in any order, because events may overtake responses;
 //! - a comment line `#@ reconnect` closes the connection and opens a new one (bindings are kept);
 //! - `$OFFER` is bound beforehand to the real Chromium offer, [`test_support::CHROMIUM_OFFER`], and
-//!   `$SENDONLY_OFFER` / `$RECVONLY_OFFER` to it with every m-line sendonly / recvonly.
+//!   `$SENDONLY_OFFER` / `$RECVONLY_OFFER` to it with every m-line sendonly / recvonly;
+//!   `$RESTART_OFFER` / `$RESTART_OFFER_2` to it with new ICE credentials (ICE restarts), and
+//!   `$RENEGOTIATING_OFFER` to one that also renames an m-line.
 //!
 //! After the last line, any further frame within a short quiet period fails the test.
 use anyhow::{Context, bail};
@@ -56,6 +58,21 @@ pub(crate) async fn call(ws: &mut Ws, request: Value) -> anyhow::Result<Value> {
 
 fn offer_binding(b: &mut Bindings) -> anyhow::Result<()> {
     b.bind("OFFER", test_support::CHROMIUM_OFFER.into());
+    // An ICE restart of it, a second one, and one that also renames an m-line (not a restart).
+    b.bind(
+        "RESTART_OFFER",
+        test_support::chromium_offer_restarted(1).into(),
+    );
+    b.bind(
+        "RESTART_OFFER_2",
+        test_support::chromium_offer_restarted(2).into(),
+    );
+    b.bind(
+        "RENEGOTIATING_OFFER",
+        test_support::chromium_offer_restarted(3)
+            .replace("a=mid:1", "a=mid:v")
+            .into(),
+    );
     for direction in ["sendonly", "recvonly"] {
         let name = format!("{}_OFFER", direction.to_uppercase());
         b.bind(&name, test_support::chromium_offer_with(direction).into());
