@@ -17,6 +17,12 @@
   const RECONNECT_MAX_MS = 2000;
   // Messages held for the server while the socket is down (the browser's late candidates).
   const OUTBOX_LIMIT = 100;
+  // How long ICE may stay `disconnected` before the page restarts it (Chromium says `disconnected` after
+  // about 5 s without answers to its consent checks, and may come back alone from a short blip).
+  const DISCONNECTED_GRACE_MS = 2000;
+  // A restart that has not connected this long after its answer is tried again, up to ICE_RESTARTS times.
+  const RESTART_RETRY_MS = 8000;
+  const ICE_RESTARTS = 5;
   const CHART_POINTS = 60;
 
   const params = new URLSearchParams(location.search);
@@ -42,6 +48,12 @@
     // Times the call was resumed on a new signalling socket, and whether a resume is under way.
     resumes: 0,
     reconnecting: false,
+    // ICE restarts the page asked for (its connection failed, or its network changed), and answered.
+    iceRestarts: 0,
+    iceRestartsAnswered: 0,
+    // The browser's ICE connection state, and the media server's ICE ufrag from each answer applied.
+    iceState: null,
+    remoteUfrags: [],
     // The media server's last view of the call (the `stats` message's streams), and the rows shown.
     serverStats: null,
     sideBySide: [],
@@ -88,6 +100,12 @@
   let reconnectTimer = null;
   let reconnectDelay = RECONNECT_FIRST_MS;
   let statsTicks = 0;
+  // Whether the call's media server can restart ICE (startResponse's iceRestart), and the restart state.
+  let canRestartIce = false;
+  let restarting = false;
+  let restartsLeft = ICE_RESTARTS;
+  let disconnectedTimer = null;
+  let restartRetryTimer = null;
 
   // ---- logging and errors shown to the person ----
 
@@ -245,7 +263,11 @@
     switch (message.id) {
       case 'startResponse':
         ticket = ticketOf(message);
+        canRestartIce = message.iceRestart === true;
         onStartResponse(message.sdpAnswer);
+        break;
+      case 'restartIceResponse':
+        onRestartAnswer(message.sdpAnswer);
         break;
       case 'resumeResponse':
         onResumed(ticketOf(message));
@@ -268,6 +290,7 @@
   }
 
   function onServerError(message) {
+    if (restarting && typeof message === 'string' && message.startsWith('cannot restart ICE')) restarting = false;
     if (demo.reconnecting) {
       // The resume was refused (the call ended or its grace passed): the media is no longer the server's.
       endResume();
@@ -285,6 +308,7 @@
     if (!pc || state !== I_AM_STARTING) return;
     try {
       await pc.setRemoteDescription({ type: 'answer', sdp: sdpAnswer });
+      noteUfrag(sdpAnswer);
       log('SDP answer applied');
       const queued = pendingRemote;
       pendingRemote = [];
@@ -373,7 +397,12 @@
       pc.ontrack = (e) => {
         if (videoOutput.srcObject !== e.streams[0]) videoOutput.srcObject = e.streams[0];
       };
-      pc.oniceconnectionstatechange = () => pc && log('browser ICE state: ' + pc.iceConnectionState);
+      pc.oniceconnectionstatechange = () => {
+        if (!pc) return;
+        log('browser ICE state: ' + pc.iceConnectionState);
+        demo.iceState = pc.iceConnectionState;
+        watchIce(pc.iceConnectionState);
+      };
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       log('sending the SDP offer');
@@ -382,6 +411,81 @@
       showError(describeMediaError(e));
       teardown();
     }
+  }
+
+  // ---- ICE restart: the media path failed, or the network changed ----
+
+  function watchIce(iceState) {
+    if (iceState === 'connected' || iceState === 'completed') {
+      clearTimeout(disconnectedTimer);
+      disconnectedTimer = null;
+      if (!restarting) {
+        clearTimeout(restartRetryTimer);
+        restartRetryTimer = null;
+        restartsLeft = ICE_RESTARTS;
+      }
+      return;
+    }
+    if (state !== I_CAN_STOP) return;
+    if (iceState === 'failed') restartIce('the media connection failed');
+    else if (iceState === 'disconnected' && !disconnectedTimer) {
+      disconnectedTimer = setTimeout(() => {
+        disconnectedTimer = null;
+        if (pc && pc.iceConnectionState === 'disconnected') restartIce('the media connection was lost');
+      }, DISCONNECTED_GRACE_MS);
+    }
+  }
+
+  async function restartIce(why) {
+    if (!pc || state !== I_CAN_STOP || restarting) return;
+    if (!canRestartIce) {
+      showError(why + ', and this media server cannot restart ICE: press Stop, then Start again');
+      return;
+    }
+    if (restartsLeft <= 0) {
+      showError(why + ' and did not come back after ' + ICE_RESTARTS + ' ICE restarts: press Stop, then Start again');
+      return;
+    }
+    restartsLeft -= 1;
+    restarting = true;
+    demo.iceRestarts += 1;
+    log(why + '; restarting ICE', 'warn');
+    try {
+      pc.restartIce();
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      // While the signalling socket is down this waits in the outbox and goes once the call is resumed.
+      send({ id: 'restartIce', sdpOffer: pc.localDescription.sdp });
+    } catch (e) {
+      restarting = false;
+      showError('cannot restart ICE: ' + e.message);
+    }
+  }
+
+  async function onRestartAnswer(sdpAnswer) {
+    if (!pc || !restarting) return;
+    try {
+      await pc.setRemoteDescription({ type: 'answer', sdp: sdpAnswer });
+      noteUfrag(sdpAnswer);
+      demo.iceRestartsAnswered += 1;
+      log('ICE restarted: new credentials on both sides');
+    } catch (e) {
+      showError('cannot apply the media server\'s ICE restart answer: ' + e.message);
+    } finally {
+      restarting = false;
+    }
+    // A restart made while the path was still down may never connect: try again after a while.
+    clearTimeout(restartRetryTimer);
+    restartRetryTimer = setTimeout(() => {
+      restartRetryTimer = null;
+      const now = pc && pc.iceConnectionState;
+      if (now && now !== 'connected' && now !== 'completed') restartIce('the media connection did not come back');
+    }, RESTART_RETRY_MS);
+  }
+
+  function noteUfrag(sdp) {
+    const m = /a=ice-ufrag:(\S+)/.exec(sdp);
+    if (m) demo.remoteUfrags.push(m[1]);
   }
 
   function describeMediaError(e) {
@@ -400,6 +504,15 @@
     stopStats();
     endResume();
     ticket = null;
+    canRestartIce = false;
+    restarting = false;
+    restartsLeft = ICE_RESTARTS;
+    demo.iceState = null;
+    demo.remoteUfrags = [];
+    clearTimeout(disconnectedTimer);
+    clearTimeout(restartRetryTimer);
+    disconnectedTimer = null;
+    restartRetryTimer = null;
     if (pc) {
       pc.onicecandidate = null;
       pc.ontrack = null;
@@ -611,6 +724,11 @@
   startButton.onclick = start;
   stopButton.onclick = stop;
   window.addEventListener('beforeunload', () => { if (ws) ws.close(); });
+  // A new network (Wi-Fi to cellular, a VPN coming up) leaves the old candidate pair dead: restart at once
+  // rather than waiting for ICE to notice.
+  const networkChanged = () => restartIce('the network changed');
+  window.addEventListener('online', networkChanged);
+  if (navigator.connection && navigator.connection.addEventListener) navigator.connection.addEventListener('change', networkChanged);
   if (canvasSource) $('sourceHint').textContent = 'Generated picture (' + canvasColor + ') and microphone';
 
   setState(I_CAN_START);

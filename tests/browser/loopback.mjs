@@ -6,6 +6,10 @@
 //   node loopback.mjs --url https://127.0.0.1:8443/ [--screenshot out.png] [--mode single|two-tabs|resume]
 //                     [--timeout-ms 30000] [--camera] [--chromium /usr/bin/chromium] [--mdns] [--proxy-port P]
 //
+// `restart` (run inside a network namespace, as root): while the video plays, every UDP datagram in and out
+// of this namespace is dropped (nftables) until the page has restarted ICE, then let through again; the page
+// must restart ICE on the same call and play on. The signalling connection (TCP) is left alone.
+//
 // `resume`: the page is loaded through a TCP proxy this driver runs on 127.0.0.1:P (the bridge must allow
 // that origin); while the video plays every proxied connection is reset, as a network cut would, and the
 // page must reconnect, resume the same call and keep playing.
@@ -21,6 +25,7 @@
 // Exit status 0 when every check passed, 1 when one failed, 2 on bad usage.
 import { chromium } from 'playwright-core';
 import { createServer, connect as tcpConnect } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +56,7 @@ function parseArgs(argv) {
     else usage(`unknown flag ${flag}`);
   }
   if (!args.url) usage('--url is required');
-  if (!['single', 'two-tabs', 'resume'].includes(args.mode)) usage('--mode must be single, two-tabs or resume');
+  if (!['single', 'two-tabs', 'resume', 'restart'].includes(args.mode)) usage('--mode must be single, two-tabs, resume or restart');
   if (args.mode === 'resume' && !(args.proxyPort > 0)) usage('--mode resume needs --proxy-port');
   if (!(args.timeoutMs > 0)) usage('--timeout-ms must be a positive number');
   return args;
@@ -183,7 +188,8 @@ async function startTab(context, args, colour, log) {
 }
 
 // Watches a playing tab for a while and lists what is wrong with it (empty: it plays its own stream back).
-async function checkPlaying(page, colour, camera) {
+// `allowLoss`: packets lost earlier (a cut path) are not a failure.
+async function checkPlaying(page, colour, camera, allowLoss = false) {
   const a = await snapshot(page);
   await sleep(PLAY_CHECK_MS);
   const b = await snapshot(page);
@@ -193,7 +199,7 @@ async function checkPlaying(page, colour, camera) {
   if (!(b.videoWidth > 0 && b.videoHeight > 0)) failures.push('remote video has no size');
   if (!(b.currentTime > a.currentTime)) failures.push(`remote video time did not advance (${a.currentTime} -> ${b.currentTime})`);
   if (!(b.framesDecoded > a.framesDecoded)) failures.push(`framesDecoded did not grow (${a.framesDecoded} -> ${b.framesDecoded})`);
-  if (b.packetsLost !== 0) failures.push(`packetsLost is ${b.packetsLost}`);
+  if (!allowLoss && b.packetsLost !== 0) failures.push(`packetsLost is ${b.packetsLost}`);
   let expected = null;
   if (!camera) {
     expected = hexToRgb(colour);
@@ -321,6 +327,61 @@ async function runResume(context, args, log) {
   }
 }
 
+// Drops every UDP datagram in and out of this network namespace (the media path), or lets them through again.
+const PATH_CUT = `table inet pathcut {
+  chain out { type filter hook output priority 0; policy accept; meta l4proto udp drop; }
+  chain in { type filter hook input priority 0; policy accept; meta l4proto udp drop; }
+}`;
+function cutMediaPath(on) {
+  if (on) execFileSync('nft', ['-f', '-'], { input: PATH_CUT });
+  else execFileSync('nft', ['delete', 'table', 'inet', 'pathcut']);
+}
+
+// The video plays; the media path is cut until the page restarts ICE, then restored: the same call must
+// come back on new ICE credentials and play on.
+async function runRestart(context, args, log) {
+  const colour = COLOURS[0];
+  const { page, firstFrameMs } = await startTab(context, args, colour, log);
+  const before = await checkPlaying(page, colour, args.camera);
+  const demo = () => page.evaluate(() => ({
+    iceState: window.__demo.iceState, iceRestarts: window.__demo.iceRestarts,
+    iceRestartsAnswered: window.__demo.iceRestartsAnswered, remoteUfrags: window.__demo.remoteUfrags,
+    state: window.__demo.state, lastError: window.__demo.lastError,
+  }));
+  const failures = before.failures.map((f) => `before the cut: ${f}`);
+  let cut = false;
+  let restartedMs = null;
+  let backMs = null;
+  const cutAt = Date.now();
+  try {
+    cutMediaPath(true);
+    cut = true;
+    await page.waitForFunction(() => window.__demo.iceRestartsAnswered > 0 || window.__demo.lastError, null, { timeout: 30000, polling: 50 });
+    restartedMs = Date.now() - cutAt;
+  } catch (e) {
+    failures.push(`the page did not restart ICE within 30 s of the cut: ${JSON.stringify(await demo())}`);
+  } finally {
+    if (cut) cutMediaPath(false);
+  }
+  const restoredAt = Date.now();
+  try {
+    await page.waitForFunction(() => ['connected', 'completed'].includes(window.__demo.iceState), null, { timeout: 30000, polling: 50 });
+    backMs = Date.now() - restoredAt;
+  } catch (e) {
+    failures.push(`ICE did not connect again within 30 s of the restore: ${JSON.stringify(await demo())}`);
+  }
+  // Datagrams dropped during the cut count as lost: only the media afterwards is judged.
+  const after = await checkPlaying(page, colour, args.camera, true);
+  failures.push(...after.failures.map((f) => `after the restart: ${f}`));
+  const seen = await demo();
+  if (seen.remoteUfrags.length < 2 || seen.remoteUfrags[0] === seen.remoteUfrags[seen.remoteUfrags.length - 1]) failures.push(`the media server's ICE credentials did not change: ${JSON.stringify(seen.remoteUfrags)}`);
+  if (!(after.after.framesDecoded > before.after.framesDecoded)) failures.push('no frames were decoded after the restart');
+  if (args.screenshot) await page.screenshot({ path: args.screenshot, fullPage: true });
+  const stopped = await stopTab(page);
+  if (stopped.lastError) failures.push(`page error: ${stopped.lastError}`);
+  return { firstFrameMs, restartedMs, backMs, ...seen, before: before.after, after: after.after, failures };
+}
+
 // Two tabs of one browser (one cookie jar): each must get its own loopback, and closing one must leave the
 // other playing.
 async function runTwoTabs(context, args, log) {
@@ -365,7 +426,7 @@ async function main() {
     });
     await context.addInitScript(watchPeerConnections);
     if (args.mdns) await context.addInitScript(declineCapture);
-    const run = { single: runSingle, 'two-tabs': runTwoTabs, resume: runResume }[args.mode];
+    const run = { single: runSingle, 'two-tabs': runTwoTabs, resume: runResume, restart: runRestart }[args.mode];
     result = await run(context, args, log);
   } catch (e) {
     result = { failures: [`driver error: ${e.message.split('\n')[0]}`] };

@@ -9,6 +9,7 @@ mod bridge_abrupt_close_during_start_leaks_no_pipeline;
 mod bridge_drain_releases_pipelines;
 mod browser_loopback_plays_back;
 mod browser_relay_only_plays_back_through_coturn;
+mod browser_restarts_ice_after_path_cut;
 mod browser_resumes_after_socket_cut;
 mod browser_tabs_share_one_port;
 mod browser_two_tabs_are_independent;

@@ -23,6 +23,8 @@ pub(crate) type StartOutcome = Result<Started, String>;
 pub(crate) struct Started {
     pub(crate) session_id: String,
     pub(crate) sdp_answer: String,
+    /// The session's media server can restart ICE (`StartResponse.capabilities.ice_restart`).
+    pub(crate) ice_restart: bool,
     guard: Guard,
 }
 
@@ -42,6 +44,7 @@ pub(crate) fn spawn_start(
         async move {
         let started = match gateway.start(convert::start_request(sdp_offer)).await {
             Ok(r) => Ok(Started {
+                ice_restart: r.capabilities.is_some_and(|c| c.ice_restart),
                 session_id: r.session_id,
                 sdp_answer: r.sdp_answer,
                 guard,
@@ -146,6 +149,14 @@ impl Call {
     /// The MediaSession session id.
     pub(crate) fn session_id(&self) -> &str {
         &self.id
+    }
+
+    /// Restarts ICE with the page's new offer; the media server's answer, or the page's sentence.
+    pub(crate) async fn restart_ice(&self, sdp_offer: String) -> Result<String, String> {
+        self.gateway
+            .restart_ice(&self.id, sdp_offer)
+            .await
+            .map_err(|e| e.text)
     }
 
     /// The next message for the page (cancel-safe); never resolves once the call's tasks are gone.

@@ -32,6 +32,12 @@ pub enum ClientMessage {
     SubscribeEvents,
     /// `{"id":"getStats"}`: our own page asking for the media server's view of its call.
     GetStats,
+    /// `{"id":"restartIce","sdpOffer":…}`: our own page's new offer with new ICE credentials, after its
+    /// connection failed or its network changed.
+    RestartIce {
+        /// The new offer, never empty.
+        sdp_offer: String,
+    },
     /// `{"id":"resume","token":…}`: our own page, back on a new socket, continuing the call its last
     /// `startResponse` (or `resumeResponse`) gave it a token for.
     Resume {
@@ -50,6 +56,7 @@ impl ClientMessage {
             Self::SubscribeEvents => "subscribeEvents",
             Self::Resume { .. } => "resume",
             Self::GetStats => "getStats",
+            Self::RestartIce { .. } => "restartIce",
         }
     }
 }
@@ -101,6 +108,13 @@ pub enum ServerMessage {
         /// How to continue the call from another socket, when re-attach is on (extra fields, which the
         /// tutorial's page ignores).
         resume: Option<Ticket>,
+        /// Whether `restartIce` works on this call (`iceRestart`).
+        ice_restart: bool,
+    },
+    /// `{"id":"restartIceResponse","sdpAnswer":…}`: the media server's answer to `restartIce`.
+    RestartIceResponse {
+        /// The answer, with the media server's new ICE credentials.
+        sdp_answer: String,
     },
     /// `{"id":"resumeResponse","resumeToken":…,"resumeWithinMs":…}`: the call goes on on this socket, with a
     /// fresh token for the next time.
@@ -130,13 +144,24 @@ impl ServerMessage {
     /// The JSON text frame for this message.
     pub fn to_text(&self) -> String {
         let value = match self {
-            Self::StartResponse { sdp_answer, resume } => {
-                let mut value = json!({"id": "startResponse", "sdpAnswer": sdp_answer});
+            Self::StartResponse {
+                sdp_answer,
+                resume,
+                ice_restart,
+            } => {
+                let mut value = json!({
+                    "id": "startResponse",
+                    "sdpAnswer": sdp_answer,
+                    "iceRestart": ice_restart,
+                });
                 if let Some(ticket) = resume {
                     value["resumeToken"] = json!(ticket.token);
                     value["resumeWithinMs"] = json!(ticket.within_ms);
                 }
                 value
+            }
+            Self::RestartIceResponse { sdp_answer } => {
+                json!({"id": "restartIceResponse", "sdpAnswer": sdp_answer})
             }
             Self::ResumeResponse(ticket) => {
                 let mut value = json!({"id": "resumeResponse"});
@@ -178,16 +203,10 @@ pub fn parse(text: &str) -> Result<ClientMessage, String> {
         None => return Err("message has no \"id\" field".to_owned()),
     };
     match id {
-        "start" => match object.get("sdpOffer") {
-            Some(Value::String(sdp)) if !sdp.trim().is_empty() => Ok(ClientMessage::Start {
-                sdp_offer: sdp.clone(),
-            }),
-            Some(Value::String(_)) => Err("start has an empty \"sdpOffer\"".to_owned()),
-            Some(_) => {
-                Err("start's \"sdpOffer\" must be a string holding the SDP offer".to_owned())
-            }
-            None => Err("start has no \"sdpOffer\"".to_owned()),
-        },
+        "start" => offer(&object, "start").map(|sdp_offer| ClientMessage::Start { sdp_offer }),
+        "restartIce" => {
+            offer(&object, "restartIce").map(|sdp_offer| ClientMessage::RestartIce { sdp_offer })
+        }
         "onIceCandidate" => parse_candidate(&object).map(ClientMessage::OnIceCandidate),
         "stop" => Ok(ClientMessage::Stop),
         "subscribeEvents" => Ok(ClientMessage::SubscribeEvents),
@@ -206,6 +225,18 @@ pub fn parse(text: &str) -> Result<ClientMessage, String> {
             None => Err("resume has no \"token\"".to_owned()),
         },
         other => Err(format!("unknown message id {:?}", truncate(other, 40))),
+    }
+}
+
+/// The `sdpOffer` of a `start` or `restartIce` (named `what` in the sentence).
+fn offer(object: &Map<String, Value>, what: &str) -> Result<String, String> {
+    match object.get("sdpOffer") {
+        Some(Value::String(sdp)) if !sdp.trim().is_empty() => Ok(sdp.clone()),
+        Some(Value::String(_)) => Err(format!("{what} has an empty \"sdpOffer\"")),
+        Some(_) => Err(format!(
+            "{what}'s \"sdpOffer\" must be a string holding the SDP offer"
+        )),
+        None => Err(format!("{what} has no \"sdpOffer\"")),
     }
 }
 
@@ -285,6 +316,26 @@ mod tests {
     }
 
     #[test]
+    fn restart_ice_needs_an_offer() {
+        assert_eq!(
+            parse(r#"{"id":"restartIce","sdpOffer":"v=0\r\n"}"#),
+            Ok(ClientMessage::RestartIce {
+                sdp_offer: "v=0\r\n".into()
+            })
+        );
+        assert!(
+            parse(r#"{"id":"restartIce"}"#)
+                .unwrap_err()
+                .contains("restartIce has no \"sdpOffer\"")
+        );
+        assert!(
+            parse(r#"{"id":"restartIce","sdpOffer":" "}"#)
+                .unwrap_err()
+                .contains("empty")
+        );
+    }
+
+    #[test]
     fn resume_needs_a_token() {
         assert!(
             parse(r#"{"id":"resume"}"#)
@@ -306,6 +357,7 @@ mod tests {
             &ServerMessage::StartResponse {
                 sdp_answer: "v=0".into(),
                 resume: None,
+                ice_restart: false,
             }
             .to_text(),
         )
@@ -319,11 +371,14 @@ mod tests {
             &ServerMessage::StartResponse {
                 sdp_answer: "v=0".into(),
                 resume: Some(ticket.clone()),
+                ice_restart: true,
             }
             .to_text(),
         )
         .unwrap();
         assert_eq!(resumable["resumeToken"], "t");
+        assert_eq!(resumable["iceRestart"], true);
+        assert_eq!(plain["iceRestart"], false);
         assert_eq!(resumable["resumeWithinMs"], 30_000);
         let resumed: Value =
             serde_json::from_str(&ServerMessage::ResumeResponse(Some(ticket)).to_text()).unwrap();

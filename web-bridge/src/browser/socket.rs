@@ -152,6 +152,7 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
                             let answer = ServerMessage::StartResponse {
                                 sdp_answer: started.sdp_answer.clone(),
                                 resume: ticket(&app, resume.as_ref()),
+                                ice_restart: started.ice_restart,
                             };
                             tracing::Span::current().record("session_id", started.session_id.as_str());
                             tracing::info!("session started");
@@ -279,6 +280,20 @@ async fn handle(
             None
         }
         ClientMessage::Resume { token } => resume(&token, state, app, *subscribed).await,
+        // Answered before the candidates that follow it are read, so the gateway sees the new offer
+        // before the browser's candidates for it.
+        ClientMessage::RestartIce { sdp_offer } => Some(match state {
+            State::Active { call, .. } => match call.restart_ice(sdp_offer).await {
+                Ok(sdp_answer) => ServerMessage::RestartIceResponse { sdp_answer },
+                Err(text) => {
+                    ServerMessage::Error(ErrorKind::Gateway, format!("cannot restart ICE: {text}"))
+                }
+            },
+            _ => ServerMessage::Error(
+                ErrorKind::BadMessage,
+                "restartIce without a call: send start first".to_owned(),
+            ),
+        }),
         ClientMessage::GetStats => Some(match state {
             State::Active { call, .. } => {
                 match app.gateway.session_stats(call.session_id()).await {
