@@ -37,6 +37,8 @@ pub mod kurento_peer;
 pub mod mutate;
 #[cfg(feature = "net")]
 pub mod netns;
+#[cfg(feature = "webrtc")]
+mod offerer;
 #[cfg(feature = "net")]
 pub mod process;
 #[cfg(feature = "net")]

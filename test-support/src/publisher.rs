@@ -12,7 +12,7 @@ use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
+use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -51,30 +51,17 @@ struct Setup {
 impl Publisher {
     /// Binds 127.0.0.1:0 and writes the sendonly offer; it runs once [`Publisher::start`] has the answer.
     pub async fn offer() -> anyhow::Result<Publisher> {
-        let socket = UdpSocket::bind("127.0.0.1:0").await?;
-        let mut rtc = RtcConfig::new()
-            .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
-            .clear_codecs()
-            .enable_opus(true, false)
-            .enable_vp8(true)
-            .build(Instant::now());
-        let mut api = rtc.sdp_api();
-        let mids = [MediaKind::Audio, MediaKind::Video]
-            .map(|kind| {
-                (
-                    kind,
-                    api.add_media(kind, Direction::SendOnly, None, None, None),
-                )
-            })
-            .to_vec();
-        let (offer, pending) = api.apply().context("no offer")?;
-        let candidate = rtc
-            .add_local_candidate(Candidate::host(socket.local_addr()?, "udp")?)
-            .context("candidate refused")?
-            .to_sdp_string();
+        let crate::offerer::Offered {
+            rtc,
+            socket,
+            pending,
+            mids,
+            sdp,
+            candidate,
+        } = crate::offerer::offer(Direction::SendOnly).await?;
         let (candidates, queue) = mpsc::channel(8);
         Ok(Publisher {
-            sdp: offer.to_sdp_string(),
+            sdp,
             candidate,
             counts: Arc::default(),
             candidates,

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
+use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -72,30 +72,17 @@ struct Setup {
 impl RestartPeer {
     /// Binds 127.0.0.1:0 and writes the first offer; it runs once [`RestartPeer::start`] has the answer.
     pub async fn offer() -> anyhow::Result<RestartPeer> {
-        let socket = UdpSocket::bind("127.0.0.1:0").await?;
-        let mut rtc = RtcConfig::new()
-            .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
-            .clear_codecs()
-            .enable_opus(true, false)
-            .enable_vp8(true)
-            .build(Instant::now());
-        let mut api = rtc.sdp_api();
-        let mids = [MediaKind::Audio, MediaKind::Video]
-            .map(|kind| {
-                (
-                    kind,
-                    api.add_media(kind, Direction::SendRecv, None, None, None),
-                )
-            })
-            .to_vec();
-        let (offer, pending) = api.apply().context("no offer")?;
-        let candidate = rtc
-            .add_local_candidate(Candidate::host(socket.local_addr()?, "udp")?)
-            .context("candidate refused")?
-            .to_sdp_string();
+        let crate::offerer::Offered {
+            rtc,
+            socket,
+            pending,
+            mids,
+            sdp,
+            candidate,
+        } = crate::offerer::offer(Direction::SendRecv).await?;
         let (commands, queue) = mpsc::channel(8);
         Ok(RestartPeer {
-            sdp: offer.to_sdp_string(),
+            sdp,
             candidate,
             counts: Arc::default(),
             commands,

@@ -141,6 +141,17 @@ impl Gateway {
     }
 }
 
+/// The embedded media server's configuration with ICE on `ip` alone (a namespace's veth address).
+pub fn media_on(ip: std::net::IpAddr) -> media_server::Config {
+    media_server::Config {
+        engine: media_server::engine::EngineConfig {
+            interfaces: vec![ip],
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 /// The gateway (with its embedded media server) and the web bridge over HTTPS with a self-signed
 /// certificate, both serving until [`Stack::stop`].
 pub struct Stack {

@@ -101,13 +101,7 @@ impl RelayStack {
                 },
                 ..media_gateway::Config::default()
             },
-            media_server::Config {
-                engine: media_server::engine::EngineConfig {
-                    interfaces: vec![IpAddr::V4(server_ip)],
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
+            crate::media_on(IpAddr::V4(server_ip)),
         )
         .await?;
         let url = format!("https://{turn_ip}:{PAGE_PORT}/");

@@ -25,13 +25,7 @@ async fn browser_restarts_ice_after_path_cut() -> anyhow::Result<()> {
             candidate_networks: media_gateway::CandidateNetworks::LOCAL,
             ..media_gateway::Config::default()
         },
-        media_server::Config {
-            engine: media_server::engine::EngineConfig {
-                interfaces: vec![IpAddr::V4(server_ip)],
-                ..Default::default()
-            },
-            ..Default::default()
-        },
+        e2e_tests::media_on(IpAddr::V4(server_ip)),
     )
     .await?;
     let stack = Stack::start_bridge(gateway, server_ip.into(), |_| {}).await?;
