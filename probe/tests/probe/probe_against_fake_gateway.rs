@@ -48,10 +48,16 @@ async fn trickle_probe_passes_a_healthy_gateway() -> anyhow::Result<()> {
     assert!(report.first_echo_since_start().is_some());
     let table = report.to_string();
     assert!(table.contains("verdict                  PASS"), "{table}");
-    // The fake gateway answers GetSessionStats with no streams; it is asked once, before Stop.
-    assert_eq!(report.server_stats, Some(Ok(Vec::new())), "{table}");
+    // The fake gateway answers GetSessionStats with one fixed stream; it is asked once, before Stop.
+    let streams = match &report.server_stats {
+        Some(Ok(streams)) => streams.clone(),
+        other => anyhow::bail!("no server stats: {other:?}\n{table}"),
+    };
+    assert_eq!(streams.len(), 1, "{table}");
+    assert_eq!(streams[0].packets, 1200, "{table}");
+    assert_eq!(streams[0].codec, "video/VP8", "{table}");
     assert!(
-        table.contains("server stats             none reported"),
+        table.contains("video in               packets 1200"),
         "{table}"
     );
     let calls = gateway.calls();
