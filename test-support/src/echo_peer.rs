@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaKind};
+use str0m::change::{SdpOffer, SdpPendingOffer};
+use str0m::media::{Direction, KeyframeRequestKind};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
+use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -55,20 +55,11 @@ struct Setup {
     queue: mpsc::Receiver<Candidate>,
 }
 
-fn rtc() -> Rtc {
-    RtcConfig::new()
-        .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
-        .clear_codecs()
-        .enable_opus(true, false)
-        .enable_vp8(true)
-        .build(Instant::now())
-}
-
 impl EchoPeer {
     /// Accepts `offer`, binds 127.0.0.1:0 and starts echoing as `echo` says. Its candidate is in the answer.
     pub async fn answer(offer: &str, echo: Echo) -> anyhow::Result<EchoPeer> {
         let socket = UdpSocket::bind("127.0.0.1:0").await?;
-        let mut rtc = rtc();
+        let mut rtc = crate::offerer::rtc();
         let candidate = rtc
             .add_local_candidate(Candidate::host(socket.local_addr()?, "udp")?)
             .context("candidate refused")?
@@ -97,19 +88,17 @@ impl EchoPeer {
     /// Binds 127.0.0.1 and writes an audio + video sendrecv offer (no candidates: trickle). The peer
     /// echoes faithfully and asks for keyframes; it runs once [`EchoPeer::start`] has its answer.
     pub async fn offer() -> anyhow::Result<EchoPeer> {
-        let socket = UdpSocket::bind("127.0.0.1:0").await?;
-        let mut rtc = rtc();
-        let mut api = rtc.sdp_api();
-        api.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
-        api.add_media(MediaKind::Video, Direction::SendRecv, None, None, None);
-        let (offer, pending) = api.apply().context("no offer")?;
-        let candidate = rtc
-            .add_local_candidate(Candidate::host(socket.local_addr()?, "udp")?)
-            .context("candidate refused")?
-            .to_sdp_string();
+        let crate::offerer::Offered {
+            rtc,
+            socket,
+            pending,
+            sdp,
+            candidate,
+            ..
+        } = crate::offerer::offer(Direction::SendRecv).await?;
         let (candidates, queue) = mpsc::channel(8);
         Ok(EchoPeer {
-            sdp: offer.to_sdp_string(),
+            sdp,
             candidate,
             echoed: Arc::new(AtomicU64::new(0)),
             candidates,
@@ -134,11 +123,7 @@ impl EchoPeer {
             .setup
             .take()
             .context("not an offerer, or already started")?;
-        rtc.sdp_api()
-            .accept_answer(pending, SdpAnswer::from_sdp_string(answer)?)?;
-        for c in remote {
-            rtc.add_remote_candidate(Candidate::from_sdp_string(c)?);
-        }
+        crate::offerer::accept(&mut rtc, pending, answer, remote)?;
         let loop_ = Loop {
             echo: Echo::Faithful,
             ask_keyframes: true,

@@ -1,12 +1,13 @@
-//! The set-up the str0m offerers share ([`crate::publisher`], [`crate::restart_peer`]): a UDP socket on
-//! 127.0.0.1, an `Rtc` with Opus and VP8 only, an audio and a video m-line in one direction, and the
-//! offer (trickle: no candidates in it) with the socket's host candidate beside it.
+//! What the str0m peers share ([`crate::echo_peer`], [`crate::publisher`], [`crate::restart_peer`]): an
+//! `Rtc` with Opus and VP8 only; for an offerer, a UDP socket on 127.0.0.1, an audio and a video m-line in
+//! one direction, the offer (trickle: no candidates in it) with the socket's host candidate beside it, and
+//! taking the answer.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use str0m::change::SdpPendingOffer;
+use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, MediaKind, Mid};
 use str0m::{Candidate, Rtc, RtcConfig};
 use tokio::net::UdpSocket;
@@ -24,15 +25,20 @@ pub(crate) struct Offered {
     pub(crate) candidate: String,
 }
 
-/// Binds 127.0.0.1:0 and offers audio and video, both in `direction`.
-pub(crate) async fn offer(direction: Direction) -> anyhow::Result<Offered> {
-    let socket = UdpSocket::bind("127.0.0.1:0").await?;
-    let mut rtc = RtcConfig::new()
+/// An `Rtc` that negotiates Opus and VP8 only.
+pub(crate) fn rtc() -> Rtc {
+    RtcConfig::new()
         .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
         .clear_codecs()
         .enable_opus(true, false)
         .enable_vp8(true)
-        .build(Instant::now());
+        .build(Instant::now())
+}
+
+/// Binds 127.0.0.1:0 and offers audio and video, both in `direction`.
+pub(crate) async fn offer(direction: Direction) -> anyhow::Result<Offered> {
+    let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    let mut rtc = rtc();
     let mut api = rtc.sdp_api();
     let mids = [MediaKind::Audio, MediaKind::Video]
         .map(|kind| (kind, api.add_media(kind, direction, None, None, None)))
@@ -50,4 +56,19 @@ pub(crate) async fn offer(direction: Direction) -> anyhow::Result<Offered> {
         sdp: offer.to_sdp_string(),
         candidate,
     })
+}
+
+/// Takes the answer to `pending` and the other side's candidates (`candidate:…` values).
+pub(crate) fn accept(
+    rtc: &mut Rtc,
+    pending: SdpPendingOffer,
+    answer: &str,
+    remote: &[String],
+) -> anyhow::Result<()> {
+    rtc.sdp_api()
+        .accept_answer(pending, SdpAnswer::from_sdp_string(answer)?)?;
+    for c in remote {
+        rtc.add_remote_candidate(Candidate::from_sdp_string(c)?);
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::change::SdpPendingOffer;
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
@@ -85,11 +85,7 @@ impl Publisher {
             queue,
             mids,
         } = self.setup.take().context("already started")?;
-        rtc.sdp_api()
-            .accept_answer(pending, SdpAnswer::from_sdp_string(answer)?)?;
-        for c in remote {
-            rtc.add_remote_candidate(Candidate::from_sdp_string(c)?);
-        }
+        crate::offerer::accept(&mut rtc, pending, answer, remote)?;
         let counts = self.counts.clone();
         self.task = Some(tokio::spawn(run(rtc, socket, queue, mids, counts)));
         Ok(())

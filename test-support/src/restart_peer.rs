@@ -106,11 +106,7 @@ impl RestartPeer {
             queue,
             mids,
         } = self.setup.take().context("already started")?;
-        rtc.sdp_api()
-            .accept_answer(pending, SdpAnswer::from_sdp_string(answer)?)?;
-        for c in remote {
-            rtc.add_remote_candidate(Candidate::from_sdp_string(c)?);
-        }
+        crate::offerer::accept(&mut rtc, pending, answer, remote)?;
         let driver = Driver {
             rtc,
             socket,
