@@ -245,6 +245,33 @@ pub async fn plain_bridge(gateway: &Gateway) -> anyhow::Result<PlainBridge> {
     plain_bridge_with(gateway, |_| {}).await
 }
 
+/// A [`PlainBridge`] for the WHIP driver, which serves its page on another origin
+/// (`http://127.0.0.1:<page_port>`, allowed here, so CORS applies).
+pub struct WhipBridge {
+    /// The bridge.
+    pub web: PlainBridge,
+    /// The port the driver serves its page on.
+    pub page_port: u16,
+    /// The bridge's WHIP endpoint, `http://<addr>/whip`.
+    pub endpoint: String,
+}
+
+/// Starts a [`WhipBridge`] in front of `gateway`: the page's port is chosen first, since the bridge must
+/// know that origin before it starts.
+pub async fn whip_bridge(gateway: &Gateway) -> anyhow::Result<WhipBridge> {
+    let page_port = test_support::closed_port();
+    let web = plain_bridge_with(gateway, |c| {
+        c.allowed_origins = vec![format!("http://127.0.0.1:{page_port}")];
+    })
+    .await?;
+    let endpoint = format!("http://{}/whip", web.addr);
+    Ok(WhipBridge {
+        web,
+        page_port,
+        endpoint,
+    })
+}
+
 /// Starts a [`PlainBridge`] in front of `gateway` after `tweak` adjusted its config.
 pub async fn plain_bridge_with(
     gateway: &Gateway,

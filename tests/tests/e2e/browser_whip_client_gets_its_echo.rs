@@ -8,13 +8,11 @@ use e2e_tests::{Gateway, run_whip_driver};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_whip_client_gets_its_echo() -> anyhow::Result<()> {
     let gateway = Gateway::start().await?;
-    // The driver serves its page on this port; the bridge must know that origin before it starts.
-    let page_port = test_support::closed_port();
-    let web = e2e_tests::plain_bridge_with(&gateway, |c| {
-        c.allowed_origins = vec![format!("http://127.0.0.1:{page_port}")];
-    })
-    .await?;
-    let endpoint = format!("http://{}/whip", web.addr);
+    let e2e_tests::WhipBridge {
+        web,
+        page_port,
+        endpoint,
+    } = e2e_tests::whip_bridge(&gateway).await?;
     let result =
         run_whip_driver(&endpoint, page_port, 4000, "sendrecv", "browser-whip.png").await?;
     assert_eq!(result["ok"], true, "{result}");

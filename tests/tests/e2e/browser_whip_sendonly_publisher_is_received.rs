@@ -49,12 +49,11 @@ async fn server_stats(gateway: &Gateway) -> anyhow::Result<Vec<MediaStats>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_whip_sendonly_publisher_is_received() -> anyhow::Result<()> {
     let gateway = Gateway::start().await?;
-    let page_port = test_support::closed_port();
-    let web = e2e_tests::plain_bridge_with(&gateway, |c| {
-        c.allowed_origins = vec![format!("http://127.0.0.1:{page_port}")];
-    })
-    .await?;
-    let endpoint = format!("http://{}/whip", web.addr);
+    let e2e_tests::WhipBridge {
+        web,
+        page_port,
+        endpoint,
+    } = e2e_tests::whip_bridge(&gateway).await?;
     let (result, streams) = tokio::join!(
         run_whip_driver(
             &endpoint,
