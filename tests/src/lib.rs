@@ -245,6 +245,15 @@ pub async fn plain_bridge(gateway: &Gateway) -> anyhow::Result<PlainBridge> {
     plain_bridge_with(gateway, |_| {}).await
 }
 
+/// Held for the whole of each test that runs Chromium (`browser_*`), which includes every test that builds
+/// network namespaces. Chromium abandons page loads and sockets with `ERR_NETWORK_CHANGED` when links or
+/// addresses change under it, and the namespace tests add and remove veth ends in this namespace; one such
+/// test at a time, none disturbs another (and two browsers do not share the two cores).
+pub async fn one_browser_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static BROWSERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    BROWSERS.lock().await
+}
+
 /// A [`PlainBridge`] for the WHIP driver, which serves its page on another origin
 /// (`http://127.0.0.1:<page_port>`, allowed here, so CORS applies).
 pub struct WhipBridge {

@@ -10,6 +10,7 @@ use test_support::netns::{self, Net, Side};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_restarts_ice_after_path_cut() -> anyhow::Result<()> {
+    let _browser = e2e_tests::one_browser_at_a_time().await;
     if let Some(why) = netns::unavailable().or_else(netns::nat_unavailable) {
         println!("skipped: {why}");
         return Ok(());

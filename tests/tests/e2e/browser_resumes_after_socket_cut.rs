@@ -5,6 +5,7 @@ use e2e_tests::{Gateway, Stack, run_driver_in};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_resumes_after_socket_cut() -> anyhow::Result<()> {
+    let _browser = e2e_tests::one_browser_at_a_time().await;
     // The driver's proxy listens here; the page is loaded through it, so the bridge must allow its origin.
     let proxy_port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?

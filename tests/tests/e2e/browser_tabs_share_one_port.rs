@@ -5,6 +5,7 @@ use e2e_tests::{Gateway, Stack, run_driver};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_tabs_share_one_port() -> anyhow::Result<()> {
+    let _browser = e2e_tests::one_browser_at_a_time().await;
     let mut media = media_server::Config::default();
     media.engine.udp_port = Some(0);
     let gateway = Gateway::start_with_media(

@@ -4,6 +4,7 @@ use e2e_tests::{Stack, run_driver};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_two_tabs_are_independent() -> anyhow::Result<()> {
+    let _browser = e2e_tests::one_browser_at_a_time().await;
     let stack = Stack::start().await?;
     let result = run_driver(&stack.url, "two-tabs", "browser-two-tabs.png").await?;
     assert_eq!(result["ok"], true, "{result}");

@@ -7,6 +7,7 @@ use e2e_tests::{Gateway, run_whip_driver_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_whip_client_restarts_ice() -> anyhow::Result<()> {
+    let _browser = e2e_tests::one_browser_at_a_time().await;
     let gateway = Gateway::start().await?;
     let e2e_tests::WhipBridge {
         web,

@@ -48,6 +48,7 @@ async fn server_stats(gateway: &Gateway) -> anyhow::Result<Vec<MediaStats>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_whip_sendonly_publisher_is_received() -> anyhow::Result<()> {
+    let _browser = e2e_tests::one_browser_at_a_time().await;
     let gateway = Gateway::start().await?;
     let e2e_tests::WhipBridge {
         web,

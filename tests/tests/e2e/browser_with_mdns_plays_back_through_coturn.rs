@@ -11,6 +11,7 @@ use e2e_tests::run_driver_in;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_with_mdns_plays_back_through_coturn() -> anyhow::Result<()> {
+    let _browser = e2e_tests::one_browser_at_a_time().await;
     if let Some(why) = relay::unavailable() {
         println!("skipped: {why}");
         return Ok(());
