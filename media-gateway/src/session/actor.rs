@@ -38,7 +38,7 @@ pub(super) struct Actor {
     pub(super) placement: Placement,
     pub(super) status: Status,
     pub(super) shared: Arc<Shared>,
-    pub(super) commands: mpsc::Receiver<Command>,
+    pub(super) commands: mpsc::Receiver<Box<Command>>,
     pub(super) notices: mpsc::Receiver<LinkNotice>,
     pub(super) sink: mpsc::Sender<LinkNotice>,
     pub(super) states: tokio::sync::watch::Receiver<LinkState>,
@@ -75,7 +75,9 @@ impl End {
 }
 
 impl Actor {
-    pub(super) async fn run(mut self, offer: String, wait: bool, mut reply: StartReply) {
+    /// Boxed `self`: an async fn keeps a by-value argument both as the argument and as the local it
+    /// becomes, so an inline actor would sit twice in the task, which lives as long as the session.
+    pub(super) async fn run(mut self: Box<Self>, offer: String, wait: bool, mut reply: StartReply) {
         let mut created = None;
         let owner = crate::owner::Owner {
             instance: self.shared.config.instance_id.clone(),
@@ -106,7 +108,7 @@ impl Actor {
             Ok(ok) => ok,
             Err(error) => {
                 if let Some(p) = created {
-                    self.release(&p).await;
+                    Box::pin(self.release(&p)).await;
                 }
                 drop(self.placement);
                 tracing::debug!(error = %error, "Start failed");
@@ -116,15 +118,23 @@ impl Actor {
                 return;
             }
         };
-        Box::pin(self.live(objects, answer, wait, reply)).await;
+        self.live(objects, answer, wait, reply).await;
     }
 
-    async fn live(mut self, objects: Objects, answer: String, wait: bool, reply: StartReply) {
+    /// The session's life after Start. What it awaits only now and then (a command, the end) is boxed
+    /// where it is awaited, so that this future, held for the session's life, is only the loop's state.
+    async fn live(
+        mut self: Box<Self>,
+        objects: Objects,
+        answer: String,
+        wait: bool,
+        reply: StartReply,
+    ) {
         self.status.set_pipeline(&objects.pipeline);
         let mut start_reply = Some((reply, answer));
         if !wait && !self.answer_start(&mut start_reply, &objects) {
             let end = End::new(EndReason::Stopped, "the Start caller went away");
-            return self.finish(end, &objects, None).await;
+            return Box::pin(self.finish(end, &objects, None)).await;
         }
         let link = self.link.clone();
         let endpoint = objects.endpoint.clone();
@@ -155,10 +165,10 @@ impl Actor {
                     }
                 } => {
                     gathering = None;
-                    self.gathering_started(r, &objects).await
+                    Box::pin(self.gathering_started(r, &objects)).await
                 }
                 Some(n) = self.notices.recv() => self.on_notice(n, &mut gathered),
-                Some(c) = self.commands.recv() => self.on_command(c, &objects).await,
+                Some(c) = self.commands.recv() => Box::pin(self.on_command(*c, &objects)).await,
                 Ok(()) = self.states.changed() => {
                     let up = matches!(*self.states.borrow_and_update(), LinkState::Up);
                     self.down_since = if up { None } else { self.down_since.or(Some(Instant::now())) };
@@ -184,7 +194,7 @@ impl Actor {
                         &objects.endpoint,
                         WebRtcEndpointOp::GetLocalSessionDescriptor,
                     );
-                    match self.call(local).await {
+                    match Box::pin(self.call(local)).await {
                         Ok(Value::String(sdp)) => {
                             if let Some((_, a)) = start_reply.as_mut() {
                                 *a = sdp;
@@ -203,7 +213,7 @@ impl Actor {
                 }
             }
         };
-        self.finish(end, &objects, start_reply).await;
+        Box::pin(self.finish(end, &objects, start_reply)).await;
     }
 
     /// Hands the answer to the Start caller; false if the caller has left, which ends the session at
@@ -304,7 +314,7 @@ impl Actor {
         self.last_touch = Instant::now();
         match c {
             Command::AddCandidate { candidate, reply } => {
-                let r = self.accept_candidate(*candidate, objects).await;
+                let r = self.accept_candidate(candidate, objects).await;
                 let _ = reply.send(r);
                 None
             }

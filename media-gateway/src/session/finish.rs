@@ -28,7 +28,7 @@ impl Actor {
     }
 
     pub(super) async fn finish(
-        mut self,
+        mut self: Box<Self>,
         end: End,
         objects: &Objects,
         start_reply: Option<(StartReply, String)>,

@@ -27,12 +27,11 @@ pub(crate) use start::start;
 /// Commands a session's queue holds at most; senders wait for room (backpressure, never loss).
 const COMMAND_QUEUE: usize = 64;
 
-/// What callers ask of a running session.
+/// What callers ask of a running session. The queue holds them boxed: it allocates its slots in blocks
+/// of 32 for the session's life, so a slot is a pointer, and a command is allocated only while it waits.
 pub(crate) enum Command {
     AddCandidate {
-        /// Boxed: the queue allocates its slots in blocks of 32 for the session's life, and a candidate is
-        /// the largest command by far.
-        candidate: Box<pb::IceCandidate>,
+        candidate: pb::IceCandidate,
         reply: oneshot::Sender<Result<(), Error>>,
     },
     Watch {
@@ -55,12 +54,12 @@ pub(crate) enum Command {
 #[derive(Clone)]
 pub(crate) struct SessionHandle {
     id: String,
-    tx: mpsc::Sender<Command>,
+    tx: mpsc::Sender<Box<Command>>,
     status: Status,
 }
 
 impl SessionHandle {
-    fn new(id: String, status: Status) -> (Self, mpsc::Receiver<Command>) {
+    fn new(id: String, status: Status) -> (Self, mpsc::Receiver<Box<Command>>) {
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         (Self { id, tx, status }, rx)
     }
@@ -84,10 +83,7 @@ impl SessionHandle {
     pub(crate) async fn add_candidate(&self, candidate: pb::IceCandidate) -> Result<(), Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Command::AddCandidate {
-                candidate: Box::new(candidate),
-                reply,
-            })
+            .send(Box::new(Command::AddCandidate { candidate, reply }))
             .await
             .map_err(|_| self.gone())?;
         rx.await.map_err(|_| self.gone())?
@@ -97,7 +93,7 @@ impl SessionHandle {
     pub(crate) async fn watch(&self) -> Result<WatchStream, Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Command::Watch { reply })
+            .send(Box::new(Command::Watch { reply }))
             .await
             .map_err(|_| self.gone())?;
         rx.await.map_err(|_| self.gone())?
@@ -107,7 +103,7 @@ impl SessionHandle {
     pub(crate) async fn stats(&self) -> Result<Vec<pb::MediaStats>, Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Command::Stats { reply })
+            .send(Box::new(Command::Stats { reply }))
             .await
             .map_err(|_| self.gone())?;
         rx.await.map_err(|_| self.gone())?
@@ -117,7 +113,7 @@ impl SessionHandle {
     pub(crate) async fn restart_ice(&self, offer: String) -> Result<String, Error> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Command::RestartIce { offer, reply })
+            .send(Box::new(Command::RestartIce { offer, reply }))
             .await
             .map_err(|_| self.gone())?;
         rx.await.map_err(|_| self.gone())?
@@ -126,7 +122,12 @@ impl SessionHandle {
     /// Ends the session; `true` when this call ended it, `false` when it had already ended.
     pub(crate) async fn stop(&self) -> bool {
         let (reply, rx) = oneshot::channel();
-        if self.tx.send(Command::Stop { reply }).await.is_err() {
+        if self
+            .tx
+            .send(Box::new(Command::Stop { reply }))
+            .await
+            .is_err()
+        {
             return false;
         }
         rx.await.unwrap_or(false)

@@ -35,7 +35,7 @@ pub(crate) async fn start(
     let (sink, notices) = mpsc::channel(NOTICE_QUEUE);
     let states = link.state();
     let lease = shared.config.lease;
-    let actor = Actor {
+    let actor = Box::new(Actor {
         id: id.clone(),
         link,
         placement,
@@ -54,7 +54,7 @@ pub(crate) async fn start(
         down_since: None,
         lease,
         remote_ufrag: None,
-    };
+    });
     // A spawned task, not this future: tonic drops this future when the caller cancels, and the actor must
     // still release what it created.
     // Every line the session logs carries its id, the same `session_id` field the web bridge logs.

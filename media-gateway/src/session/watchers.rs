@@ -4,15 +4,22 @@
 use media_proto::v1::SessionEvent;
 use media_proto::v1::session_event::Event;
 use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
-/// What a StreamCandidates stream yields.
-pub(crate) type WatchItem = Result<SessionEvent, Status>;
+/// The stream handed to a StreamCandidates caller. Its queue holds the events boxed: the queue allocates
+/// its slots in blocks of 32 for the stream's life (the session's, typically), so a slot is a pointer.
+pub(crate) struct WatchStream(mpsc::Receiver<Box<SessionEvent>>);
 
-/// The stream handed to a StreamCandidates caller.
-pub(crate) type WatchStream = ReceiverStream<WatchItem>;
+impl tokio_stream::Stream for WatchStream {
+    type Item = Result<SessionEvent, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|event| event.map(|e| Ok(*e)))
+    }
+}
 
 /// Extra room in each watcher's queue beyond a full replay, for events that follow it.
 const HEADROOM: usize = 64;
@@ -22,7 +29,7 @@ pub(crate) struct Watchers {
     log_capacity: usize,
     /// Events dropped from the front of the log; a late watcher misses them.
     forgotten: u64,
-    list: Vec<mpsc::Sender<WatchItem>>,
+    list: Vec<mpsc::Sender<Box<SessionEvent>>>,
 }
 
 impl Watchers {
@@ -47,10 +54,10 @@ impl Watchers {
         }
         for e in &self.log {
             // Cannot fail: the queue is larger than the log and nobody has read from it yet.
-            let _ = tx.try_send(Ok(e.clone()));
+            let _ = tx.try_send(Box::new(e.clone()));
         }
         self.list.push(tx);
-        ReceiverStream::new(rx)
+        WatchStream(rx)
     }
 
     /// Records `event` and hands it to every watcher.
@@ -67,7 +74,7 @@ impl Watchers {
                 tracing::warn!("dropping a StreamCandidates watcher that stopped reading");
                 return false;
             }
-            tx.try_send(Ok(event.clone())).is_ok()
+            tx.try_send(Box::new(event.clone())).is_ok()
         });
     }
 
@@ -102,7 +109,7 @@ impl Watchers {
     /// Sends the final event to every watcher and ends their streams.
     pub(crate) fn finish(&mut self, ended: SessionEvent) {
         for tx in self.list.drain(..) {
-            let _ = tx.try_send(Ok(ended.clone()));
+            let _ = tx.try_send(Box::new(ended.clone()));
         }
     }
 }
