@@ -77,8 +77,9 @@ pub(crate) struct Call {
     gateway: Gateway,
     /// Boxed: the queue allocates its slots in blocks of 32 for the call's life.
     candidates: mpsc::Sender<Box<Candidate>>,
-    /// Messages for the page, from the feeder (errors) and the forwarder (candidates, events).
-    outgoing: mpsc::Receiver<ServerMessage>,
+    /// Messages for the page, from the feeder (errors) and the forwarder (candidates, events). Boxed, like
+    /// the candidates: the queue's slots are allocated 32 at a time for the call's life.
+    outgoing: mpsc::Receiver<Box<ServerMessage>>,
     /// Whether the page holding the call asked for `sessionEvent`s.
     subscribed: Arc<AtomicBool>,
     tasks: Vec<JoinHandle<()>>,
@@ -101,7 +102,7 @@ impl Call {
             guard,
             ..
         } = started;
-        let (outgoing, queued) = mpsc::channel::<ServerMessage>(outgoing_queue.max(1));
+        let (outgoing, queued) = mpsc::channel::<Box<ServerMessage>>(outgoing_queue.max(1));
         let subscribed = Arc::new(AtomicBool::new(subscribed));
         let (candidates, mut queue) =
             mpsc::channel::<Box<Candidate>>(max_pending_candidates.max(1));
@@ -117,12 +118,11 @@ impl Call {
                         // for the whole session while calls are rare.
                         let added = Box::pin(gateway.add_ice_candidate(&id, (*candidate).into()));
                         if let Err(text) = added.await {
-                            let _ = outgoing
-                                .send(ServerMessage::Error(
-                                    ErrorKind::Gateway,
-                                    format!("cannot add ICE candidate: {text}"),
-                                ))
-                                .await;
+                            let error = ServerMessage::Error(
+                                ErrorKind::Gateway,
+                                format!("cannot add ICE candidate: {text}"),
+                            );
+                            let _ = Box::pin(outgoing.send(Box::new(error))).await;
                         }
                     }
                 }
@@ -162,7 +162,7 @@ impl Call {
     /// The next message for the page (cancel-safe); never resolves once the call's tasks are gone.
     pub(crate) async fn next_message(&mut self) -> ServerMessage {
         match self.outgoing.recv().await {
-            Some(message) => message,
+            Some(message) => *message,
             None => std::future::pending().await,
         }
     }
@@ -207,43 +207,47 @@ impl Drop for Call {
     }
 }
 
-async fn forward_events(
+/// The forwarder: the gateway's events for the page, into the call's queue. A plain function returning
+/// the task's future, not an async fn, which would keep each argument twice in a task held for the
+/// session's life.
+#[allow(clippy::manual_async_fn)]
+fn forward_events(
     gateway: Gateway,
     id: String,
-    outgoing: mpsc::Sender<ServerMessage>,
+    outgoing: mpsc::Sender<Box<ServerMessage>>,
     subscribed: Arc<AtomicBool>,
-) {
-    // Boxed: the call's state is only needed until the stream opens, and this task lives as long as
-    // the session.
-    let mut stream = match Box::pin(gateway.stream_events(&id)).await {
-        Ok(stream) => stream,
-        Err(text) => {
-            let _ = outgoing
-                .send(ServerMessage::Error(
+) -> impl Future<Output = ()> + Send {
+    async move {
+        // Boxed: the call's state is only needed until the stream opens.
+        let mut stream = match Box::pin(gateway.stream_events(&id)).await {
+            Ok(stream) => stream,
+            Err(text) => {
+                let error = ServerMessage::Error(
                     ErrorKind::Gateway,
                     format!("cannot watch the media session: {text}"),
-                ))
-                .await;
-            return;
-        }
-    };
-    while let Some(item) = stream.next().await {
-        let message = match item {
-            Ok(event) => match convert::forward(event) {
-                Forward::Always(m) => m,
-                Forward::Subscribed(m) if subscribed.load(Ordering::Relaxed) => m,
-                Forward::Subscribed(_) | Forward::Nothing => continue,
-            },
-            Err(status) => ServerMessage::Error(
-                ErrorKind::Gateway,
-                format!(
-                    "lost the media session's events: {}",
-                    gateway.stream_failed(&status)
-                ),
-            ),
+                );
+                let _ = outgoing.send(Box::new(error)).await;
+                return;
+            }
         };
-        if outgoing.send(message).await.is_err() {
-            return; // The socket is gone; its owner stops the call.
+        while let Some(item) = stream.next().await {
+            let message = match item {
+                Ok(event) => match convert::forward(event) {
+                    Forward::Always(m) => m,
+                    Forward::Subscribed(m) if subscribed.load(Ordering::Relaxed) => m,
+                    Forward::Subscribed(_) | Forward::Nothing => continue,
+                },
+                Err(status) => ServerMessage::Error(
+                    ErrorKind::Gateway,
+                    format!(
+                        "lost the media session's events: {}",
+                        gateway.stream_failed(&status)
+                    ),
+                ),
+            };
+            if outgoing.send(Box::new(message)).await.is_err() {
+                return; // The socket is gone; its owner stops the call.
+            }
         }
     }
 }

@@ -62,11 +62,22 @@ impl From<Gone> for Exit {
     }
 }
 
-pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
+/// Serves one upgraded socket until it closes. Its future is the largest thing a held socket owns, so
+/// the link lives behind a pointer (an async fn keeps a by-value argument twice: as the argument and as
+/// the local it becomes), and what it awaits rarely (a message's handling, a Stop) is boxed where awaited.
+pub(crate) fn serve(
+    ws: WebSocket,
+    app: Arc<App>,
+    socket_guard: Guard,
+) -> impl Future<Output = ()> + Send {
+    let link = Box::new(Link::new(ws, &app.config.limits));
+    run(link, app, socket_guard)
+}
+
+async fn run(mut ws: Box<Link>, app: Arc<App>, _socket_guard: Guard) {
     let limits = &app.config.limits;
     let counters = &app.config.counters;
     tracing::debug!("WebSocket opened");
-    let mut ws = Link::new(ws, limits);
     let mut subscribed = false;
     let mut bucket = TokenBucket::new(limits.messages_per_second, limits.message_burst);
     let mut state = State::Idle;
@@ -188,7 +199,7 @@ pub(crate) async fn serve(ws: WebSocket, app: Arc<App>, _socket_guard: Guard) {
                         drop(resume);
                         if let Err(call) = handover.send(call) {
                             // The claim gave up waiting; nobody else will stop this call.
-                            call.stop().await;
+                            Box::pin(call.stop()).await;
                         }
                     }
                     break Exit::ResumedElsewhere;

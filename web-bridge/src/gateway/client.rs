@@ -1,6 +1,7 @@
 //! The bridge's gRPC client for MediaSession and grpc.health.v1: one lazily connected channel, per-call
 //! deadlines, every outcome counted by method and code, and clear-text errors (through `status_text`).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use media_proto::v1::media_session_client::MediaSessionClient;
@@ -37,9 +38,14 @@ impl std::fmt::Display for CallError {
     }
 }
 
-/// A cheap-to-clone handle on the gateway; every call names the gateway in its error text.
+/// A cheap-to-clone handle on the gateway; every call names the gateway in its error text. One pointer:
+/// every held call and its two tasks keep a copy for the session's life, and the clients inside are
+/// hundreds of bytes.
 #[derive(Debug, Clone)]
-pub(crate) struct Gateway {
+pub(crate) struct Gateway(Arc<Clients>);
+
+#[derive(Debug)]
+struct Clients {
     client: MediaSessionClient<GatewayChannel>,
     health: HealthClient<GatewayChannel>,
     counters: Counters,
@@ -57,23 +63,24 @@ impl Gateway {
             config.gateway_token.as_ref(),
             config.gateway_ca.as_deref(),
         )?;
-        Ok(Self {
+        Ok(Self(Arc::new(Clients {
             client: MediaSessionClient::new(channel.clone()),
             health: HealthClient::new(channel),
             counters: config.counters.clone(),
             uri: config.gateway.clone(),
             start_timeout: config.limits.start_timeout,
             call_timeout: config.limits.call_timeout,
-        })
+        })))
     }
 
     /// Start, bounded by `limits.start_timeout` and timed in `start_duration_seconds`.
     pub(crate) async fn start(&self, start: StartRequest) -> Result<StartResponse, CallError> {
         let mut request = Request::new(start);
-        request.set_timeout(self.start_timeout);
+        request.set_timeout(self.0.start_timeout);
         let began = Instant::now();
-        let result = self.client.clone().start(request).await;
-        self.counters
+        let result = self.0.client.clone().start(request).await;
+        self.0
+            .counters
             .metrics
             .start_seconds
             .observe(began.elapsed().as_secs_f64());
@@ -89,8 +96,8 @@ impl Gateway {
             session_id: session_id.to_owned(),
             candidate: Some(candidate),
         });
-        request.set_timeout(self.call_timeout);
-        let result = self.client.clone().add_ice_candidate(request).await;
+        request.set_timeout(self.0.call_timeout);
+        let result = self.0.client.clone().add_ice_candidate(request).await;
         self.outcome("AddIceCandidate", result.map(|_| ()))
     }
 
@@ -105,8 +112,8 @@ impl Gateway {
             session_id: session_id.to_owned(),
             sdp_offer,
         });
-        request.set_timeout(self.start_timeout);
-        let result = self.client.clone().restart_ice(request).await;
+        request.set_timeout(self.0.start_timeout);
+        let result = self.0.client.clone().restart_ice(request).await;
         self.outcome("RestartIce", result.map(|r| r.into_inner().sdp_answer))
     }
 
@@ -118,13 +125,14 @@ impl Gateway {
         let request = Request::new(StreamCandidatesRequest {
             session_id: session_id.to_owned(),
         });
-        let result = self.client.clone().stream_candidates(request).await;
+        let result = self.0.client.clone().stream_candidates(request).await;
         self.outcome("StreamCandidates", result.map(tonic::Response::into_inner))
     }
 
     /// Counts and describes an error that ended an open event stream.
     pub(crate) fn stream_failed(&self, status: &Status) -> String {
-        self.counters
+        self.0
+            .counters
             .metrics
             .gateway_call("StreamCandidates", status.code());
         self.describe("StreamCandidates", status)
@@ -134,16 +142,16 @@ impl Gateway {
         let mut request = Request::new(StopRequest {
             session_id: session_id.to_owned(),
         });
-        request.set_timeout(self.call_timeout);
-        let result = self.client.clone().stop(request).await;
+        request.set_timeout(self.0.call_timeout);
+        let result = self.0.client.clone().stop(request).await;
         self.outcome("Stop", result.map(|_| ()))
     }
 
     /// The ICE servers the gateway mints for one peer (TURN credentials that expire).
     pub(crate) async fn ice_servers(&self) -> Result<GetIceServersResponse, CallError> {
         let mut request = Request::new(GetIceServersRequest {});
-        request.set_timeout(self.call_timeout);
-        let result = self.client.clone().get_ice_servers(request).await;
+        request.set_timeout(self.0.call_timeout);
+        let result = self.0.client.clone().get_ice_servers(request).await;
         self.outcome("GetIceServers", result.map(tonic::Response::into_inner))
     }
 
@@ -155,8 +163,8 @@ impl Gateway {
         let mut request = Request::new(GetSessionStatsRequest {
             session_id: session_id.to_owned(),
         });
-        request.set_timeout(self.call_timeout);
-        let result = self.client.clone().get_session_stats(request).await;
+        request.set_timeout(self.0.call_timeout);
+        let result = self.0.client.clone().get_session_stats(request).await;
         self.outcome("GetSessionStats", result.map(tonic::Response::into_inner))
     }
 
@@ -167,7 +175,8 @@ impl Gateway {
         });
         request.set_timeout(timeout);
         // The header only bounds the server; a gateway that never accepts the connection is bounded here.
-        let result = match tokio::time::timeout(timeout, self.health.clone().check(request)).await {
+        let result = match tokio::time::timeout(timeout, self.0.health.clone().check(request)).await
+        {
             Ok(result) => result,
             Err(_) => Err(Status::deadline_exceeded(format!(
                 "no health answer within {} ms",
@@ -183,7 +192,7 @@ impl Gateway {
 
     fn outcome<T>(&self, method: &'static str, result: Result<T, Status>) -> Result<T, CallError> {
         let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
-        self.counters.metrics.gateway_call(method, code);
+        self.0.counters.metrics.gateway_call(method, code);
         result.map_err(|s| CallError {
             code: s.code(),
             text: self.describe(method, &s),
@@ -193,7 +202,7 @@ impl Gateway {
     /// The browser's sentence for a failed call; the detail (addresses, the gateway's own words) is logged here,
     /// never sent. Health checks log at debug, since probes repeat them while the gateway is down.
     pub(crate) fn describe(&self, method: &'static str, status: &Status) -> String {
-        let detail = status_text::detail(status, &self.uri);
+        let detail = status_text::detail(status, &self.0.uri);
         if method == "Check" {
             tracing::debug!(method, "gateway call failed: {detail}");
         } else {
