@@ -8,3 +8,4 @@ pub mod protocol;
 pub(crate) mod rate;
 pub(crate) mod resume;
 pub(crate) mod socket;
+pub(crate) mod upgrade;

@@ -6,14 +6,16 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::app::App;
 use crate::browser::call::{self, Call, StartOutcome, Started};
 use crate::browser::convert;
-use crate::browser::link::{self, Gone, Link};
+use crate::browser::link::{self, BrowserSocket, Gone, Link};
 use crate::browser::protocol::{self, Candidate, ClientMessage, ErrorKind, ServerMessage, Ticket};
 use crate::browser::rate::TokenBucket;
 use crate::browser::resume::{Attached, Handover, Unclaimed};
@@ -66,7 +68,7 @@ impl From<Gone> for Exit {
 /// the link lives behind a pointer (an async fn keeps a by-value argument twice: as the argument and as
 /// the local it becomes), and what it awaits rarely (a message's handling, a Stop) is boxed where awaited.
 pub(crate) fn serve(
-    ws: WebSocket,
+    ws: BrowserSocket,
     app: Arc<App>,
     socket_guard: Guard,
 ) -> impl Future<Output = ()> + Send {
@@ -120,7 +122,8 @@ async fn run(mut ws: Box<Link>, app: Arc<App>, _socket_guard: Guard) {
                         break Exit::Violation("message too big or malformed");
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Ok(Message::Binary(_))) => Err("binary messages are not supported; send JSON text".to_owned()),
+                    // Frames come whole from reads; only a writer builds them.
+                    Some(Ok(Message::Binary(_) | Message::Frame(_))) => Err("binary messages are not supported; send JSON text".to_owned()),
                     Some(Ok(Message::Text(text))) if text.len() > limits.max_message_bytes => Err(format!(
                         "message of {} bytes is over the limit of {} bytes",
                         text.len(),
@@ -254,13 +257,13 @@ async fn run(mut ws: Box<Link>, app: Arc<App>, _socket_guard: Guard) {
     let close = match exit {
         Exit::ClientLeft | Exit::Dropped | Exit::Unresponsive(_) => None,
         Exit::ResumedElsewhere => Some((
-            CLOSE_RESUMED_ELSEWHERE,
+            CloseCode::from(CLOSE_RESUMED_ELSEWHERE),
             "the call was resumed on another connection",
         )),
-        Exit::Shutdown => Some((close_code::AWAY, "server shutting down")),
-        Exit::Violation(why) => Some((close_code::POLICY, why)),
+        Exit::Shutdown => Some((CloseCode::Away, "server shutting down")),
+        Exit::Violation(why) => Some((CloseCode::Policy, why)),
         Exit::Idle => Some((
-            close_code::POLICY,
+            CloseCode::Policy,
             "idle: no session was started in time; reconnect and send start",
         )),
     };

@@ -6,18 +6,18 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
-
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tracing::Instrument as _;
 
 use crate::app::App;
-use crate::browser::socket;
+use crate::browser::{socket, upgrade};
 use crate::http::probe::BridgeProbe;
 
 /// The tungstenite hard limit, above the answered limit so that messages a little too big get a clear `error`
@@ -84,11 +84,8 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-async fn helloworld(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Response {
+async fn helloworld(State(app): State<Arc<App>>, mut request: Request) -> Response {
+    let headers = request.headers();
     if app.shutdown.is_cancelled() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -96,7 +93,7 @@ async fn helloworld(
         )
             .into_response();
     }
-    if let Err(why) = app.origins.check(&headers) {
+    if let Err(why) = app.origins.check(headers) {
         tracing::warn!("refused a WebSocket: {why}");
         return (StatusCode::FORBIDDEN, why).into_response();
     }
@@ -107,11 +104,24 @@ async fn helloworld(
         );
         return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
     };
+    let accept = match upgrade::accept(headers) {
+        Ok(accept) => accept,
+        Err(refused) => return refused.into_response(),
+    };
+    let on_upgrade = hyper::upgrade::on(&mut request);
     let hard = app
         .config
         .limits
         .max_message_bytes
         .saturating_mul(HARD_LIMIT_FACTOR);
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(hard))
+        .max_frame_size(Some(hard))
+        // tungstenite allocates its read buffer up front (128 KiB by default), for every held socket;
+        // the page's messages are a few KiB and a bigger one grows the buffer as it arrives.
+        .read_buffer_size(WS_READ_BUFFER)
+        // Each frame is written at once anyway (the link flushes every send).
+        .write_buffer_size(0);
     let guard = app.config.counters.socket_opened();
     // Held from here (not only once upgraded), so a drain that starts between this answer and the upgrade
     // still waits for this socket.
@@ -119,23 +129,22 @@ async fn helloworld(
     // Every log line about this socket carries its gateway session id once Start has returned, the same id
     // the gateway logs, so one session can be followed across both services.
     let span = tracing::info_span!("socket", session_id = tracing::field::Empty);
-    upgrade
-        .max_message_size(hard)
-        .max_frame_size(hard)
-        // tungstenite allocates its read buffer up front (128 KiB by default), for every held socket;
-        // the page's messages are a few KiB and a bigger one grows the buffer as it arrives.
-        .read_buffer_size(WS_READ_BUFFER)
-        // Each message is written at once anyway (the socket flushes every send).
-        .write_buffer_size(0)
-        .on_failed_upgrade(|e| tracing::debug!("WebSocket upgrade failed: {e}"))
-        .on_upgrade(move |ws| {
-            async move {
-                socket::serve(ws, app, guard).await;
-                drop(permit);
-                drop(tracked);
+    tokio::spawn(
+        async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    let io = hyper_util::rt::TokioIo::new(upgraded);
+                    let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+                    socket::serve(ws, app, guard).await;
+                }
+                Err(e) => tracing::debug!("WebSocket upgrade failed: {e}"),
             }
-            .instrument(span)
-        })
+            drop(permit);
+            drop(tracked);
+        }
+        .instrument(span),
+    );
+    upgrade::switching_protocols(accept)
 }
 
 /// The ICE servers for the page (`crate::ice_servers`): TURN credentials minted for this page load, so
