@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use media_proto::v1::media_session_server::{MediaSession, MediaSessionServer};
@@ -101,6 +102,9 @@ pub struct Options {
     /// Sessions can restart ICE (`StartResponse.capabilities.ice_restart`; RestartIce answers with
     /// [`RESTART_UFRAG`]); else RestartIce gets FAILED_PRECONDITION, as the gateway gives for KMS.
     pub ice_restart: bool,
+    /// The first this many Stops answer UNAVAILABLE (recorded, the session left as it was), as a
+    /// gateway that cannot take them yet would.
+    pub failing_stops: usize,
 }
 
 struct Session {
@@ -135,6 +139,8 @@ struct Service {
     media: Option<Echo>,
     ice_servers: GetIceServersResponse,
     ice_restart: bool,
+    /// Stops still to refuse (see [`Options::failing_stops`]).
+    failing_stops: Arc<AtomicUsize>,
 }
 
 /// Handle kept by the test; dropping it stops the server.
@@ -172,6 +178,7 @@ impl FakeGateway {
             media: options.media,
             ice_servers: options.ice_servers,
             ice_restart: options.ice_restart,
+            failing_stops: Arc::new(AtomicUsize::new(options.failing_stops)),
         };
         let (health, health_service) = tonic_health::server::health_reporter();
         health
@@ -414,6 +421,12 @@ impl MediaSession for Service {
         self.shared.record(Call::Stop {
             session: id.clone(),
         });
+        let failing = self
+            .failing_stops
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            return Err(Status::unavailable("the fake gateway refuses this Stop"));
+        }
         let session = lock(&self.shared.sessions).remove(&id);
         let Some(session) = session else {
             return Ok(Response::new(StopResponse { released: false }));

@@ -3,7 +3,8 @@
 //! WebSockets on web-bridge, each of which starts a session (a pipeline and an endpoint on the media server)
 //! and then stays open, answering pings as a browser would; then it reads each process's resident memory
 //! and prints KiB per held session for web-bridge, the gateway, both together, and the media server.
-//! Every socket is closed at the end and the time until the media server holds no pipeline is printed.
+//! Every socket is closed at the end and the time until the media server holds no pipeline is printed,
+//! then whatever the services logged (at `warn`) meanwhile.
 //! First it times `start` → `startResponse` through the bridge for 100 browsers one after another.
 //! It asserts nothing; `scripts/held.sh` builds the binaries and runs it.
 
@@ -145,5 +146,35 @@ async fn main() -> anyhow::Result<()> {
         server.pipelines().await?,
         closing.elapsed().as_secs_f64()
     );
+    // What the services warned about meanwhile (they log at `warn`): a clean run prints nothing here.
+    for (name, process) in [
+        ("web-bridge", &bridge.process),
+        ("media-gateway", &gateway.process),
+        ("media-server", &server.process),
+    ] {
+        print_warnings(name, &process.stderr_lines());
+    }
     Ok(())
+}
+
+/// How many lines `name` logged, and its most frequent messages (digits masked, so one message that
+/// differs only in times and ids counts once).
+fn print_warnings(name: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    let mut kinds = std::collections::HashMap::<String, usize>::new();
+    for line in lines {
+        let masked: String = line
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .collect();
+        *kinds.entry(masked).or_default() += 1;
+    }
+    let mut kinds: Vec<_> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    println!("{name} logged {} lines:", lines.len());
+    for (kind, count) in kinds.iter().take(8) {
+        println!("  {count} × {kind}");
+    }
 }

@@ -23,6 +23,24 @@ use crate::ops::counters::Counters;
 
 /// The service name the gateway reports health for.
 const SERVICE: &str = "mediasession.v1.MediaSession";
+/// How many times a Stop is tried, and the first pause between tries (doubling, with ±50% jitter): about
+/// 3 s in all before the session is left to the gateway's lease.
+const STOP_ATTEMPTS: u32 = 6;
+const STOP_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Whether a failed Stop may not have reached the gateway or been carried out: the connection or the
+/// call failed, or the gateway could not take it now. NOT_FOUND and the caller's own errors are answers.
+fn stop_may_not_have_happened(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Unknown
+            | Code::Cancelled
+            | Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::ResourceExhausted
+            | Code::Internal
+    )
+}
 
 /// A failed gateway call: its gRPC code, for callers that answer by code (WHIP's HTTP statuses), and the
 /// person's sentence from `status_text` (the detail is already logged).
@@ -138,7 +156,32 @@ impl Gateway {
         self.describe("StreamCandidates", status)
     }
 
+    /// Stop, retried while its failure leaves open whether the gateway acted on it: the session would
+    /// otherwise hold its pipeline until the gateway's lease runs out. Stop is idempotent (a second one
+    /// answers NOT_FOUND or succeeds), so a retry can only finish the job. A mass close of 10,000 held
+    /// sockets saw most first attempts fail on the bridge's own side of the connection (`transport
+    /// error`, `operation was canceled`), all at once; the jittered backoff spreads the retries out.
     pub(crate) async fn stop(&self, session_id: &str) -> Result<(), CallError> {
+        let mut backoff = STOP_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match self.stop_once(session_id).await {
+                Err(e) if attempt < STOP_ATTEMPTS && stop_may_not_have_happened(e.code) => {
+                    let jitter = rand::random_range(0.5..1.5);
+                    tokio::time::sleep(backoff.mul_f64(jitter)).await;
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                Err(e) if e.code == Code::NotFound && attempt > 1 => {
+                    // An earlier attempt got through after all.
+                    return Ok(());
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn stop_once(&self, session_id: &str) -> Result<(), CallError> {
         let mut request = Request::new(StopRequest {
             session_id: session_id.to_owned(),
         });

@@ -33,6 +33,7 @@ mod parser_survives_corpus_and_mutations;
 mod readyz_caches_gateway_health;
 mod readyz_follows_gateway_health;
 mod rebinding_host_cannot_open_socket;
+mod refused_stop_is_retried;
 mod restart_ice_from_the_page;
 mod resume_after_drop_continues_the_call;
 mod resume_after_grace_is_refused_and_stopped;
