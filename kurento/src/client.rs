@@ -219,6 +219,8 @@ pub struct Client {
     server_info: Option<ServerInfo>,
     phase: Phase,
     next_ping: Option<Instant>,
+    /// When the server last sent a frame (any frame): proof the link is alive while a pong is late.
+    heard_at: Option<Instant>,
     pending: BTreeMap<u64, Pending>,
     held: VecDeque<Held>,
     /// Object-making requests that timed out after being written, oldest first, so a late reply's
@@ -241,6 +243,7 @@ impl Client {
             server_info: None,
             phase: Phase::Disconnected,
             next_ping: None,
+            heard_at: None,
             pending: BTreeMap::new(),
             held: VecDeque::new(),
             overdue: BTreeMap::new(),
@@ -379,6 +382,7 @@ impl Client {
 
     /// One text frame from the media server. Never panics; bad frames become [`Output::BadFrame`].
     pub fn handle_frame(&mut self, text: &str, now: Instant) {
+        self.heard_at = Some(now);
         match Message::decode(text) {
             Err(e) => self.bad(FrameError::Decode(e)),
             Ok(Message::Request(r)) if r.method == ON_EVENT && r.id.is_none() => {
@@ -411,6 +415,23 @@ impl Client {
                     if p.sent && m.creates() {
                         self.remember_overdue(id, m);
                     }
+                }
+                // A server busy answering other requests answers a ping in its turn, after them: any
+                // frame since the ping went out (or was last given more time) proves the link alive,
+                // so the ping waits another timeout. Only a server that says nothing for a whole
+                // timeout is reported.
+                Purpose::Ping
+                    if self
+                        .heard_at
+                        .is_some_and(|at| at > p.deadline - self.config.ping_timeout) =>
+                {
+                    self.pending.insert(
+                        id,
+                        Pending {
+                            deadline: now + self.config.ping_timeout,
+                            ..p
+                        },
+                    );
                 }
                 Purpose::Ping => self.outputs.push_back(Output::PingTimeout),
                 Purpose::Handshake(step) => self.outputs.push_back(Output::HandshakeFailed {

@@ -8,6 +8,11 @@ fn requests_and_pings_time_out() {
 }
 
 #[test]
+fn a_late_pong_from_a_busy_server_is_waited_for() {
+    run_transcript("busy_server_is_alive.txt");
+}
+
+#[test]
 fn unanswered_handshake_is_reported() {
     run_transcript("handshake_timeout.txt");
 }

@@ -24,19 +24,23 @@ use crate::ops::counters::Counters;
 /// The service name the gateway reports health for.
 const SERVICE: &str = "mediasession.v1.MediaSession";
 /// How many times a Stop is tried, and the first pause between tries (doubling, with ±50% jitter): about
-/// 3 s in all before the session is left to the gateway's lease.
+/// 3 s of pauses in all before the session is left to the gateway's lease.
 const STOP_ATTEMPTS: u32 = 6;
 const STOP_BACKOFF: Duration = Duration::from_millis(100);
+/// No retry starts after this long: whoever stops the call (a socket holding its connection slot, the
+/// drain) waits for the retries.
+const STOP_RETRY_BUDGET: Duration = Duration::from_secs(5);
 
 /// Whether a failed Stop may not have reached the gateway or been carried out: the connection or the
-/// call failed, or the gateway could not take it now. NOT_FOUND and the caller's own errors are answers.
+/// call failed, or the gateway could not take it now. NOT_FOUND and the caller's own errors are answers;
+/// so is DEADLINE_EXCEEDED here, since the call already had its whole deadline (a hung gateway, which
+/// the lease covers, would otherwise hold the caller for a deadline per try).
 fn stop_may_not_have_happened(code: Code) -> bool {
     matches!(
         code,
         Code::Unknown
             | Code::Cancelled
             | Code::Unavailable
-            | Code::DeadlineExceeded
             | Code::ResourceExhausted
             | Code::Internal
     )
@@ -162,11 +166,16 @@ impl Gateway {
     /// sockets saw most first attempts fail on the bridge's own side of the connection (`transport
     /// error`, `operation was canceled`), all at once; the jittered backoff spreads the retries out.
     pub(crate) async fn stop(&self, session_id: &str) -> Result<(), CallError> {
+        let began = Instant::now();
         let mut backoff = STOP_BACKOFF;
         let mut attempt = 1;
         loop {
             match self.stop_once(session_id).await {
-                Err(e) if attempt < STOP_ATTEMPTS && stop_may_not_have_happened(e.code) => {
+                Err(e)
+                    if attempt < STOP_ATTEMPTS
+                        && began.elapsed() < STOP_RETRY_BUDGET
+                        && stop_may_not_have_happened(e.code) =>
+                {
                     let jitter = rand::random_range(0.5..1.5);
                     tokio::time::sleep(backoff.mul_f64(jitter)).await;
                     backoff *= 2;
