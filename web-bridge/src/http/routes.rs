@@ -86,6 +86,12 @@ async fn security_headers(mut response: Response) -> Response {
 
 async fn helloworld(State(app): State<Arc<App>>, mut request: Request) -> Response {
     let headers = request.headers();
+    // First, as axum's extractor did: a request that is no handshake gets the handshake's answer, and
+    // never takes a socket slot.
+    let accept = match upgrade::accept(headers) {
+        Ok(accept) => accept,
+        Err(refused) => return refused.into_response(),
+    };
     if app.shutdown.is_cancelled() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -103,10 +109,6 @@ async fn helloworld(State(app): State<Arc<App>>, mut request: Request) -> Respon
             app.config.limits.max_sockets
         );
         return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
-    };
-    let accept = match upgrade::accept(headers) {
-        Ok(accept) => accept,
-        Err(refused) => return refused.into_response(),
     };
     let on_upgrade = hyper::upgrade::on(&mut request);
     let hard = app
