@@ -7,6 +7,13 @@
 //! nothing routed by address, and a request with a guessed ufrag still meets the endpoint's integrity
 //! check. Whatever matches neither is dropped by the caller, so it never reaches DTLS.
 //!
+//! A STUN binding response is routed by its transaction id, to the endpoint that sent the request it
+//! answers (the caller *expects* each check its endpoint sends). Routing it by address would lose the
+//! answer to an endpoint's first check whenever it arrives before the peer's own first check, which is
+//! what claims the address: the endpoint would then wait for a retransmission, 250 ms later, before
+//! its pair succeeds. The id is 96 random bits the endpoint chose, so only the peer it asked can
+//! answer, and str0m checks the answer's integrity anyway.
+//!
 //! A caller knows its own endpoint's ICE password (it is in the answer), so one that can forge source
 //! addresses could make its endpoint claim another peer's address. An address therefore stays with its
 //! endpoint while that endpoint keeps verifying it: another endpoint's claim is refused until `hold`
@@ -21,7 +28,11 @@ use std::hash::Hash;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::stun_peek;
+use super::stun_peek::{self, TransactionId};
+
+/// Checks an endpoint may have answers outstanding for; a newer one evicts the oldest. ICE sends a
+/// check per candidate pair and retransmits; consent checks come every few seconds.
+const MAX_CHECKS: usize = 32;
 
 /// Why [`DemuxTable::register`] refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +51,8 @@ pub(crate) struct DemuxTable<K, T> {
     by_ufrag: HashMap<String, K>,
     /// Each address's endpoint, and when that endpoint last verified it.
     by_addr: HashMap<SocketAddr, (K, Instant)>,
+    /// Each expected response's endpoint: the ids of the checks the endpoints sent.
+    by_check: HashMap<TransactionId, K>,
     /// Most addresses per endpoint; a newer claim evicts that endpoint's least recently verified.
     max_addrs: usize,
     /// How long an address stays with an endpoint after it last verified it, against other claims.
@@ -62,6 +75,8 @@ struct Entry<T> {
     ufrag: String,
     /// Least recently verified first.
     addrs: VecDeque<SocketAddr>,
+    /// The ids of the checks it sent, oldest first.
+    checks: VecDeque<TransactionId>,
     value: T,
 }
 
@@ -70,6 +85,8 @@ struct Entry<T> {
 pub(crate) struct TableSize {
     pub ufrags: usize,
     pub addrs: usize,
+    /// Checks whose answers are routed by transaction id.
+    pub checks: usize,
 }
 
 impl<K: Copy + Eq + Hash, T> DemuxTable<K, T> {
@@ -78,6 +95,7 @@ impl<K: Copy + Eq + Hash, T> DemuxTable<K, T> {
             entries: HashMap::new(),
             by_ufrag: HashMap::new(),
             by_addr: HashMap::new(),
+            by_check: HashMap::new(),
             max_addrs: max_addrs.max(1),
             hold,
         }
@@ -95,6 +113,7 @@ impl<K: Copy + Eq + Hash, T> DemuxTable<K, T> {
         let entry = Entry {
             ufrag: ufrag.to_owned(),
             addrs: VecDeque::new(),
+            checks: VecDeque::new(),
             value,
         };
         self.entries.insert(key, entry);
@@ -151,22 +170,50 @@ impl<K: Copy + Eq + Hash, T> DemuxTable<K, T> {
         Claim::Routed
     }
 
-    /// Removes endpoint `key`: its ufrag and every address it claimed. Returns its value.
+    /// Routes the response to check `id` to `key`: its endpoint is sending that binding request.
+    /// Nothing for an unregistered endpoint, or for an id another endpoint expects (random 96 bits:
+    /// not expected, and the first keeps it).
+    pub(crate) fn expect(&mut self, key: K, id: TransactionId) {
+        let Some(entry) = self.entries.get_mut(&key) else {
+            return;
+        };
+        match self.by_check.get(&id) {
+            Some(owner) if *owner == key => return, // a retransmission
+            Some(_) => return,
+            None => {}
+        }
+        self.by_check.insert(id, key);
+        entry.checks.push_back(id);
+        while entry.checks.len() > MAX_CHECKS {
+            if let Some(oldest) = entry.checks.pop_front() {
+                self.by_check.remove(&oldest);
+            }
+        }
+    }
+
+    /// Removes endpoint `key`: its ufrag, every address it claimed and every check it expects an
+    /// answer to. Returns its value.
     pub(crate) fn remove(&mut self, key: K) -> Option<T> {
         let entry = self.entries.remove(&key)?;
         self.by_ufrag.remove(&entry.ufrag);
         for addr in &entry.addrs {
             self.by_addr.remove(addr);
         }
+        for id in &entry.checks {
+            self.by_check.remove(id);
+        }
         Some(entry.value)
     }
 
     /// The endpoint `datagram` from `source` is for: by ufrag if it is a binding request (whatever the
-    /// address: a peer's new address is learnt this way), else by the claimed address. `None`: drop it.
+    /// address: a peer's new address is learnt this way), by transaction id if it answers a check an
+    /// endpoint sent, else by the claimed address. `None`: drop it.
     pub(crate) fn route(&self, source: SocketAddr, datagram: &[u8]) -> Option<(K, &T)> {
-        let key = match stun_peek::binding_request_ufrag(datagram) {
-            Some(ufrag) => self.by_ufrag.get(ufrag)?,
-            None => &self.by_addr.get(&source)?.0,
+        let check = stun_peek::binding_response_id(datagram).and_then(|id| self.by_check.get(&id));
+        let key = match (stun_peek::binding_request_ufrag(datagram), check) {
+            (Some(ufrag), _) => self.by_ufrag.get(ufrag)?,
+            (None, Some(key)) => key,
+            (None, None) => &self.by_addr.get(&source)?.0,
         };
         self.entries.get(key).map(|entry| (*key, &entry.value))
     }
@@ -175,6 +222,7 @@ impl<K: Copy + Eq + Hash, T> DemuxTable<K, T> {
         TableSize {
             ufrags: self.by_ufrag.len(),
             addrs: self.by_addr.len(),
+            checks: self.by_check.len(),
         }
     }
 }
@@ -279,7 +327,8 @@ mod tests {
             t.size(),
             TableSize {
                 ufrags: 1,
-                addrs: 2
+                addrs: 2,
+                checks: 0,
             }
         );
         assert_eq!(t.route(addr(3), DTLS), None);
@@ -322,7 +371,8 @@ mod tests {
             t.size(),
             TableSize {
                 ufrags: 2,
-                addrs: 1
+                addrs: 1,
+                checks: 0,
             }
         );
         t.remove(1);
@@ -341,7 +391,8 @@ mod tests {
             t.size(),
             TableSize {
                 ufrags: 1,
-                addrs: 0
+                addrs: 0,
+                checks: 0,
             }
         );
     }
@@ -354,12 +405,15 @@ mod tests {
             for i in 0..3 {
                 t.claim(key, addr(key * 10 + i), now());
             }
+            t.expect(key, check_id(key, 0));
+            t.expect(key, check_id(key, 1));
         }
         assert_eq!(
             t.size(),
             TableSize {
                 ufrags: 50,
-                addrs: 150
+                addrs: 150,
+                checks: 100,
             }
         );
         for key in 0..50u16 {
@@ -369,5 +423,68 @@ mod tests {
         assert_eq!(t.size(), TableSize::default());
         assert!(t.entries.is_empty());
         assert_eq!(t.route(addr(10), &binding("u1")), None);
+        assert_eq!(t.route(addr(10), &response(check_id(1, 0))), None);
+    }
+
+    fn check_id(key: u16, n: u8) -> TransactionId {
+        let [a, b] = key.to_be_bytes();
+        [a, b, n, 0, 0, 0, 0, 0, 0, 0, 0, 9]
+    }
+
+    /// A binding success response to check `id`, with no attributes.
+    fn response(id: TransactionId) -> Vec<u8> {
+        let mut m = vec![0x01, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+        m.extend_from_slice(&id);
+        m
+    }
+
+    /// The answer to an endpoint's check reaches it from an address nobody claimed yet (the peer's own
+    /// first check may come after it), and only answers to its own checks do.
+    #[test]
+    fn a_check_answer_routes_to_the_endpoint_that_sent_the_check() {
+        let mut t = table(4);
+        t.register(1, "aaaa", 'a').unwrap();
+        t.register(2, "bbbb", 'b').unwrap();
+        t.expect(1, check_id(1, 0));
+        assert_eq!(t.route(addr(7), &response(check_id(1, 0))), Some((1, &'a')));
+        assert_eq!(
+            t.route(addr(7), &response(check_id(1, 1))),
+            None,
+            "not a check it sent"
+        );
+        assert_eq!(
+            t.route(addr(7), DTLS),
+            None,
+            "the address itself is not routed"
+        );
+        // Even from an address another endpoint claimed: the id says whose check it answers.
+        assert_eq!(t.claim(2, addr(8), now()), Claim::Routed);
+        assert_eq!(t.route(addr(8), &response(check_id(1, 0))), Some((1, &'a')));
+        // An id another endpoint expects stays with it; unregistered endpoints expect nothing.
+        t.expect(2, check_id(1, 0));
+        t.expect(9, check_id(9, 0));
+        assert_eq!(t.route(addr(7), &response(check_id(1, 0))), Some((1, &'a')));
+        assert_eq!(t.route(addr(7), &response(check_id(9, 0))), None);
+    }
+
+    #[test]
+    fn expected_checks_per_endpoint_are_capped_oldest_out() {
+        let mut t = table(4);
+        t.register(1, "aaaa", ()).unwrap();
+        for n in 0..=MAX_CHECKS as u8 {
+            t.expect(1, check_id(1, n));
+            t.expect(1, check_id(1, n)); // a retransmission counts once
+        }
+        assert_eq!(t.size().checks, MAX_CHECKS);
+        assert_eq!(
+            t.route(addr(7), &response(check_id(1, 0))),
+            None,
+            "the oldest went"
+        );
+        assert!(t.route(addr(7), &response(check_id(1, 1))).is_some());
+        assert!(
+            t.route(addr(7), &response(check_id(1, MAX_CHECKS as u8)))
+                .is_some()
+        );
     }
 }

@@ -22,6 +22,7 @@ use super::endpoint::EndpointId;
 use super::error::EngineError;
 use super::stats::{Counters, Live, LiveGuard};
 use super::stun_client::{self, Query, Step};
+use super::stun_peek::TransactionId;
 use super::threads::MediaThread;
 
 /// Larger than any datagram a WebRTC peer sends (MTU-sized); a bigger one is truncated and rejected.
@@ -196,6 +197,12 @@ impl Registration {
 }
 
 impl Registration {
+    /// Routes the answer to the binding request `id` to this endpoint: it is sending that check (see
+    /// `demux.rs`).
+    pub(crate) fn expect(&self, id: TransactionId) {
+        lock(&self.table).expect(self.id, id);
+    }
+
     /// Moves this endpoint's ufrag route to `ufrag` (an ICE restart), dropping the old one; false,
     /// changing nothing, if another endpoint has `ufrag`.
     pub(crate) fn rekey(&self, ufrag: &str) -> bool {
@@ -386,7 +393,8 @@ mod tests {
             shared.size(),
             TableSize {
                 ufrags: 2,
-                addrs: 2
+                addrs: 2,
+                checks: 0,
             }
         );
 

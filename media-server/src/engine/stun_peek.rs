@@ -1,6 +1,7 @@
-//! A look into STUN binding requests for the one thing one-port mode routes by: the ufrag of the
-//! receiving side, which the request's USERNAME (`<receiver's ufrag>:<sender's ufrag>`, RFC 8445 §7.2.2)
-//! starts with. No integrity check here: the endpoint the request is routed to checks it (`Rtc::accepts`).
+//! A look into STUN binding messages for what one-port mode routes by: the ufrag of the receiving
+//! side, which a request's USERNAME (`<receiver's ufrag>:<sender's ufrag>`, RFC 8445 §7.2.2) starts
+//! with, and the transaction id that pairs a response with the request it answers. No integrity check
+//! here: the endpoint a message is routed to checks it (`Rtc::accepts`, then str0m's ICE agent).
 //! Pure functions on bytes; every length is checked, nothing panics.
 
 /// STUN's fixed header: type, length, magic cookie, transaction id.
@@ -8,6 +9,12 @@ const HEADER: usize = 20;
 const MAGIC_COOKIE: [u8; 4] = [0x21, 0x12, 0xa4, 0x42];
 /// Binding method, request class.
 const BINDING_REQUEST: [u8; 2] = [0x00, 0x01];
+/// Binding method, success and error response classes.
+const BINDING_SUCCESS: [u8; 2] = [0x01, 0x01];
+const BINDING_ERROR: [u8; 2] = [0x01, 0x11];
+
+/// A STUN transaction id (RFC 8489 §5: 96 random bits, chosen by the requester).
+pub(crate) type TransactionId = [u8; 12];
 const USERNAME: u16 = 0x0006;
 /// RFC 8489 §14.3 caps USERNAME at 513 bytes.
 const MAX_USERNAME: usize = 513;
@@ -42,6 +49,29 @@ pub(crate) fn binding_request_ufrag(datagram: &[u8]) -> Option<&str> {
         attributes = attributes.get(padded..)?;
     }
     None
+}
+
+/// The transaction id of `datagram` if it is a STUN binding request (what an endpoint sends as an
+/// ICE check), whatever its attributes.
+pub(crate) fn binding_request_id(datagram: &[u8]) -> Option<TransactionId> {
+    binding_id(datagram, |kind| kind == BINDING_REQUEST)
+}
+
+/// The transaction id of `datagram` if it is a STUN binding response, success or error (the answer
+/// to somebody's check).
+pub(crate) fn binding_response_id(datagram: &[u8]) -> Option<TransactionId> {
+    binding_id(datagram, |kind| {
+        kind == BINDING_SUCCESS || kind == BINDING_ERROR
+    })
+}
+
+fn binding_id(datagram: &[u8], kind: impl Fn([u8; 2]) -> bool) -> Option<TransactionId> {
+    let header = datagram.get(..HEADER)?;
+    let class = [*header.first()?, *header.get(1)?];
+    if !kind(class) || header.get(4..8)? != MAGIC_COOKIE {
+        return None;
+    }
+    header.get(8..HEADER)?.try_into().ok()
 }
 
 #[cfg(test)]
@@ -96,6 +126,32 @@ mod tests {
             binding_request_ufrag(&request(&[(USERNAME, &[0xff, b':'])])),
             None
         );
+    }
+
+    #[test]
+    fn transaction_ids_pair_responses_with_requests() {
+        let m = request(&[(USERNAME, b"srv1:peer")]);
+        assert_eq!(binding_request_id(&m), Some([7; 12]));
+        assert_eq!(binding_response_id(&m), None, "a request is no response");
+        for class in [[0x01, 0x01], [0x01, 0x11]] {
+            let mut response = m.clone();
+            response[0..2].copy_from_slice(&class);
+            assert_eq!(binding_response_id(&response), Some([7; 12]));
+            assert_eq!(binding_request_id(&response), None);
+        }
+        // An indication, another method, no cookie, too short: none of them.
+        let mut indication = m.clone();
+        indication[0..2].copy_from_slice(&[0x00, 0x11]);
+        assert_eq!(binding_request_id(&indication), None);
+        let mut allocate = m.clone();
+        allocate[0..2].copy_from_slice(&[0x01, 0x03]);
+        assert_eq!(binding_response_id(&allocate), None);
+        let mut no_cookie = m.clone();
+        no_cookie[5] = 0;
+        assert_eq!(binding_request_id(&no_cookie), None);
+        for cut in 0..HEADER {
+            assert_eq!(binding_request_id(&m[..cut]), None, "cut at {cut}");
+        }
     }
 
     #[test]

@@ -134,6 +134,14 @@ impl Transport {
         }
     }
 
+    /// In one-port mode, routes the answer to the binding request `id`, which this endpoint is
+    /// sending, here (see `Registration::expect`). Own sockets need no routing.
+    pub(crate) fn expect(&self, id: super::stun_peek::TransactionId) {
+        if let Transport::Shared(port) = self {
+            port.registration.expect(id);
+        }
+    }
+
     /// In one-port mode, routes `source`'s datagrams to this endpoint from now on (see
     /// `Registration::claim`). Own sockets need no routing.
     pub(crate) fn claim(&self, source: SocketAddr, now: std::time::Instant) {

@@ -41,7 +41,11 @@ impl Proc {
             .args(["netns", "exec", netns])
             .arg(program)
             .args(args)
-            .env("RUST_LOG", "warn")
+            // The servers' logs go to the bench's log folder; JANUS_BENCH_LOG widens them for a look.
+            .env(
+                "RUST_LOG",
+                std::env::var("JANUS_BENCH_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(out)
