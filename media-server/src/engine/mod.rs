@@ -136,6 +136,7 @@ impl Engine {
             let size = shared.size();
             stats.routed_ufrags = size.ufrags;
             stats.routed_addresses = size.addrs;
+            stats.routed_checks = size.checks;
         }
         stats
     }

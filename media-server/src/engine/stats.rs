@@ -41,6 +41,9 @@ pub struct EngineStats {
     pub routed_ufrags: usize,
     /// One-port mode: remote addresses in the routing table (verified by their endpoint).
     pub routed_addresses: usize,
+    /// One-port mode: ICE checks the endpoints sent whose answers the table routes back to them (a
+    /// bounded number per endpoint).
+    pub routed_checks: usize,
 }
 
 /// Shared atomic counters; relaxed ordering is enough because they are only ever read as a snapshot.
@@ -75,6 +78,7 @@ impl Counters {
             ice_restarts: self.ice_restarts.load(Ordering::Relaxed),
             routed_ufrags: 0,
             routed_addresses: 0,
+            routed_checks: 0,
         }
     }
 

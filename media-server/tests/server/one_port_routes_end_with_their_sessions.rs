@@ -1,7 +1,7 @@
 //! One-port mode's routing table has one owner per entry, the endpoint: every way a session ends
 //! (release of a pipeline, closeSession, the garbage collector after the socket closed, shutdown, and
 //! on the engine an endpoint handle dropped without release) takes its ufrag and addresses out, counted
-//! by `EngineStats::routed_ufrags` and `routed_addresses`.
+//! by `EngineStats::routed_ufrags`, `routed_addresses` and `routed_checks`.
 
 use crate::common;
 use crate::engine_support::{negotiate_probe, one_port_engine};
@@ -96,12 +96,21 @@ async fn dropped_endpoints_take_their_verified_addresses_with_them() -> anyhow::
     assert!(report.is_intact(0.8), "{report:?}");
     let s = engine.stats();
     assert_eq!((s.routed_ufrags, s.routed_addresses), (1, 1), "{s:?}");
+    assert!(s.routed_checks > 0, "the endpoint's own checks: {s:?}");
+    // The answers to the endpoint's checks found it, whether or not they came before the probe's own
+    // first check claimed its address; nothing else was lost on the way either.
+    assert_eq!(s.packets_unrouted, 0, "{s:?}");
 
     // No release: the last handle goes, the task is cancelled, its registration dropped.
     drop(endpoint);
     let emptied = test_support::wait::eventually(Duration::from_secs(2), || {
         let s = engine.stats();
-        (s.endpoints, s.routed_ufrags, s.routed_addresses) == (0, 0, 0)
+        (
+            s.endpoints,
+            s.routed_ufrags,
+            s.routed_addresses,
+            s.routed_checks,
+        ) == (0, 0, 0, 0)
     })
     .await;
     assert!(emptied, "{:?}", engine.stats());
