@@ -8,6 +8,8 @@
 #
 # Needs root (netns). Installs Debian's janus when missing. Extra arguments go to the bench, e.g.
 # `./scripts/janus-bench.sh 1 25 50 --window-secs 8`.
+# MEDIA_SERVER_UDP_PORT=N runs our media server in one-port mode; JANUS_BENCH_LOG is the servers' RUST_LOG
+# (default warn; their logs go to the folder the bench names).
 # With JANUS_BENCH_SETUP_ONLY=1 it sets the namespace and config up, prints them, and waits (for a manual run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
