@@ -174,14 +174,13 @@ impl<K: Copy + Eq + Hash, T> DemuxTable<K, T> {
     /// Nothing for an unregistered endpoint, or for an id another endpoint expects (random 96 bits:
     /// not expected, and the first keeps it).
     pub(crate) fn expect(&mut self, key: K, id: TransactionId) {
+        // Known already: a retransmission of the endpoint's check, or (never seen) another's id.
+        if self.by_check.contains_key(&id) {
+            return;
+        }
         let Some(entry) = self.entries.get_mut(&key) else {
             return;
         };
-        match self.by_check.get(&id) {
-            Some(owner) if *owner == key => return, // a retransmission
-            Some(_) => return,
-            None => {}
-        }
         self.by_check.insert(id, key);
         entry.checks.push_back(id);
         while entry.checks.len() > MAX_CHECKS {
@@ -209,11 +208,14 @@ impl<K: Copy + Eq + Hash, T> DemuxTable<K, T> {
     /// address: a peer's new address is learnt this way), by transaction id if it answers a check an
     /// endpoint sent, else by the claimed address. `None`: drop it.
     pub(crate) fn route(&self, source: SocketAddr, datagram: &[u8]) -> Option<(K, &T)> {
-        let check = stun_peek::binding_response_id(datagram).and_then(|id| self.by_check.get(&id));
-        let key = match (stun_peek::binding_request_ufrag(datagram), check) {
-            (Some(ufrag), _) => self.by_ufrag.get(ufrag)?,
-            (None, Some(key)) => key,
-            (None, None) => &self.by_addr.get(&source)?.0,
+        let key = if let Some(ufrag) = stun_peek::binding_request_ufrag(datagram) {
+            self.by_ufrag.get(ufrag)?
+        } else if let Some(key) =
+            stun_peek::binding_response_id(datagram).and_then(|id| self.by_check.get(&id))
+        {
+            key
+        } else {
+            &self.by_addr.get(&source)?.0
         };
         self.entries.get(key).map(|entry| (*key, &entry.value))
     }

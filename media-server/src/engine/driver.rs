@@ -371,14 +371,6 @@ impl Driver {
 
     fn send(&mut self, transmit: &Transmit) {
         self.peer.note_transmit(transmit);
-        // An ICE check: in one-port mode its answer must find this endpoint even if it comes before
-        // the peer's own first check, which is what routes the peer's address here.
-        if let (Transport::Shared(_), Some(id)) = (
-            &self.transport,
-            stun_peek::binding_request_id(&transmit.contents),
-        ) {
-            self.transport.expect(id);
-        }
         // UDP may drop anyway; a full send buffer must not stall the loop.
         match self
             .transport

@@ -12,12 +12,12 @@ const BINDING_REQUEST: [u8; 2] = [0x00, 0x01];
 /// Binding method, success and error response classes.
 const BINDING_SUCCESS: [u8; 2] = [0x01, 0x01];
 const BINDING_ERROR: [u8; 2] = [0x01, 0x11];
-
-/// A STUN transaction id (RFC 8489 §5: 96 random bits, chosen by the requester).
-pub(crate) type TransactionId = [u8; 12];
 const USERNAME: u16 = 0x0006;
 /// RFC 8489 §14.3 caps USERNAME at 513 bytes.
 const MAX_USERNAME: usize = 513;
+
+/// A STUN transaction id (RFC 8489 §5: 96 random bits, chosen by the requester).
+pub(crate) type TransactionId = [u8; 12];
 
 /// The receiver's ufrag named by `datagram` if it is a well-formed STUN binding request with a
 /// USERNAME; `None` for anything else.
@@ -65,10 +65,11 @@ pub(crate) fn binding_response_id(datagram: &[u8]) -> Option<TransactionId> {
     })
 }
 
-fn binding_id(datagram: &[u8], kind: impl Fn([u8; 2]) -> bool) -> Option<TransactionId> {
+/// The transaction id of a STUN message whose type (method and class) `wanted` takes.
+fn binding_id(datagram: &[u8], wanted: impl Fn([u8; 2]) -> bool) -> Option<TransactionId> {
     let header = datagram.get(..HEADER)?;
-    let class = [*header.first()?, *header.get(1)?];
-    if !kind(class) || header.get(4..8)? != MAGIC_COOKIE {
+    let message_type = [*header.first()?, *header.get(1)?];
+    if !wanted(message_type) || header.get(4..8)? != MAGIC_COOKIE {
         return None;
     }
     header.get(8..HEADER)?.try_into().ok()

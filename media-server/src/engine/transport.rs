@@ -15,6 +15,7 @@ use super::config::EngineConfig;
 use super::error::EngineError;
 use super::shared_socket::{Inbound, SharedPort};
 use super::stats::{Counters, Live, LiveGuard};
+use super::stun_peek;
 
 /// A socket with its counted lifetime; dropping it closes the socket and decrements the gauge.
 pub(crate) struct BoundSocket {
@@ -100,11 +101,17 @@ impl Transport {
                 .iter()
                 .find(|s| s.advertised == source)
                 .map(|s| s.socket.try_send_to(data, to)),
-            Transport::Shared(port) => port
-                .sockets
-                .iter()
-                .find(|s| s.advertised == source)
-                .map(|s| s.send_to(data, to)),
+            Transport::Shared(port) => {
+                // An ICE check: its answer must find this endpoint even if it comes before the
+                // peer's own first check, which is what routes the peer's address here.
+                if let Some(id) = stun_peek::binding_request_id(data) {
+                    port.registration.expect(id);
+                }
+                port.sockets
+                    .iter()
+                    .find(|s| s.advertised == source)
+                    .map(|s| s.send_to(data, to))
+            }
         };
         match sent {
             Some(result) => result.map(drop),
@@ -131,14 +138,6 @@ impl Transport {
         match self {
             Transport::Own(_) => true,
             Transport::Shared(port) => port.registration.rekey(ufrag),
-        }
-    }
-
-    /// In one-port mode, routes the answer to the binding request `id`, which this endpoint is
-    /// sending, here (see `Registration::expect`). Own sockets need no routing.
-    pub(crate) fn expect(&self, id: super::stun_peek::TransactionId) {
-        if let Transport::Shared(port) = self {
-            port.registration.expect(id);
         }
     }
 
