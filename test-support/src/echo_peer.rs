@@ -42,6 +42,8 @@ pub struct EchoPeer {
     pub candidate: String,
     /// Frames echoed so far.
     pub echoed: Arc<AtomicU64>,
+    /// Frames str0m delivered after a gap in the sequence numbers (`MediaData::contiguous` false).
+    gaps: Arc<AtomicU64>,
     candidates: mpsc::Sender<Candidate>,
     task: Option<JoinHandle<()>>,
     setup: Option<Setup>,
@@ -69,16 +71,19 @@ impl EchoPeer {
             .accept_offer(SdpOffer::from_sdp_string(offer)?)?;
         let (candidates, queue) = mpsc::channel(8);
         let echoed = Arc::new(AtomicU64::new(0));
+        let gaps = Arc::new(AtomicU64::new(0));
         let loop_ = Loop {
             echo,
             ask_keyframes: false,
             echoed: echoed.clone(),
+            gaps: gaps.clone(),
         };
         let task = tokio::spawn(loop_.run(rtc, socket, queue));
         Ok(EchoPeer {
             sdp: answer.to_sdp_string(),
             candidate,
             echoed,
+            gaps,
             candidates,
             task: Some(task),
             setup: None,
@@ -101,6 +106,7 @@ impl EchoPeer {
             sdp,
             candidate,
             echoed: Arc::new(AtomicU64::new(0)),
+            gaps: Arc::new(AtomicU64::new(0)),
             candidates,
             task: None,
             setup: Some(Setup {
@@ -128,6 +134,7 @@ impl EchoPeer {
             echo: Echo::Faithful,
             ask_keyframes: true,
             echoed: self.echoed.clone(),
+            gaps: self.gaps.clone(),
         };
         self.task = Some(tokio::spawn(loop_.run(rtc, socket, queue)));
         Ok(())
@@ -144,6 +151,11 @@ impl EchoPeer {
     pub fn echoed(&self) -> u64 {
         self.echoed.load(Ordering::Relaxed)
     }
+
+    /// Frames received after a gap in their stream's sequence numbers so far.
+    pub fn gaps(&self) -> u64 {
+        self.gaps.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for EchoPeer {
@@ -159,6 +171,7 @@ struct Loop {
     echo: Echo,
     ask_keyframes: bool,
     echoed: Arc<AtomicU64>,
+    gaps: Arc<AtomicU64>,
 }
 
 impl Loop {
@@ -177,6 +190,9 @@ impl Loop {
                     }
                     Ok(Output::Event(Event::MediaData(data))) => {
                         let is_video = !data.params.spec().codec.is_audio();
+                        if !data.contiguous {
+                            self.gaps.fetch_add(1, Ordering::Relaxed);
+                        }
                         let mut frame = data.data.to_vec();
                         if self.echo == Echo::CorruptVideo
                             && is_video

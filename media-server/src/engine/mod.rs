@@ -29,6 +29,7 @@ mod event;
 mod forward;
 mod media_stats;
 mod peer;
+mod rebase;
 mod remote_candidates;
 mod rtc_events;
 mod sdp_text;
@@ -192,7 +193,9 @@ impl Engine {
         let mut rtc = RtcConfig::new()
             .set_crypto_provider(Arc::clone(&self.inner.crypto))
             .set_dtls_cert(self.inner.cert.clone())
-            .set_stats_interval(Some(media_stats::STATS_INTERVAL));
+            .set_stats_interval(Some(media_stats::STATS_INTERVAL))
+            // Packets are forwarded as they come (`forward.rs`), not reassembled into frames.
+            .set_rtp_mode(true);
         if let Some(creds) = creds {
             // One-port mode routes binding requests by this ufrag, registered before the task starts.
             rtc = rtc.set_local_ice_credentials(creds);

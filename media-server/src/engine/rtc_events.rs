@@ -13,7 +13,7 @@
 //!   (the peer closed DTLS) -> the same two DISCONNECTED events.
 //! - the first DTLS/SRTP datagram str0m transmits after ICE connected -> `NewCandidatePairSelected`
 //!   (str0m keeps its nominated pair private; that datagram goes out on it).
-//! - `MediaData` -> `MediaFlowInStateChanged(FLOWING)` per kind and, the first time,
+//! - `RtpPacket` -> `MediaFlowInStateChanged(FLOWING)` per kind and, the first time,
 //!   `MediaStateChanged(CONNECTED)`; successful writes -> `MediaFlowOutStateChanged(FLOWING)`;
 //!   `flow_timeout` without media -> NOT_FLOWING.
 //! - `MediaAdded`/`MediaChanged` -> no event; they record the m-lines media is routed over.
@@ -55,7 +55,7 @@ pub(crate) struct Status {
 impl Peer {
     pub(super) fn handle_rtc_event(&mut self, event: Event, now: Instant) {
         match event {
-            Event::MediaData(data) => self.on_media_data(data, now),
+            Event::RtpPacket(packet) => self.on_rtp_packet(packet, now),
             Event::KeyframeRequest(request) => self.on_keyframe_request(request, now),
             Event::IceConnectionStateChange(state) => self.on_ice_state(state),
             Event::Connected => {

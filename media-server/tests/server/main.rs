@@ -27,6 +27,7 @@ mod engine_one_port_spoofed_datagrams_are_dropped;
 mod engine_release_frees_sockets;
 mod engine_second_offer_errors;
 mod engine_sendonly_publisher_is_received;
+mod engine_source_switch_keeps_numbering;
 mod engine_spoofed_datagrams_are_dropped;
 mod engine_stats_count_both_directions;
 mod engine_stun_reflexive_candidate_behind_nat;
