@@ -6,30 +6,34 @@
 
 use std::time::Duration;
 
-use media_server::engine::{Endpoint, EndpointEvent, Engine};
+use media_server::engine::{Endpoint, Engine};
 use test_support::echo_peer::EchoPeer;
 use test_support::publisher::Publisher;
-use tokio::sync::mpsc;
 
 use crate::engine_support::{engine, gathered};
 
-/// A publisher on its own endpoint.
-async fn publishing(engine: &Engine) -> anyhow::Result<(Endpoint, Publisher)> {
+/// A new endpoint that has answered `offer` and taken the peer's `candidate`: the endpoint, its answer
+/// and its own candidates.
+async fn answering(
+    engine: &Engine,
+    offer: &str,
+    candidate: &str,
+) -> anyhow::Result<(Endpoint, String, Vec<String>)> {
     let (tx, mut rx) = engine.event_channel();
     let endpoint = engine.create_endpoint(tx)?;
-    let mut publisher = Publisher::offer().await?;
-    let answer = endpoint.process_offer(&publisher.sdp).await?;
+    let answer = endpoint.process_offer(offer).await?;
     endpoint.gather_candidates().await?;
-    let ours = candidates(&mut rx).await?;
-    endpoint
-        .add_ice_candidate(&publisher.candidate, Some("0"), 0)
-        .await?;
-    publisher.start(&answer, &ours)?;
-    Ok((endpoint, publisher))
+    let ours = gathered(&mut rx).await?.into_iter().map(|c| c.0).collect();
+    endpoint.add_ice_candidate(candidate, Some("0"), 0).await?;
+    Ok((endpoint, answer, ours))
 }
 
-async fn candidates(rx: &mut mpsc::Receiver<EndpointEvent>) -> anyhow::Result<Vec<String>> {
-    Ok(gathered(rx).await?.into_iter().map(|c| c.0).collect())
+/// A publisher on its own endpoint.
+async fn publishing(engine: &Engine) -> anyhow::Result<(Endpoint, Publisher)> {
+    let mut publisher = Publisher::offer().await?;
+    let (endpoint, answer, ours) = answering(engine, &publisher.sdp, &publisher.candidate).await?;
+    publisher.start(&answer, &ours)?;
+    Ok((endpoint, publisher))
 }
 
 /// Waits until `receiver` has had `more` frames beyond `from`.
@@ -53,14 +57,8 @@ async fn a_new_source_continues_the_sinks_streams_without_a_gap() -> anyhow::Res
     let (first, first_publisher) = publishing(&engine).await?;
     let (second, second_publisher) = publishing(&engine).await?;
 
-    let (tx, mut rx) = engine.event_channel();
-    let sink = engine.create_endpoint(tx)?;
     let mut receiver = EchoPeer::offer().await?;
-    let answer = sink.process_offer(&receiver.sdp).await?;
-    sink.gather_candidates().await?;
-    let ours = candidates(&mut rx).await?;
-    sink.add_ice_candidate(&receiver.candidate, Some("0"), 0)
-        .await?;
+    let (sink, answer, ours) = answering(&engine, &receiver.sdp, &receiver.candidate).await?;
     receiver.start(&answer, &ours)?;
 
     first.connect(&sink).await?;
