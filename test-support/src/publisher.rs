@@ -4,7 +4,7 @@
 //! and any media that comes back (none should: it offered not to receive).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -25,6 +25,8 @@ const FRAME_EVERY: Duration = Duration::from_millis(20);
 struct Counts {
     sent: AtomicU64,
     received: AtomicU64,
+    /// Set by [`Publisher::change_ssrcs`], taken by the task.
+    change_ssrcs: AtomicBool,
 }
 
 /// A sendonly publisher; dropping it stops its task and closes its socket.
@@ -103,6 +105,12 @@ impl Publisher {
         self.counts.sent.load(Ordering::Relaxed)
     }
 
+    /// Sends every m-line's media under a new SSRC from now on (as a sender that restarts its
+    /// encoder may): a new stream to the receiver, numbered anew.
+    pub fn change_ssrcs(&self) {
+        self.counts.change_ssrcs.store(true, Ordering::Relaxed);
+    }
+
     /// Media units received so far.
     pub fn received(&self) -> u64 {
         self.counts.received.load(Ordering::Relaxed)
@@ -147,6 +155,16 @@ async fn run(
                 Err(_) => return,
             }
         };
+        if counts.change_ssrcs.swap(false, Ordering::Relaxed) {
+            let mut direct = rtc.direct_api();
+            for &(_, mid) in &mids {
+                let (ssrc, rtx) = (direct.new_ssrc(), direct.new_ssrc());
+                let has_rtx = direct
+                    .stream_tx_by_mid(mid, None)
+                    .is_some_and(|tx| tx.rtx().is_some());
+                direct.reset_stream_tx(mid, None, ssrc, has_rtx.then_some(rtx));
+            }
+        }
         let now = Instant::now();
         if connected && now >= next_frame {
             next_frame = now + FRAME_EVERY;

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use str0m::format::PayloadParams;
 use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaKind, Mid};
-use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Ssrc};
 use tokio::sync::mpsc;
 
 use super::endpoint::EndpointId;
@@ -37,7 +37,8 @@ pub(crate) struct ForwardedMedia {
     pub kind: MediaKind,
     /// The codec, as the source's peer negotiated it (its payload type number means nothing here).
     pub params: PayloadParams,
-    /// Extended sequence number and RTP time in the source stream.
+    /// The source stream, its extended sequence number and RTP time.
+    pub ssrc: Ssrc,
     pub seq: u64,
     pub time: u32,
     pub marker: bool,
@@ -86,8 +87,9 @@ struct Route {
     source: EndpointId,
     source_mid: Mid,
     out_mid: Mid,
-    /// Fixed at the route's first packet.
-    rebase: Option<Rebase>,
+    /// Fixed at the route's first packet, and again if the source's peer changes its SSRC (its
+    /// numbering starts anew then).
+    rebase: Option<(Ssrc, Rebase)>,
 }
 
 #[derive(Debug, Default)]
@@ -101,8 +103,9 @@ pub(crate) struct MediaState {
     /// What each outgoing m-line has sent, so a new source continues its numbering.
     out_streams: Vec<(Mid, OutStream)>,
     last_keyframe_request: Vec<(Mid, Instant)>,
-    /// The highest sequence number received on each incoming video m-line, to see gaps.
-    highest_in: Vec<(Mid, u64)>,
+    /// The highest sequence number received on each incoming video m-line (and the stream it was
+    /// on), to see gaps.
+    highest_in: Vec<(Mid, Ssrc, u64)>,
 }
 
 impl Peer {
@@ -167,7 +170,7 @@ impl Peer {
             MediaKind::Video
         };
         self.note_flow_in(MediaType::from_kind(kind), now);
-        if kind == MediaKind::Video && self.gap_before(source_mid, *seq_no) {
+        if kind == MediaKind::Video && self.gap_before(source_mid, header.ssrc, *seq_no) {
             // More went missing than retransmission will bring back in time (a path that broke and
             // came back, say): every decoder downstream stalls until the next keyframe.
             self.request_keyframe_from_peer(source_mid, KeyframeRequestKind::Fir, now);
@@ -177,6 +180,7 @@ impl Peer {
             source_mid,
             kind,
             params,
+            ssrc: header.ssrc,
             seq: *seq_no,
             time: header.timestamp,
             marker: header.marker,
@@ -198,18 +202,23 @@ impl Peer {
         }
     }
 
-    /// Whether `seq` comes after a gap of more than `KEYFRAME_GAP` packets on `mid`.
-    fn gap_before(&mut self, mid: Mid, seq: u64) -> bool {
+    /// Whether `seq` comes after a gap of more than `KEYFRAME_GAP` packets on `mid`'s stream `ssrc`.
+    fn gap_before(&mut self, mid: Mid, ssrc: Ssrc, seq: u64) -> bool {
         let highest = &mut self.media.highest_in;
-        match highest.iter_mut().find(|(m, _)| *m == mid) {
-            Some((_, top)) if seq > *top => {
+        match highest.iter_mut().find(|(m, _, _)| *m == mid) {
+            Some((_, on, top)) if *on != ssrc => {
+                // A new stream on the m-line: its numbers start anew.
+                (*on, *top) = (ssrc, seq);
+                false
+            }
+            Some((_, _, top)) if seq > *top => {
                 let gap = seq - *top - 1;
                 *top = seq;
                 gap > KEYFRAME_GAP
             }
             Some(_) => false, // a retransmission or a late packet
             None => {
-                highest.push((mid, seq));
+                highest.push((mid, ssrc, seq));
                 false
             }
         }
@@ -362,16 +371,21 @@ impl Peer {
         let state = &mut self.media;
         let r = state.routes.get_mut(route)?;
         let out = match state.out_streams.iter().position(|(m, _)| *m == r.out_mid) {
-            Some(i) => &mut state.out_streams[i].1,
+            Some(i) => &mut state.out_streams.get_mut(i)?.1,
             None => {
                 state.out_streams.push((r.out_mid, OutStream::default()));
                 &mut state.out_streams.last_mut()?.1
             }
         };
-        let rebase = *r.rebase.get_or_insert_with(|| {
-            let clock = media.params.spec().clock_rate.get();
-            Rebase::start(out, media.seq, media.time, clock, now)
-        });
+        let rebase = match r.rebase {
+            Some((ssrc, rebase)) if ssrc == media.ssrc => rebase,
+            _ => {
+                let clock = media.params.spec().clock_rate.get();
+                let rebase = Rebase::start(out, media.seq, media.time, clock, now);
+                r.rebase = Some((media.ssrc, rebase));
+                rebase
+            }
+        };
         rebase.place(out, media.seq, media.time, now)
     }
 

@@ -2,7 +2,8 @@
 //! another's) carries on the same outgoing streams: its peer keeps receiving, and sees no gap in the
 //! sequence numbers where the source changed, as if one sender had sent it all. Media is forwarded
 //! packet by packet, so without renumbering the new source's own numbers (random, per RFC 3550)
-//! would reach the peer as a jump or as packets it takes for old ones.
+//! would reach the peer as a jump or as packets it takes for old ones. The same holds when the source's
+//! own peer starts a new stream (a new SSRC, numbered anew) on the same m-line.
 
 use std::time::Duration;
 
@@ -79,6 +80,35 @@ async fn a_new_source_continues_the_sinks_streams_without_a_gap() -> anyhow::Res
 
     drop((receiver, first_publisher, second_publisher));
     for endpoint in [first, second, sink] {
+        endpoint.release().await;
+    }
+    assert_eq!(engine.stats().udp_sockets, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_source_that_changes_its_ssrc_continues_the_sinks_streams() -> anyhow::Result<()> {
+    let engine = engine();
+    let (source, publisher) = publishing(&engine).await?;
+    let mut receiver = EchoPeer::offer().await?;
+    let (sink, answer, ours) = answering(&engine, &receiver.sdp, &receiver.candidate).await?;
+    receiver.start(&answer, &ours)?;
+
+    source.connect(&sink).await?;
+    let before = frames_past(&receiver, 0, 50).await?;
+    let gaps_before = receiver.gaps();
+    publisher.change_ssrcs();
+    let after = frames_past(&receiver, before, 50).await?;
+
+    assert_eq!(
+        receiver.gaps(),
+        gaps_before,
+        "the receiver saw a gap where the source's SSRC changed ({before} frames before, {after} after)"
+    );
+    assert_eq!(engine.stats().media_dropped, 0, "{:?}", engine.stats());
+
+    drop((receiver, publisher));
+    for endpoint in [source, sink] {
         endpoint.release().await;
     }
     assert_eq!(engine.stats().udp_sockets, 0);
